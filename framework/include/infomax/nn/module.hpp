@@ -1,0 +1,140 @@
+// Modules: parameters, buffers and a forward function. Layers built from ops;
+// a Sequential chains them. Parameters are plain row-major tensors, so the
+// optimizer and checkpoints see ordinary (O, I) / (O, C, KH, KW) arrays.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infomax/autograd/var.hpp"
+#include "infomax/nn/init.hpp"
+#include "infomax/tensor/random.hpp"
+
+namespace infomax::nn {
+
+struct NamedParameter {
+    std::string name;
+    Var var;
+};
+struct NamedBuffer {
+    std::string name;
+    Tensor* tensor;
+};
+
+class Module {
+public:
+    virtual ~Module() = default;
+    virtual Var forward(const Var& x) = 0;
+    Var operator()(const Var& x) { return forward(x); }
+    // One line, e.g. "conv2d(1->32, kernel 6, stride 5)".
+    virtual std::string describe() const = 0;
+
+    // Every parameter and buffer of this module and its children, with dotted names.
+    std::vector<NamedParameter> parameters();
+    std::vector<Var> parameter_vars();
+    std::vector<NamedBuffer> buffers();
+
+    virtual void train(bool on = true) { training_ = on; }
+    bool training() const { return training_; }
+
+protected:
+    friend class Sequential;  // containers collect their children
+    virtual void collect(const std::string& prefix, std::vector<NamedParameter>* params,
+                         std::vector<NamedBuffer>* buffers) {}
+    bool training_ = true;
+};
+
+class Linear : public Module {
+public:
+    Linear(std::int64_t in, std::int64_t out, Rng& rng, bool bias = true, Init init = Init::pytorch_default);
+    Var forward(const Var& x) override;
+    std::string describe() const override;
+    Var weight, bias;
+
+protected:
+    void collect(const std::string& p, std::vector<NamedParameter>* ps, std::vector<NamedBuffer>*) override;
+};
+
+class Conv2d : public Module {
+public:
+    Conv2d(std::int64_t in, std::int64_t out, std::int64_t kernel, Rng& rng, std::int64_t stride = 1,
+           std::int64_t padding = 0, bool bias = true, Init init = Init::pytorch_default);
+    Var forward(const Var& x) override;
+    std::string describe() const override;
+    Var weight, bias;
+    std::int64_t stride, padding;
+
+protected:
+    void collect(const std::string& p, std::vector<NamedParameter>* ps, std::vector<NamedBuffer>*) override;
+};
+
+// Batch normalisation over (N, C) or (N, C, H, W): gamma = 1, beta = 0.
+class BatchNorm : public Module {
+public:
+    explicit BatchNorm(std::int64_t channels, float momentum = 0.1f, float eps = 1e-5f);
+    Var forward(const Var& x) override;
+    std::string describe() const override;
+    Var gamma, beta;
+    Tensor running_mean, running_var;
+    float momentum, eps;
+
+protected:
+    void collect(const std::string& p, std::vector<NamedParameter>* ps, std::vector<NamedBuffer>* bs) override;
+};
+
+enum class Activation { relu, leaky_relu, sigmoid, tanh, softplus };
+class Act : public Module {
+public:
+    explicit Act(Activation kind, float slope = 0.01f) : kind(kind), slope(slope) {}
+    Var forward(const Var& x) override;
+    std::string describe() const override;
+    Activation kind;
+    float slope;
+};
+
+class MaxPool2d : public Module {
+public:
+    explicit MaxPool2d(std::int64_t kernel, std::int64_t stride = 0, std::int64_t padding = 0)
+        : kernel(kernel), stride(stride), padding(padding) {}
+    Var forward(const Var& x) override;
+    std::string describe() const override;
+    std::int64_t kernel, stride, padding;
+};
+
+class Flatten : public Module {
+public:
+    Var forward(const Var& x) override;
+    std::string describe() const override { return "flatten"; }
+};
+
+class Dropout : public Module {
+public:
+    Dropout(float p, Rng rng) : p(p), rng(rng) {}
+    Var forward(const Var& x) override;
+    std::string describe() const override;
+    float p;
+    Rng rng;
+};
+
+class Sequential : public Module {
+public:
+    Sequential() = default;
+    Sequential& add(std::shared_ptr<Module> m);
+    template <class M, class... Args>
+    Sequential& emplace(Args&&... args) {
+        return add(std::make_shared<M>(std::forward<Args>(args)...));
+    }
+    Var forward(const Var& x) override;
+    std::string describe() const override;
+    void train(bool on = true) override;
+    const std::vector<std::shared_ptr<Module>>& children() const { return children_; }
+
+protected:
+    void collect(const std::string& p, std::vector<NamedParameter>* ps, std::vector<NamedBuffer>* bs) override;
+
+private:
+    std::vector<std::shared_ptr<Module>> children_;
+};
+
+}  // namespace infomax::nn

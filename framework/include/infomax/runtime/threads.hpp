@@ -1,0 +1,19 @@
+// One thread setting for the whole process.
+//
+// Debian's oneDNN runs on OpenMP (libgomp); our own kernels run on TBB. Both
+// are limited to the same count, and oneDNN is only ever called from the
+// thread that set it (OpenMP's setting is per calling thread), so the two
+// runtimes take turns on the same cores and never nest.
+#pragma once
+
+namespace infomax {
+
+// The default: $INFOMAX_THREADS if set, else every core this process may use.
+int default_threads();
+// Set the thread count for oneDNN (OpenMP) and TBB. n <= 0 means default_threads().
+// Call from the thread that runs the model.
+void set_threads(int n);
+// The current setting (calls set_threads(0) on first use).
+int threads();
+
+}  // namespace infomax

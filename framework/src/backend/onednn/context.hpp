@@ -1,0 +1,66 @@
+// The one place that knows oneDNN's engine, stream, memory descriptors and
+// primitive cache. Internal to the framework: public headers never include
+// dnnl.hpp. oneDNN is called only from the thread that runs the model.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "infomax/tensor/tensor.hpp"
+
+namespace infomax::detail {
+
+struct Layout {
+    dnnl::memory::desc md;
+};
+
+dnnl::engine& engine();
+dnnl::stream& stream();
+
+dnnl::memory::dims dims_of(const Shape& s);
+// Dense row-major descriptor for a logical shape (rank 0 is treated as {1}).
+dnnl::memory::desc plain_desc(const Shape& s);
+// The physical descriptor of t: its blocked layout, or plain.
+dnnl::memory::desc desc_of(const Tensor& t);
+// A descriptor of t's storage seen as `md` (same bytes), as a dnnl::memory.
+dnnl::memory mem(const Tensor& t);
+dnnl::memory mem(const Tensor& t, const dnnl::memory::desc& md);
+// A new tensor of logical `shape` whose storage follows `md`.
+Tensor tensor_for(const Shape& shape, const dnnl::memory::desc& md);
+// t laid out as `md`: t itself when it already is, else a reordered copy.
+Tensor to_desc(const Tensor& t, const dnnl::memory::desc& md);
+// A stable text key of a descriptor (dims, type, strides, blocking).
+std::string key_of(const dnnl::memory::desc& md);
+
+// Run a primitive on the model thread's stream; oneDNN errors become
+// InternalError naming the op.
+void execute(const char* op, const dnnl::primitive& p,
+             const std::unordered_map<int, dnnl::memory>& args);
+[[noreturn]] void rethrow(const char* op, const dnnl::error& e);
+
+// Primitive descriptors and primitives, created once per key (shape, params,
+// layout) and reused. Entries live until exit, so references stay valid.
+template <class Entry>
+class PrimitiveCache {
+public:
+    template <class Make>
+    Entry& get(const std::string& key, Make&& make) {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = map_.find(key);
+        if (it != map_.end()) return *it->second;
+        auto e = std::make_unique<Entry>(make());
+        Entry& ref = *e;
+        map_.emplace(key, std::move(e));
+        return ref;
+    }
+
+private:
+    std::mutex mu_;
+    std::unordered_map<std::string, std::unique_ptr<Entry>> map_;
+};
+
+}  // namespace infomax::detail

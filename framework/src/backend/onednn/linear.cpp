@@ -1,0 +1,165 @@
+// linear (oneDNN inner product) and batched matmul (oneDNN matmul). Both work
+// on plain row-major data: oneDNN's GEMM kernels take it as is, so no reorders.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "backend/onednn/context.hpp"
+#include "infomax/ops/ops.hpp"
+#include "infomax/runtime/error.hpp"
+#include "ops/kernels.hpp"
+
+namespace infomax::ops {
+
+namespace {
+
+using namespace infomax::detail;
+using dnnl::memory;
+using tag = memory::format_tag;
+constexpr auto f32 = memory::data_type::f32;
+
+struct LinearEntry {
+    dnnl::inner_product_forward::primitive_desc fwd_pd;
+    dnnl::inner_product_forward fwd;
+    dnnl::inner_product_backward_data bwd_data;
+    dnnl::inner_product_backward_weights bwd_w;
+};
+
+struct MatmulEntry {
+    dnnl::matmul prim;
+};
+
+// Descriptor of a plain tensor of shape (batch..., R, C) seen as its transpose
+// when `t` is set (strides swapped on the last two dims).
+memory::desc mat_desc(const Shape& s, bool t) {
+    auto st = kernels::strides_of(s);
+    memory::dims d(s.begin(), s.end()), strides(st.begin(), st.end());
+    if (t) {
+        const std::size_t r = s.size();
+        std::swap(d[r - 1], d[r - 2]);
+        std::swap(strides[r - 1], strides[r - 2]);
+    }
+    return memory::desc(d, f32, strides);
+}
+
+// op(a) @ op(b), where op transposes the last two dims when asked; a and b have
+// the same rank, batch dims equal or 1 (broadcast). The result is plain.
+Tensor mm(const Tensor& av, bool ta, const Tensor& bv, bool tb) {
+    static PrimitiveCache<MatmulEntry> cache;
+    Tensor a = av.plain(), b = bv.plain();
+    const Shape& as = a.shape();
+    const Shape& bs = b.shape();
+    const std::size_t r = as.size();
+    Shape out(r);
+    for (std::size_t i = 0; i + 2 < r; ++i) out[i] = std::max(as[i], bs[i]);
+    out[r - 2] = ta ? as[r - 1] : as[r - 2];
+    out[r - 1] = tb ? bs[r - 2] : bs[r - 1];
+    auto& e = cache.get(fmt::format("{}{}|{}{}", to_string(as), ta, to_string(bs), tb), [&] {
+        try {
+            dnnl::matmul::primitive_desc pd({mat_desc(as, ta), mat_desc(bs, tb), plain_desc(out)}, engine());
+            return MatmulEntry{dnnl::matmul(pd)};
+        } catch (const dnnl::error& err) { rethrow("matmul", err); }
+    });
+    Tensor y = Tensor::empty(out);
+    execute("matmul", e.prim,
+            {{DNNL_ARG_SRC, mem(a, mat_desc(as, ta))},
+             {DNNL_ARG_WEIGHTS, mem(b, mat_desc(bs, tb))},
+             {DNNL_ARG_DST, mem(y)}});
+    return y;
+}
+
+}  // namespace
+
+Var linear(const Var& x, const Var& weight, const Var& bias) {
+    static PrimitiveCache<LinearEntry> cache;
+    const Shape& xs = x.shape();
+    const Shape& ws = weight.shape();
+    const bool has_bias = bias.defined();
+    if (xs.size() != 2 || ws.size() != 2 || xs[1] != ws[1])
+        throw ShapeError(fmt::format("linear: expected input (N, I) and weight (O, I) with the same I, got {} and {}"
+                                     "{}",
+                                     to_string(xs), to_string(ws),
+                                     xs.size() > 2 ? " (flatten the input first)" : ""));
+    if (has_bias && bias.shape() != Shape{ws[0]})
+        throw ShapeError(fmt::format("linear: bias shape {} does not match {} outputs", to_string(bias.shape()),
+                                     ws[0]));
+    const Shape ys{xs[0], ws[0]};
+    auto& e = cache.get(fmt::format("{}|{}|{}", to_string(xs), to_string(ws), has_bias), [&] {
+        try {
+            memory::desc src(dims_of(xs), f32, tag::ab), w(dims_of(ws), f32, tag::ab), dst(dims_of(ys), f32, tag::ab);
+            memory::desc b = has_bias ? memory::desc({ws[0]}, f32, tag::a) : memory::desc();
+            dnnl::inner_product_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, src, w, b, dst},
+                                                            engine());
+            dnnl::inner_product_backward_data::primitive_desc dpd({src, w, dst}, engine(), fpd);
+            dnnl::inner_product_backward_weights::primitive_desc wpd({src, w, b, dst}, engine(), fpd);
+            return LinearEntry{fpd, dnnl::inner_product_forward(fpd), dnnl::inner_product_backward_data(dpd),
+                               dnnl::inner_product_backward_weights(wpd)};
+        } catch (const dnnl::error& err) { rethrow("linear", err); }
+    });
+    Tensor xv = x.value().plain();
+    Tensor y = Tensor::empty(ys);
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, mem(xv)}, {DNNL_ARG_WEIGHTS, mem(weight.value())}, {DNNL_ARG_DST, mem(y)}};
+    if (has_bias) args.emplace(DNNL_ARG_BIAS, mem(bias.value()));
+    execute("linear", e.fwd, args);
+
+    std::vector<Var> inputs{x, weight};
+    if (has_bias) inputs.push_back(bias);
+    return Var(y, std::move(inputs),
+               [&e, xv, has_bias](std::vector<Var>& in, const Tensor& g) {
+                   Tensor gp = g.plain();
+                   if (in[0].requires_grad()) {
+                       Tensor dx = Tensor::empty(xv.shape());
+                       execute("linear backward data", e.bwd_data,
+                               {{DNNL_ARG_DIFF_DST, mem(gp)}, {DNNL_ARG_WEIGHTS, mem(in[1].value())},
+                                {DNNL_ARG_DIFF_SRC, mem(dx)}});
+                       in[0].add_grad(dx);
+                   }
+                   const bool need_b = has_bias && in[2].requires_grad();
+                   if (in[1].requires_grad() || need_b) {
+                       Tensor dw = Tensor::empty(in[1].shape());
+                       std::unordered_map<int, memory> a{
+                           {DNNL_ARG_SRC, mem(xv)}, {DNNL_ARG_DIFF_DST, mem(gp)}, {DNNL_ARG_DIFF_WEIGHTS, mem(dw)}};
+                       Tensor db;
+                       if (has_bias) {
+                           db = Tensor::empty(in[2].shape());
+                           a.emplace(DNNL_ARG_DIFF_BIAS, mem(db));
+                       }
+                       execute("linear backward weights", e.bwd_w, a);
+                       in[1].add_grad(dw);
+                       if (need_b) in[2].add_grad(db);
+                   }
+               },
+               "linear");
+}
+
+Var matmul(const Var& a, const Var& b) {
+    Shape as = a.shape(), bs = b.shape();
+    if (as.size() < 2 || bs.size() < 2)
+        throw ShapeError(fmt::format("matmul: both operands need at least 2 dimensions, got {} and {}", to_string(as),
+                                     to_string(bs)));
+    const std::size_t r = std::max(as.size(), bs.size());
+    Shape ap(r - as.size(), 1), bp(r - bs.size(), 1);
+    ap.insert(ap.end(), as.begin(), as.end());
+    bp.insert(bp.end(), bs.begin(), bs.end());
+    bool ok = ap[r - 1] == bp[r - 2];
+    for (std::size_t i = 0; i + 2 < r; ++i) ok = ok && (ap[i] == bp[i] || ap[i] == 1 || bp[i] == 1);
+    if (!ok)
+        throw ShapeError(fmt::format("matmul: shapes {} and {} do not fit (..., M, K) x (..., K, N) with broadcast "
+                                     "batch dimensions",
+                                     to_string(as), to_string(bs)));
+    Tensor av = a.value().plain().view(ap), bv = b.value().plain().view(bp);
+    Tensor y = mm(av, false, bv, false);
+    return Var(y, {a, b},
+               [av, bv, as, bs](std::vector<Var>& in, const Tensor& g) {
+                   Tensor gp = g.plain();
+                   // dA = dC B^T and dB = A^T dC, summed over broadcast batch dims.
+                   if (in[0].requires_grad())
+                       in[0].add_grad(kernels::sum_to(mm(gp, false, bv, true), av.shape()).view(as));
+                   if (in[1].requires_grad())
+                       in[1].add_grad(kernels::sum_to(mm(av, true, gp, false), bv.shape()).view(bs));
+               },
+               "matmul");
+}
+
+}  // namespace infomax::ops

@@ -1,0 +1,48 @@
+#include "infomax/runtime/threads.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <sched.h>
+#include <tbb/global_control.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "infomax/runtime/error.hpp"
+
+namespace infomax {
+
+namespace {
+int current = 0;
+std::unique_ptr<tbb::global_control> tbb_limit;
+}  // namespace
+
+int default_threads() {
+    if (const char* env = std::getenv("INFOMAX_THREADS"); env && *env) {
+        char* end = nullptr;
+        long n = std::strtol(env, &end, 10);
+        if (*end != '\0' || n < 1 || n > 1024)
+            throw Error(fmt::format("INFOMAX_THREADS='{}': expected a whole number from 1 to 1024", env));
+        return static_cast<int>(n);
+    }
+    cpu_set_t set;  // the cores this process may run on (taskset, cgroups)
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void set_threads(int n) {
+    if (n <= 0) n = default_threads();
+    omp_set_num_threads(n);  // oneDNN's runtime; applies to this (the model) thread
+    tbb_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                      static_cast<std::size_t>(n));
+    current = n;
+}
+
+int threads() {
+    if (current == 0) set_threads(0);
+    return current;
+}
+
+}  // namespace infomax
