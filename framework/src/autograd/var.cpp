@@ -90,28 +90,30 @@ void Var::backward(const Tensor& grad_out, bool retain_graph) {
         throw Error(fmt::format("backward() on a Var that does not require grad (op {}): no input or parameter "
                                 "of it requires grad",
                                 n_->op));
-    // Iterative DFS post-order (deep graphs must not overflow the stack).
-    std::vector<Node*> order;
+    // Iterative DFS post-order (deep graphs must not overflow the stack). The
+    // order holds owning pointers: freeing a node's inputs below must not free
+    // a node that is still to be visited.
+    std::vector<std::shared_ptr<Node>> order;
     std::unordered_set<Node*> seen;
-    std::vector<std::pair<Node*, std::size_t>> stack{{n_.get(), 0}};
+    std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack{{n_, 0}};
     seen.insert(n_.get());
     while (!stack.empty()) {
         auto& [node, next] = stack.back();
         if (next < node->inputs.size()) {
-            Node* child = node->inputs[next++].n_.get();
-            if (child && child->requires_grad && child->backward && seen.insert(child).second)
+            const std::shared_ptr<Node>& child = node->inputs[next++].n_;
+            if (child && child->requires_grad && child->backward && seen.insert(child.get()).second)
                 stack.emplace_back(child, 0);
         } else {
-            order.push_back(node);
+            order.push_back(std::move(node));
             stack.pop_back();
         }
     }
     add_grad(grad_out);
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        Node* node = *it;
+        Node* node = it->get();
         if (!node->backward || !node->grad.defined()) continue;  // leaves keep their grad
         Tensor g = node->grad;
-        if (!retain_graph) node->grad = Tensor();  // intermediate grads are not kept
+        node->grad = Tensor();  // intermediate grads are not kept (a retained graph starts clean)
         node->backward(node->inputs, g);
         if (!retain_graph) {
             node->inputs.clear();

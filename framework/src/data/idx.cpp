@@ -138,7 +138,9 @@ LabeledImages load_mnist_format(const std::string& dir, const std::string& split
             if (std::filesystem::exists(p)) return p;
         throw Error(fmt::format("{}: not found (nor {}.gz). {}", base.string(), base.string(), kInstallHint));
     };
-    return read_idx_images(find("images-idx3-ubyte"), find("labels-idx1-ubyte"));
+    const std::string images = find("images-idx3-ubyte");  // images first: their error is the one to show
+    const std::string labels = find("labels-idx1-ubyte");
+    return read_idx_images(images, labels);
 }
 
 }  // namespace infomax::data

@@ -90,6 +90,7 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
                             {DNNL_ARG_VARIANCE, mem(var)},
                             {DNNL_ARG_DIFF_DST, mem(gd)},
                             {DNNL_ARG_SCALE, mem(in[1].value())},
+                            {DNNL_ARG_SHIFT, mem(in[2].value())},
                             {DNNL_ARG_DIFF_SRC, mem(dx)},
                             {DNNL_ARG_DIFF_SCALE, mem(dg)},
                             {DNNL_ARG_DIFF_SHIFT, mem(db)}});
