@@ -254,6 +254,10 @@ TEST_CASE("cross_entropy is the mean negative log-likelihood", "[ops][loss][grad
     const double l1 = std::log(3.0);
     CHECK(ops::cross_entropy(Var(logits), {2, 1}).item() == Approx((l0 + l1) / 2));
     Rng rng(30);
+    for (std::int64_t axis : {0, 1})
+        check_gradient(fmt::format("log_softmax axis {}", axis),
+                       [axis](std::vector<Var>& in) { return ops::log_softmax(in[0], axis); },
+                       {random_tensor({3, 4}, rng, 2.0f)});
     check_gradient("cross_entropy", [](std::vector<Var>& in) { return ops::cross_entropy(in[0], {0, 3, 3, 1, 2}); },
                    {random_tensor({5, 4}, rng)});
 }

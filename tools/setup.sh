@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what infomax needs from Debian 12 (only what is missing) and builds
+# it in Release into ./build. Safe to run again: it reuses the build directory.
+#   tools/setup.sh            install + build
+#   BUILD_DIR=... tools/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  g++ cmake make
+  libdnnl-dev ocl-icd-opencl-dev   # oneDNN 2.6; its CMake config needs the OpenCL headers
+  libtbb-dev libfmt-dev zlib1g-dev
+  libyaml-cpp-dev libboost-dev libboost-filesystem-dev
+  catch2
+  dataset-fashion-mnist            # the default dataset, in /usr/share/datasets/fashion-mnist
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build" -j"$(nproc)"
