@@ -1,0 +1,140 @@
+// Experiment specs: YAML documents with provenance, composed with `extends:`,
+// overridden from the command line, validated against a schema.
+//
+// Every value remembers where it came from (file:line:col, or a command-line
+// argument), so every error can point at the place to fix. Errors are
+// collected, not thrown one by one: a SpecError carries all of them.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infomax/runtime/error.hpp"
+
+namespace infomax::config {
+
+// Where a value came from. Lines and columns are 1-based.
+struct Origin {
+    std::string file;   // empty for built-in defaults and command-line values
+    int line = 0, column = 0;
+    int argument = -1;  // index of the command-line override, or -1
+    std::string text;   // the override as typed, e.g. "optimizer.lr=abc"
+    // "spec.yaml:3:7", "command line argument 2 (optimizer.lr=abc)", or "default".
+    std::string to_string() const;
+};
+
+struct Diagnostic {
+    Origin origin;
+    std::string path;     // dotted key path with [i] for list items: "encoder.layers[2].conv.out"
+    std::string message;  // "expected an integer >= 1, found -3"
+    // "spec.yaml:3:7: encoder.layers[2].conv.out: expected an integer >= 1, found -3"
+    std::string to_string() const;
+};
+
+class SpecError : public Error {
+public:
+    explicit SpecError(std::vector<Diagnostic> diagnostics);
+    const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+private:
+    std::vector<Diagnostic> diagnostics_;
+};
+
+// A YAML tree plus the origin of every node, keyed by its path ("" = root).
+struct Document {
+    YAML::Node root;
+    std::map<std::string, Origin> origins;
+    // The origin of `path`, or of its nearest ancestor that has one.
+    Origin origin_of(const std::string& path) const;
+};
+
+// Reads `file` (errors: missing file, YAML syntax with line:col), resolves
+// `extends: other.yaml` (relative to the extending file; a list is merged left
+// to right; cycles are errors), then applies the overrides in order:
+//   a.b.c=value   set an existing key (error naming the key if it does not exist)
+//   +a.b=value    add a key that must not exist yet
+//   ++a.b=value   set or add
+//   ~a.b          delete
+// `value` is parsed as YAML ("3", "1e-4", "[1, 2]", "{type: jsd}", "'text'").
+// Paths take list indices as numbers: encoder.layers.0.conv.out=64.
+// Maps merge deeply (later wins); lists and scalars replace.
+Document load(const std::string& file, const std::vector<std::string>& overrides = {});
+Document parse(const std::string& yaml_text, const std::string& name = "<string>");
+
+// A JSON-Schema subset, written in YAML. Supported keywords: type (object,
+// array, string, number, integer, boolean, null, or a list of them),
+// properties, required, additionalProperties (bool or schema), items,
+// minItems, maxItems, enum, const, minimum, maximum, exclusiveMinimum,
+// exclusiveMaximum, minLength, pattern, oneOf, anyOf, $ref (to #/$defs/name),
+// $defs, default, description, title, examples. Plus one extension:
+//   x-plugin: <kind>   the object's `type:` names a registered part of that
+//                      kind; the part's own params schema validates the rest.
+class Schema {
+public:
+    static Schema from_file(const std::string& path);
+    static Schema from_yaml(const std::string& text, const std::string& name = "<schema>");
+    Schema();
+    ~Schema();
+    Schema(const Schema&);
+    Schema& operator=(const Schema&);
+    const YAML::Node& node() const;
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+// Looks up the params schema of part `name` of `kind`; returns nullptr when no
+// such part exists. `known` receives every name of that kind (for messages).
+using PluginSchemaLookup =
+    std::function<const Schema*(const std::string& kind, const std::string& name, std::vector<std::string>* known)>;
+
+// Validates doc against schema and returns every problem found (empty = valid).
+// Missing keys with a `default` in the schema are filled in (so the resolved
+// spec shows them). Messages (exact wording, relied on by tests and docs):
+//   unknown key:     unknown key 'lr_rate' (did you mean 'lr'?); known keys: betas, lr, weight_decay
+//   missing:         missing required key 'estimator'
+//   wrong type:      expected a number, found "abc"            (found shows the value as written)
+//   enum:            expected one of adam, sgd, found "adom" (did you mean 'adam'?)
+//   range:           expected a number > 0, found -1           (>=, <, <= likewise)
+//   unknown part:    unknown estimator 'jds' (did you mean 'jsd'?); known: dv, infonce, jsd, nwj
+// "did you mean" appears when one candidate is within edit distance
+// max(2, len/3); otherwise it is left out.
+std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const PluginSchemaLookup& plugins = {});
+
+// The resolved document as YAML text (keys in document order).
+std::string dump(const Document& doc);
+
+// Typed read access for factories. A Params views one map of a validated
+// document; its errors carry the origin of the offending value.
+class Params {
+public:
+    Params(const Document& doc, std::string path);
+    bool has(const std::string& key) const;
+    double number(const std::string& key) const;
+    std::int64_t integer(const std::string& key) const;
+    std::string string(const std::string& key) const;
+    bool boolean(const std::string& key) const;
+    std::vector<std::int64_t> integers(const std::string& key) const;
+    std::vector<std::string> strings(const std::string& key) const;
+    Params child(const std::string& key) const;
+    // Each item of a list of maps.
+    std::vector<Params> list(const std::string& key) const;
+    // Keys of this map, in document order.
+    std::vector<std::string> keys() const;
+    const std::string& path() const { return path_; }
+    const YAML::Node node() const;
+    // Throws a SpecError for `key` (or for this map when key is empty).
+    [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+
+private:
+    const Document* doc_;
+    std::string path_;
+};
+
+}  // namespace infomax::config
