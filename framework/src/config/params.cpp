@@ -1,1 +1,115 @@
-// (being written)
+// Params: typed reads from one map of a document; every error names the
+// origin of the value (or of the map, for a missing key).
+#include <fmt/format.h>
+
+#include "config/internal.hpp"
+#include "infomax/config/spec.hpp"
+
+namespace infomax::config {
+
+using namespace detail;
+
+namespace {
+
+// The value of `key`, or a "missing required key" error at the map.
+YAML::Node need(const Params& p, const std::string& key) {
+    const YAML::Node map = p.node();
+    auto child = find_child(map, key);
+    if (!child) p.fail("", fmt::format("missing required key '{}'", key));
+    return *child;
+}
+
+std::string expected(const char* what, const YAML::Node& n) { return fmt::format("expected {}, found {}", what, found_text(n)); }
+
+std::int64_t to_integer(const Params& p, const std::string& key, const YAML::Node& n) {
+    if (kind_of(n) != Kind::Integer) p.fail(key, expected("an integer", n));
+    std::int64_t v = 0;
+    if (!parse_integer(n.Scalar(), v))
+        p.fail(key, fmt::format("expected an integer from {} to {}, found {}", INT64_MIN, INT64_MAX, n.Scalar()));
+    return v;
+}
+
+}  // namespace
+
+Params::Params(const Document& doc, std::string path) : doc_(&doc), path_(std::move(path)) {}
+
+const YAML::Node Params::node() const {
+    auto n = find_path(doc_->root, path_);
+    return n ? *n : YAML::Node();
+}
+
+bool Params::has(const std::string& key) const { return find_child(node(), key).has_value(); }
+
+double Params::number(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    const Kind k = kind_of(n);
+    double v = 0;
+    if ((k != Kind::Integer && k != Kind::Float) || !parse_float(n.Scalar(), v)) fail(key, expected("a number", n));
+    return v;
+}
+
+std::int64_t Params::integer(const std::string& key) const { return to_integer(*this, key, need(*this, key)); }
+
+std::string Params::string(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (kind_of(n) != Kind::String) fail(key, expected("a string", n));
+    return n.Scalar();
+}
+
+bool Params::boolean(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (kind_of(n) != Kind::Boolean) fail(key, expected("a boolean", n));
+    return parse_boolean(n.Scalar());
+}
+
+std::vector<std::int64_t> Params::integers(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (!n.IsSequence()) fail(key, expected("a list of integers", n));
+    std::vector<std::int64_t> out;
+    for (std::size_t i = 0; i < n.size(); ++i) out.push_back(to_integer(*this, index_path(key, i), n[i]));
+    return out;
+}
+
+std::vector<std::string> Params::strings(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (!n.IsSequence()) fail(key, expected("a list of strings", n));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        if (kind_of(n[i]) != Kind::String) fail(index_path(key, i), expected("a string", n[i]));
+        out.push_back(n[i].Scalar());
+    }
+    return out;
+}
+
+Params Params::child(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (!n.IsMap()) fail(key, expected("a map", n));
+    return Params(*doc_, child_path(path_, key));
+}
+
+std::vector<Params> Params::list(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (!n.IsSequence()) fail(key, expected("a list", n));
+    std::vector<Params> out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        if (!n[i].IsMap()) fail(index_path(key, i), expected("a map", n[i]));
+        out.emplace_back(*doc_, index_path(child_path(path_, key), i));
+    }
+    return out;
+}
+
+std::vector<std::string> Params::keys() const {
+    std::vector<std::string> out;
+    const YAML::Node n = node();
+    if (n.IsMap())
+        for (auto it = n.begin(); it != n.end(); ++it) out.push_back(it->first.Scalar());
+    return out;
+}
+
+void Params::fail(const std::string& key, const std::string& message) const {
+    const std::string path = key.empty() ? path_ : child_path(path_, key);
+    // origin_of falls back to the nearest ancestor: the map itself when `key` is missing.
+    throw SpecError({Diagnostic{doc_->origin_of(path), path, message}});
+}
+
+}  // namespace infomax::config

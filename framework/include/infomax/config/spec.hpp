@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,7 +23,7 @@ namespace infomax::config {
 struct Origin {
     std::string file;   // empty for built-in defaults and command-line values
     int line = 0, column = 0;
-    int argument = -1;  // index of the command-line override, or -1
+    int argument = -1;  // 1-based position of the override in load()'s `overrides`, or -1
     std::string text;   // the override as typed, e.g. "optimizer.lr=abc"
     // "spec.yaml:3:7", "command line argument 2 (optimizer.lr=abc)", or "default".
     std::string to_string() const;
@@ -46,9 +47,14 @@ private:
 };
 
 // A YAML tree plus the origin of every node, keyed by its path ("" = root).
+// The side tables, not the nodes' marks, are the source of truth: they follow
+// values through `extends` merges, overrides and filled-in defaults. Copies
+// share the tree (YAML::Node is a handle): validate() on a copy fills both.
 struct Document {
     YAML::Node root;
     std::map<std::string, Origin> origins;
+    // Where each map key itself was written (unknown-key errors point there).
+    std::map<std::string, Origin> key_origins;
     // The origin of `path`, or of its nearest ancestor that has one.
     Origin origin_of(const std::string& path) const;
 };
@@ -63,7 +69,21 @@ struct Document {
 // `value` is parsed as YAML ("3", "1e-4", "[1, 2]", "{type: jsd}", "'text'").
 // Paths take list indices as numbers: encoder.layers.0.conv.out=64.
 // Maps merge deeply (later wins); lists and scalars replace.
+// An empty file is an empty map. Errors (all of them, sorted by file, line and
+// column) come as one SpecError: a missing file ("spec.yaml: no such file"), a
+// syntax error at its line:col, duplicate keys, an `extends` that cannot be
+// read ("cannot read 'base.yaml': no such file", at the extends value) or
+// that loops ("extends cycle: a.yaml -> b.yaml -> a.yaml"), and bad overrides:
+//   malformed:  expected key.path=value, +key.path=value, ++key.path=value or ~key.path
+//   a.b=v:      no key 'a.b' to override (use +a.b=... to add it)
+//   +a.b=v:     key 'a.b' already exists (use a.b=... or ++a.b=... to change it)
+//   ~a.b:       no key 'a.b' to delete
+// Override diagnostics carry Origin{argument = i + 1, text = overrides[i]}.
+// Files named by `extends` are shown (and recorded in origins) as the
+// extending file's directory joined with the name.
 Document load(const std::string& file, const std::vector<std::string>& overrides = {});
+// Like load without overrides, for text; `extends` is resolved relative to
+// the directory of `name` (the current directory for "<string>").
 Document parse(const std::string& yaml_text, const std::string& name = "<string>");
 
 // A JSON-Schema subset, written in YAML. Supported keywords: type (object,
@@ -104,14 +124,31 @@ using PluginSchemaLookup =
 //   range:           expected a number > 0, found -1           (>=, <, <= likewise)
 //   unknown part:    unknown estimator 'jds' (did you mean 'jsd'?); known: dv, infonce, jsd, nwj
 // "did you mean" appears when one candidate is within edit distance
-// max(2, len/3); otherwise it is left out.
+// max(2, len/3) of the word as typed (a swap of two neighbours counts as one
+// edit), or when the word is a candidate plus a `_suffix` or `-suffix` (as
+// lr_rate is lr plus _rate); the closest wins, ties going to the first in
+// sorted order; otherwise it is left out.
+// Other messages: "expected a number or a string, found ..." (several types),
+// "expected an integer >= 1 and <= 8, found 9" (all bounds of the schema),
+// "missing required key 'type'" and "expected jsd, found ..." (const).
+// oneOf/anyOf report the errors of the branch, among those whose type fits
+// the value, with the fewest errors; when none fits, "expected <the branches'
+// types>, found ...". An `x-plugin` value may be a bare name (`estimator:
+// jsd`); it is rewritten in `doc` to {type: jsd} plus the part's defaults.
+// The part's schema validates the map without `type` and without the keys the
+// outer schema declares. Without `plugins`, x-plugin maps are checked against
+// the outer schema only. The result is sorted like load's errors, repeated
+// lines dropped.
 std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const PluginSchemaLookup& plugins = {});
 
 // The resolved document as YAML text (keys in document order).
 std::string dump(const Document& doc);
 
 // Typed read access for factories. A Params views one map of a validated
-// document; its errors carry the origin of the offending value.
+// document (which must outlive it); its errors carry the origin of the
+// offending value: "missing required key 'x'" at the map, "expected a number,
+// found \"abc\"" at the value. Types are read as validate reads them: number()
+// takes integers too; integer() takes only whole numbers as written.
 class Params {
 public:
     Params(const Document& doc, std::string path);
