@@ -108,7 +108,7 @@ TEST_CASE("modules name their parameters and buffers", "[nn]") {
     Var y = net(Var(Tensor::zeros({2, 1, 8, 8})));
     CHECK(y.shape() == Shape{2, 10});
     net.train(false);
-    CHECK_FALSE(net.children()[1]->training());
+    CHECK_FALSE(net.child(1)->training());
 }
 
 TEST_CASE("the optimizer rejects what it cannot update", "[optim]") {

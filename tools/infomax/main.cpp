@@ -1,54 +1,140 @@
 // The infomax command line. Subcommands come from one table; an unknown one
-// lists those that exist. Exit codes: 0 ok, 1 user error, 2 internal error.
+// lists those that exist. Exit codes: 0 ok, 1 user error (spec, data, plugin),
+// 2 internal error.
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "infomax/config/spec.hpp"
+#include "infomax/experiment/model.hpp"
+#include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "infomax/version.hpp"
+#include "reference.hpp"
 
 namespace {
 
-struct Command {
-    const char* name;
-    const char* summary;
-    std::function<int(const std::vector<std::string>&)> run;
+using infomax::Error;
+
+// Arguments shared by every command.
+struct Args {
+    std::vector<std::string> positional;  // SPEC, NAME, ...
+    std::vector<std::string> overrides;   // key.path=value, +k=v, ++k=v, ~k
+    std::vector<std::string> plugin_paths;
 };
 
-int cmd_version(const std::vector<std::string>&) {
+bool is_override(const std::string& a) {
+    return a.find('=') != std::string::npos || (a.size() > 1 && a[0] == '~');
+}
+
+struct Command {
+    const char* name;
+    const char* usage;
+    const char* summary;
+    std::function<int(const Args&)> run;
+};
+
+void load_registry(infomax::Registry& r, const Args& a) {
+    r.load_defaults();
+    for (const auto& p : a.plugin_paths) r.load_directory(p);
+}
+
+std::string need_spec(const Args& a, const char* cmd) {
+    if (a.positional.size() != 1)
+        throw Error(fmt::format("usage: infomax {} SPEC.yaml [key.path=value ...]", cmd));
+    return a.positional[0];
+}
+
+int cmd_version(const Args&) {
     fmt::print("{}\n", infomax::build_info());
+    return 0;
+}
+
+int cmd_validate(const Args& a) {
+    const std::string spec = need_spec(a, "validate");
+    infomax::Registry registry;
+    load_registry(registry, a);
+    auto doc = infomax::load_spec(spec, a.overrides, registry);
+    auto model = infomax::build_model(doc, registry);
+    fmt::print("{}: valid\n{}", spec, model.summary());
+    return 0;
+}
+
+int cmd_show(const Args& a) {
+    const std::string spec = need_spec(a, "show");
+    infomax::Registry registry;
+    load_registry(registry, a);
+    auto doc = infomax::load_spec(spec, a.overrides, registry);
+    fmt::print("# {} resolved (extends, overrides and defaults applied)\n{}\n", spec, infomax::config::dump(doc));
+    return 0;
+}
+
+int cmd_plugins(const Args& a) {
+    infomax::Registry registry;
+    load_registry(registry, a);
+    if (a.positional.empty()) {
+        fmt::print("{:<14} {:<18} {:<8} {}\n", "kind", "name", "version", "description / file");
+        for (const auto* e : registry.entries())
+            fmt::print("{:<14} {:<18} {:<8} {}\n{:<42} {}\n", e->kind, e->name, e->version, e->description, "", e->file);
+        return 0;
+    }
+    if (a.positional.size() != 2 || a.positional[0] != "show")
+        throw Error("usage: infomax plugins [show NAME] [--plugin-path DIR]");
+    const std::string& name = a.positional[1];
+    bool found = false;
+    std::vector<std::string> all;
+    for (const auto* e : registry.entries()) {
+        all.push_back(e->name);
+        if (e->name != name) continue;
+        found = true;
+        fmt::print("{} {} {}\n  {}\n  file: {}\n  params:\n", e->kind, e->name, e->version, e->description, e->file);
+        fmt::print("{}", infomax::cli::params_text(e->schema.node(), "    "));
+    }
+    if (!found) throw Error(infomax::config::unknown_name("part", name, all));
+    return 0;
+}
+
+int cmd_reference(const Args& a) {
+    infomax::Registry registry;
+    registry.load_defaults();
+    for (const auto& p : a.plugin_paths) registry.load_directory(p);
+    fmt::print("{}", infomax::cli::markdown_reference(infomax::experiment_schema().node(), registry));
     return 0;
 }
 
 const std::vector<Command>& commands();
 
-int cmd_help(const std::vector<std::string>&) {
+int cmd_help(const Args&) {
+    fmt::print("infomax {} - Deep InfoMax and mutual-information learning on the CPU\n\n"
+               "usage: infomax [--threads N] [--plugin-path DIR] <command> [args]\n\ncommands:\n",
+               infomax::version());
+    for (const auto& c : commands()) fmt::print("  {:<40} {}\n", c.usage, c.summary);
     fmt::print(
-        "infomax {} - Deep InfoMax and mutual-information learning on the CPU\n\n"
-        "usage: infomax [--threads N] <command> [args]\n\n"
-        "commands:\n",
-        infomax::version());
-    for (const auto& c : commands()) fmt::print("  {:<10} {}\n", c.name, c.summary);
-    fmt::print(
-        "\noptions:\n"
-        "  --threads N   threads for oneDNN and TBB together (default: $INFOMAX_THREADS, else all cores)\n"
-        "  --version     same as 'infomax version'\n"
-        "  -h, --help    this text\n\n"
-        "Training from YAML specs (run, validate, show, plugins, eval) is not implemented yet;\n"
-        "the compute core (tensors, ops, autograd, optimizers) is in libinfomax.\n");
+        "\noverrides (after SPEC; Hydra style):\n"
+        "  key.path=value    change a value        +key.path=value   add a key\n"
+        "  ++key.path=value  add or change         ~key.path         delete a key\n\n"
+        "options:\n"
+        "  --threads N        threads for oneDNN and TBB together (default: $INFOMAX_THREADS, else all cores)\n"
+        "  --plugin-path DIR  also load plugins from DIR (repeatable; also $INFOMAX_PLUGIN_PATH, ':'-separated)\n"
+        "  --version          same as 'infomax version'\n"
+        "  -h, --help         this text\n\n"
+        "Not implemented yet: run, eval (training from specs), suite, report, bench, reproduce.\n");
     return 0;
 }
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table{
-        {"help", "show this help", cmd_help},
-        {"version", "print versions of infomax, oneDNN (ISA, runtime), oneTBB and the thread count", cmd_version},
+        {"help", "help", "show this help", cmd_help},
+        {"version", "version", "versions of infomax, oneDNN (ISA, runtime), oneTBB; the thread count", cmd_version},
+        {"validate", "validate SPEC [overrides]", "check a spec and build its model (no training)", cmd_validate},
+        {"show", "show SPEC [overrides]", "print the resolved spec (extends, overrides, defaults)", cmd_show},
+        {"plugins", "plugins [show NAME]", "list the registered parts, or one part's params", cmd_plugins},
+        {"reference", "reference", "print the spec reference (Markdown) from the schemas", cmd_reference},
     };
     return table;
 }
@@ -56,35 +142,51 @@ const std::vector<Command>& commands() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> argv_s(argv + 1, argv + argc);
     try {
         int threads = 0;
-        std::vector<std::string> rest;
-        for (std::size_t i = 0; i < args.size(); ++i) {
-            const std::string& a = args[i];
+        std::string command;
+        Args args;
+        for (std::size_t i = 0; i < argv_s.size(); ++i) {
+            const std::string& a = argv_s[i];
+            auto value = [&](const char* flag) {
+                if (i + 1 >= argv_s.size()) throw Error(fmt::format("{} needs a value", flag));
+                return argv_s[++i];
+            };
             if (a == "--threads") {
-                if (i + 1 >= args.size()) throw infomax::Error("--threads needs a number, e.g. --threads 2");
+                const std::string v = value("--threads");
                 char* end = nullptr;
-                const long n = std::strtol(args[++i].c_str(), &end, 10);
-                if (*end != '\0' || n < 1) throw infomax::Error(fmt::format("--threads '{}': expected a whole number >= 1", args[i]));
+                const long n = std::strtol(v.c_str(), &end, 10);
+                if (*end != '\0' || n < 1) throw Error(fmt::format("--threads '{}': expected a whole number >= 1", v));
                 threads = static_cast<int>(n);
+            } else if (a == "--plugin-path") {
+                args.plugin_paths.push_back(value("--plugin-path"));
             } else if (a == "-h" || a == "--help") {
-                rest.insert(rest.begin(), "help");
+                command = "help";
             } else if (a == "--version") {
-                rest.insert(rest.begin(), "version");
+                command = "version";
+            } else if (a.size() > 1 && a[0] == '-' && a[1] == '-') {
+                throw Error(fmt::format("unknown option '{}' (see infomax --help)", a));
+            } else if (command.empty()) {
+                command = a;
+            } else if (is_override(a)) {
+                args.overrides.push_back(a);
             } else {
-                rest.push_back(a);
+                args.positional.push_back(a);
             }
         }
         infomax::set_threads(threads);
-        if (rest.empty()) return cmd_help({}), 1;
+        if (command.empty()) return cmd_help(args), 1;
         for (const auto& c : commands())
-            if (rest[0] == c.name) return c.run(std::vector<std::string>(rest.begin() + 1, rest.end()));
-        std::string known;
-        for (const auto& c : commands()) known += (known.empty() ? "" : ", ") + std::string(c.name);
-        fmt::print(stderr, "infomax: unknown command '{}' (known: {})\n", rest[0], known);
+            if (command == c.name) return c.run(args);
+        std::vector<std::string> known;
+        for (const auto& c : commands()) known.push_back(c.name);
+        fmt::print(stderr, "infomax: unknown command '{}' (known: {})\n", command, fmt::join(known, ", "));
         return 1;
-    } catch (const infomax::Error& e) {
+    } catch (const infomax::config::SpecError& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 1;
+    } catch (const Error& e) {
         fmt::print(stderr, "infomax: {}\n", e.what());
         return 1;
     } catch (const std::exception& e) {

@@ -98,6 +98,13 @@ std::vector<Params> Params::list(const std::string& key) const {
     return out;
 }
 
+Params Params::item(const std::string& key, std::size_t i) const {
+    const YAML::Node n = need(*this, key);
+    if (!n.IsSequence()) fail(key, expected("a list", n));
+    if (i >= n.size()) fail(key, fmt::format("expected at least {} items, found {}", i + 1, n.size()));
+    return Params(*doc_, index_path(child_path(path_, key), i));
+}
+
 std::vector<std::string> Params::keys() const {
     std::vector<std::string> out;
     const YAML::Node n = node();

@@ -461,11 +461,7 @@ struct Checker {
         std::vector<std::string> known;
         const Schema* part = plugins(kind, name, &known);
         if (!part) {
-            std::sort(known.begin(), known.end());
-            known.erase(std::unique(known.begin(), known.end()), known.end());
-            out.push_back({doc.origin_of(type_path), type_path,
-                           fmt::format("unknown {} '{}'{}; known: {}", kind, name, did_you_mean(name, known),
-                                       known.empty() ? "(none registered)" : join(known, ", "))});
+            out.push_back({doc.origin_of(type_path), type_path, unknown_name(kind, name, known)});
             return;
         }
         // The part sees the map without `type` and without the keys the outer schema declares.

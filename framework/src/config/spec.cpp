@@ -373,6 +373,17 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
     return best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best);
 }
 
+}  // namespace detail
+
+std::string unknown_name(const std::string& what, const std::string& name, std::vector<std::string> known) {
+    std::sort(known.begin(), known.end());
+    known.erase(std::unique(known.begin(), known.end()), known.end());
+    return fmt::format("unknown {} '{}'{}; known: {}", what, name, detail::did_you_mean(name, known),
+                       known.empty() ? "(none registered)" : detail::join(known, ", "));
+}
+
+namespace detail {
+
 void tidy(std::vector<Diagnostic>& diagnostics) {
     std::set<std::string> seen;
     std::vector<Diagnostic> kept;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "infomax/ops/ops.hpp"
+#include "infomax/runtime/error.hpp"
 
 namespace infomax::nn {
 
@@ -22,6 +23,15 @@ std::vector<NamedBuffer> Module::buffers() {
     std::vector<NamedBuffer> bs;
     collect("", nullptr, &bs);
     return bs;
+}
+
+void Module::train(bool on) {
+    training_ = on;
+    for (auto& [name, c] : children_) c->train(on);
+}
+
+void Module::collect(const std::string& p, std::vector<NamedParameter>* ps, std::vector<NamedBuffer>* bs) {
+    for (auto& [name, c] : children_) c->collect(p + name + ".", ps, bs);
 }
 
 // ---- Linear ----------------------------------------------------------------
@@ -97,10 +107,17 @@ Var Act::forward(const Var& x) {
     }
     return x;
 }
-std::string Act::describe() const {
-    static const char* names[] = {"relu", "leaky_relu", "sigmoid", "tanh", "softplus"};
-    return names[static_cast<int>(kind)];
+const std::vector<std::string>& activation_names() {
+    static const std::vector<std::string> n{"relu", "leaky_relu", "sigmoid", "tanh", "softplus"};
+    return n;
 }
+Activation parse_activation(const std::string& name) {
+    const auto& n = activation_names();
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if (n[i] == name) return static_cast<Activation>(i);
+    throw Error(fmt::format("unknown activation '{}' (known: {})", name, fmt::join(n, ", ")));
+}
+std::string Act::describe() const { return activation_names()[static_cast<int>(kind)]; }
 
 Var MaxPool2d::forward(const Var& x) { return ops::max_pool2d(x, kernel, stride, padding); }
 std::string MaxPool2d::describe() const {
@@ -114,27 +131,45 @@ std::string Dropout::describe() const { return fmt::format("dropout({})", p); }
 
 // ---- Sequential --------------------------------------------------------------
 Sequential& Sequential::add(std::shared_ptr<Module> m) {
-    m->train(training_);
-    children_.push_back(std::move(m));
+    add_module(std::to_string(children_.size()), std::move(m));
     return *this;
 }
 Var Sequential::forward(const Var& x) {
     Var h = x;
-    for (auto& c : children_) h = c->forward(h);
+    for (auto& [name, c] : children_) h = c->forward(h);
     return h;
 }
 std::string Sequential::describe() const {
     std::string s = "sequential(";
-    for (std::size_t i = 0; i < children_.size(); ++i) s += (i ? ", " : "") + children_[i]->describe();
+    for (std::size_t i = 0; i < children_.size(); ++i) s += (i ? ", " : "") + children_[i].second->describe();
     return s + ")";
 }
-void Sequential::train(bool on) {
-    training_ = on;
-    for (auto& c : children_) c->train(on);
+
+std::shared_ptr<Sequential> make_mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
+                                     Activation act, Rng& rng, Init init, bool batch_norm) {
+    auto net = std::make_shared<Sequential>();
+    std::int64_t width = in;
+    for (auto h : hidden) {
+        net->emplace<Linear>(width, h, rng, !batch_norm, init);
+        if (batch_norm) net->emplace<BatchNorm>(h);
+        net->emplace<Act>(act);
+        width = h;
+    }
+    net->emplace<Linear>(width, out, rng, true, init);
+    return net;
 }
-void Sequential::collect(const std::string& p, std::vector<NamedParameter>* ps, std::vector<NamedBuffer>* bs) {
-    for (std::size_t i = 0; i < children_.size(); ++i)
-        children_[i]->collect(fmt::format("{}{}.", p, i), ps, bs);
+
+std::shared_ptr<Sequential> make_conv1x1_mlp(std::int64_t in, const std::vector<std::int64_t>& hidden,
+                                             std::int64_t out, Activation act, Rng& rng, Init init) {
+    auto net = std::make_shared<Sequential>();
+    std::int64_t width = in;
+    for (auto h : hidden) {
+        net->emplace<Conv2d>(width, h, 1, rng, 1, 0, true, init);
+        net->emplace<Act>(act);
+        width = h;
+    }
+    net->emplace<Conv2d>(width, out, 1, rng, 1, 0, true, init);
+    return net;
 }
 
 }  // namespace infomax::nn

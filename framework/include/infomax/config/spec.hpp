@@ -141,6 +141,11 @@ using PluginSchemaLookup =
 // lines dropped.
 std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const PluginSchemaLookup& plugins = {});
 
+// "unknown estimator 'jds' (did you mean 'jsd'?); known: dv, infonce, jsd, nwj":
+// the one message for a name that is not among `known` (spec values, parts,
+// layers, commands). The suggestion follows the rule described at validate().
+std::string unknown_name(const std::string& what, const std::string& name, std::vector<std::string> known);
+
 // The resolved document as YAML text (keys in document order).
 std::string dump(const Document& doc);
 
@@ -162,6 +167,8 @@ public:
     Params child(const std::string& key) const;
     // Each item of a list of maps.
     std::vector<Params> list(const std::string& key) const;
+    // Item i of the list `key`, whatever it holds (node() gives the value).
+    Params item(const std::string& key, std::size_t i) const;
     // Keys of this map, in document order.
     std::vector<std::string> keys() const;
     const std::string& path() const { return path_; }

@@ -35,14 +35,25 @@ public:
     std::vector<Var> parameter_vars();
     std::vector<NamedBuffer> buffers();
 
-    virtual void train(bool on = true) { training_ = on; }
+    // Training or inference mode, for this module and its children.
+    virtual void train(bool on = true);
     bool training() const { return training_; }
 
 protected:
-    friend class Sequential;  // containers collect their children
+    // Registers a child: its parameters are named "<name>.<param>" and train()
+    // reaches it. Returns the child for convenience.
+    template <class M>
+    std::shared_ptr<M> add_module(std::string name, std::shared_ptr<M> m) {
+        m->train(training_);
+        children_.emplace_back(std::move(name), m);
+        return m;
+    }
+    // Adds own parameters/buffers (override in leaf layers); the default
+    // collects the registered children.
     virtual void collect(const std::string& prefix, std::vector<NamedParameter>* params,
-                         std::vector<NamedBuffer>* buffers) {}
+                         std::vector<NamedBuffer>* buffers);
     bool training_ = true;
+    std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
 
 class Linear : public Module {
@@ -84,6 +95,8 @@ protected:
 };
 
 enum class Activation { relu, leaky_relu, sigmoid, tanh, softplus };
+Activation parse_activation(const std::string& name);  // "relu", "leaky_relu", "sigmoid", "tanh", "softplus"
+const std::vector<std::string>& activation_names();
 class Act : public Module {
 public:
     explicit Act(Activation kind, float slope = 0.01f) : kind(kind), slope(slope) {}
@@ -127,14 +140,19 @@ public:
     }
     Var forward(const Var& x) override;
     std::string describe() const override;
-    void train(bool on = true) override;
-    const std::vector<std::shared_ptr<Module>>& children() const { return children_; }
-
-protected:
-    void collect(const std::string& p, std::vector<NamedParameter>* ps, std::vector<NamedBuffer>* bs) override;
-
-private:
-    std::vector<std::shared_ptr<Module>> children_;
+    std::shared_ptr<Module> child(std::size_t i) const { return children_.at(i).second; }
+    std::size_t size() const { return children_.size(); }
 };
+
+// in -> hidden[0] -> ... -> hidden[k-1] -> out, the activation after every
+// hidden layer (not after the last); with batch_norm, hidden linears have no
+// bias and a BatchNorm before the activation (seed 000's prior discriminator).
+std::shared_ptr<Sequential> make_mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
+                                     Activation act, Rng& rng, Init init = Init::pytorch_default,
+                                     bool batch_norm = false);
+// The same with 1x1 convolutions: a per-location MLP over channels.
+std::shared_ptr<Sequential> make_conv1x1_mlp(std::int64_t in, const std::vector<std::int64_t>& hidden,
+                                             std::int64_t out, Activation act, Rng& rng,
+                                             Init init = Init::pytorch_default);
 
 }  // namespace infomax::nn

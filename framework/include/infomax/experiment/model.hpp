@@ -1,0 +1,58 @@
+// From a spec to parts: load and validate a spec, build every part it names
+// through the registry, and check that their shapes fit before any training.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infomax/config/spec.hpp"
+#include "infomax/plugin/parts.hpp"
+#include "infomax/plugin/registry.hpp"
+
+namespace infomax {
+
+struct Objective {
+    std::string name;
+    float weight = 1.0f;
+    std::string estimator_type, discriminator_type, negatives;
+    std::shared_ptr<Estimator> estimator;
+    std::shared_ptr<Discriminator> discriminator;
+};
+
+struct PriorTerm {
+    float weight = 1.0f;
+    std::string distribution_type, discriminator_type;
+    std::shared_ptr<Prior> prior;
+    std::shared_ptr<Discriminator> discriminator;
+};
+
+struct Model {
+    std::string kind;                  // dim | mi_estimation
+    std::string encoder_type;
+    std::shared_ptr<Encoder> encoder;  // none for mi_estimation
+    std::vector<Objective> objectives;
+    std::optional<PriorTerm> prior;
+    Shape input_shape, local_shape, global_shape;  // per sample
+    // Several lines: every part with its type and the inferred shapes.
+    std::string summary() const;
+};
+
+// The experiment schema: installed share/infomax/schemas, or the source tree's.
+std::string experiment_schema_path();
+const config::Schema& experiment_schema();
+
+// Loads the spec with its overrides, loads the plugins it lists into the
+// registry, validates it (spec schema and every part's params schema), and
+// returns the resolved document with defaults filled in. All problems come in
+// one config::SpecError.
+config::Document load_spec(const std::string& file, const std::vector<std::string>& overrides, Registry& registry);
+
+// Builds every part of a validated spec with the "init" stream of its seed,
+// infers shapes with a dry run on a batch of 2, and reports parts that do not
+// fit (a tap that is missing, a critic whose input does not match) as
+// SpecErrors at the part's place in the spec.
+Model build_model(const config::Document& spec, const Registry& registry);
+
+}  // namespace infomax

@@ -1,0 +1,107 @@
+// The parts an experiment is made of. Each is an abstract class here; plugins
+// (built-in or third-party) implement them and register with INFOMAX_PLUGIN.
+//
+//   Encoder        x -> Features {global y, local M, named taps}
+//   Discriminator  scores pairs (M or x, y or z) -> (N, P); or single inputs (prior)
+//   Estimator      Scores {pos (N, P), neg (N, K)} -> Bound {value in nats, loss}
+//   Prior          samples to match y against
+//
+// Estimators are pure functions of scores, so any estimator pairs with any
+// discriminator. Part authors compose ops (infomax/ops/ops.hpp): gradients come
+// by themselves.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "infomax/autograd/var.hpp"
+#include "infomax/nn/init.hpp"
+#include "infomax/nn/module.hpp"
+#include "infomax/tensor/random.hpp"
+
+namespace infomax {
+
+// Every part derives from Part (so the registry can hold any of them).
+class Part {
+public:
+    virtual ~Part() = default;
+};
+
+// What a factory knows when it builds a part: shapes inferred from the parts
+// built before it (per sample, without the batch dimension) and the init.
+struct BuildContext {
+    Rng* rng = nullptr;                          // the "init" stream
+    nn::Init init = nn::Init::pytorch_default;   // default initialiser
+    Shape input_shape;    // (C, H, W) of the data
+    Shape local_shape;    // (C, H, W) of M, or (D) of x for vector data
+    Shape global_shape;   // (D) of y, or of z
+};
+
+struct Features {
+    Var global;  // y: (N, D)
+    Var local;   // M: (N, C, H, W)
+    std::vector<std::pair<std::string, Var>> taps;  // every named tap, in order
+};
+
+class Encoder : public nn::Module, public Part {
+public:
+    virtual Features encode(const Var& x) = 0;
+    Var forward(const Var& x) override { return encode(x).global; }
+};
+
+class Discriminator : public nn::Module, public Part {
+public:
+    // Scores of aligned pairs: a (N, ...) with b (N, ...) -> (N, P).
+    // P is 1 for a global score, H*W for one score per location.
+    virtual Var pairs(const Var& a, const Var& b);
+    // Every a_j with every b_i -> (N_b, N_a, P). The default tiles both sides
+    // and calls pairs() on N_b * N_a pairs; separable critics override it
+    // with one matrix product.
+    virtual Var all_pairs(const Var& a, const Var& b);
+    // Score of single inputs (the prior discriminator): a (N, D) -> (N, 1).
+    virtual Var score(const Var& a);
+    Var forward(const Var& x) override { return score(x); }
+};
+
+// Scores for an estimator: row i holds sample i's positive scores (N, P) and
+// its negative scores (N, K). Every positive of row i is contrasted with every
+// negative of row i (InfoNCE); JSD, DV and NWJ use all entries.
+struct Scores {
+    Var pos;
+    Var neg;
+};
+
+struct Bound {
+    Var value;  // the estimate (scalar), in nats; `quantity()` says of what
+    Var loss;   // the scalar to minimise
+};
+
+class Estimator : public Part {
+public:
+    // The name of what value() estimates: "jsd", "mi_dv", "mi_infonce", "mi_nwj".
+    virtual std::string quantity() const = 0;
+    virtual Bound bound(const Scores& s) = 0;
+    // Negative sampling used when the spec names none.
+    virtual std::string default_negatives() const { return "roll"; }
+};
+
+class Prior : public Part {
+public:
+    // Samples of shape (N, D) from the prior.
+    virtual Tensor sample(const Shape& shape, Rng& rng) = 0;
+    // Maps y into the prior's support before matching (uniform: sigmoid).
+    virtual Var transform(const Var& y) { return y; }
+};
+
+// Negative sampling: how mismatched pairs are made from a batch.
+//   roll               pair a_{i-1} with b_i (the seeds' choice)
+//   permutation        pair a_{p(i)} with b_i, p a random derangement
+//   shuffle_locations  each location of a from an independently chosen other sample (DIM paper)
+//   all                every other sample's a, every location (InfoNCE)
+// Returns the positive and negative scores for an estimator.
+Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng);
+const std::vector<std::string>& negative_sampling_names();
+
+}  // namespace infomax

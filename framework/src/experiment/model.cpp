@@ -1,0 +1,178 @@
+#include "infomax/experiment/model.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "infomax/ops/ops.hpp"
+
+namespace fs = std::filesystem;
+
+namespace infomax {
+
+std::string experiment_schema_path() {
+    if (const char* env = std::getenv("INFOMAX_SCHEMA_DIR"); env && *env)
+        return (fs::path(env) / "experiment.schema.yaml").string();
+    const fs::path installed = fs::path(Registry::builtin_directory()).parent_path().parent_path().parent_path() /
+                               "share" / "infomax" / "schemas" / "experiment.schema.yaml";
+    if (fs::exists(installed)) return installed.string();
+    return (fs::path(INFOMAX_SOURCE_SCHEMA_DIR) / "experiment.schema.yaml").string();
+}
+
+const config::Schema& experiment_schema() {
+    static const config::Schema s = config::Schema::from_file(experiment_schema_path());
+    return s;
+}
+
+config::Document load_spec(const std::string& file, const std::vector<std::string>& overrides, Registry& registry) {
+    config::Document doc = config::load(file, overrides);
+    // Plugins named by the spec are loaded before validation: their parts'
+    // schemas take part in it. Paths are relative to the working directory.
+    if (doc.root["plugins"] && doc.root["plugins"].IsSequence()) {
+        std::vector<config::Diagnostic> errs;
+        for (std::size_t i = 0; i < doc.root["plugins"].size(); ++i) {
+            const std::string path = fmt::format("plugins[{}]", i);
+            try {
+                registry.load_library(doc.root["plugins"][i].as<std::string>());
+            } catch (const Error& e) {
+                errs.push_back({doc.origin_of(path), path, e.what()});
+            }
+        }
+        if (!errs.empty()) throw config::SpecError(errs);
+    }
+    auto errs = config::validate(doc, experiment_schema(), registry.schema_lookup());
+    if (!errs.empty()) throw config::SpecError(errs);
+    return doc;
+}
+
+namespace {
+
+std::string type_of(const config::Params& p) { return p.string("type"); }
+
+// Runs f; a shape or part error becomes a SpecError at `path`.
+template <class F>
+void at(const config::Document& doc, const std::string& path, const std::string& what, F&& f) {
+    try {
+        f();
+    } catch (const config::SpecError&) {
+        throw;
+    } catch (const Error& e) {
+        throw config::SpecError({{doc.origin_of(path), path, fmt::format("{}: {}", what, e.what())}});
+    }
+}
+
+Shape per_sample(const Var& v) { return Shape(v.shape().begin() + 1, v.shape().end()); }
+
+Shape data_shape(const config::Params& data) {
+    const std::string ds = data.string("dataset");
+    if (ds == "idx") return {1, 28, 28};
+    if (ds == "cifar10") return {3, 32, 32};
+    if (ds == "synthetic") {
+        if (!data.has("shape")) data.fail("shape", "synthetic data needs shape: [channels, height, width]");
+        auto v = data.integers("shape");
+        return Shape(v.begin(), v.end());
+    }
+    return {data.has("dim") ? data.integer("dim") : 20};
+}
+
+}  // namespace
+
+Model build_model(const config::Document& doc, const Registry& registry) {
+    Model m;
+    const config::Params root(doc, "");
+    m.kind = root.string("kind");
+    Rng init(static_cast<std::uint64_t>(root.integer("seed")), "init");
+    Rng dry_rng(0, "dry run");
+    BuildContext ctx;
+    ctx.rng = &init;
+    if (!root.has("data")) root.fail("data", "missing required key 'data'");
+    m.input_shape = data_shape(root.child("data"));
+    ctx.input_shape = m.input_shape;
+    const std::int64_t n = 2;  // dry-run batch
+
+    Var a, b;  // the two sides every objective scores
+    if (m.kind == "dim") {
+        if (!root.has("encoder")) root.fail("encoder", "a dim experiment needs an encoder");
+        const config::Params ep = root.child("encoder");
+        m.encoder_type = type_of(ep);
+        m.encoder = registry.create_as<Encoder>("encoder", m.encoder_type, ep, ctx);
+        Shape xs{n};
+        xs.insert(xs.end(), m.input_shape.begin(), m.input_shape.end());
+        Features f;
+        at(doc, "encoder", fmt::format("encoder '{}' does not accept the data's shape {}", m.encoder_type,
+                                       to_string(m.input_shape)),
+           [&] { f = m.encoder->encode(Var(Tensor::zeros(xs))); });
+        if (!f.local.defined())
+            ep.fail("", fmt::format("encoder '{}' has no local tap: add `- tap: local` where M is taken", m.encoder_type));
+        if (f.global.dim() != 2)
+            ep.fail("", fmt::format("encoder '{}' gives y of shape {}: y must be a vector per sample", m.encoder_type,
+                                    to_string(f.global.shape())));
+        a = f.local;
+        b = f.global;
+    } else {
+        if (root.has("encoder")) root.fail("encoder", "an mi_estimation experiment has no encoder: remove this key");
+        a = Var(Tensor::zeros({n, m.input_shape[0]}));
+        b = Var(Tensor::zeros({n, m.input_shape[0]}));
+    }
+    m.local_shape = per_sample(a);
+    m.global_shape = per_sample(b);
+    ctx.local_shape = m.local_shape;
+    ctx.global_shape = m.global_shape;
+
+    if (!root.has("objectives") || root.child("objectives").keys().empty())
+        root.fail("objectives", "an experiment needs at least one objective (e.g. objectives: {global: {...}})");
+    for (const auto& name : root.child("objectives").keys()) {
+        const std::string path = "objectives." + name;
+        const config::Params op(doc, path);
+        Objective o;
+        o.name = name;
+        o.weight = static_cast<float>(op.number("weight"));
+        const config::Params est = op.child("estimator"), dis = op.child("discriminator");
+        o.estimator_type = type_of(est);
+        o.discriminator_type = type_of(dis);
+        o.estimator = registry.create_as<Estimator>("estimator", o.estimator_type, est, ctx);
+        o.discriminator = registry.create_as<Discriminator>("discriminator", o.discriminator_type, dis, ctx);
+        o.negatives = op.has("negatives") ? op.string("negatives") : o.estimator->default_negatives();
+        at(doc, path + ".discriminator",
+           fmt::format("discriminator '{}' does not fit inputs of shapes {} and {}", o.discriminator_type,
+                       to_string(m.local_shape), to_string(m.global_shape)),
+           [&] {
+               Scores s = make_scores(*o.discriminator, a, b, o.negatives, dry_rng);
+               o.estimator->bound(s);
+           });
+        m.objectives.push_back(std::move(o));
+    }
+
+    if (root.has("prior")) {
+        if (m.kind != "dim") root.fail("prior", "prior matching needs an encoder (kind: dim)");
+        const config::Params pp = root.child("prior");
+        PriorTerm t;
+        t.weight = static_cast<float>(pp.number("weight"));
+        const config::Params dist = pp.child("distribution"), dis = pp.child("discriminator");
+        t.distribution_type = type_of(dist);
+        t.discriminator_type = type_of(dis);
+        t.prior = registry.create_as<Prior>("prior", t.distribution_type, dist, ctx);
+        t.discriminator = registry.create_as<Discriminator>("discriminator", t.discriminator_type, dis, ctx);
+        at(doc, "prior.discriminator",
+           fmt::format("discriminator '{}' cannot score y of shape {}", t.discriminator_type, to_string(m.global_shape)),
+           [&] { t.discriminator->score(t.prior->transform(b)); });
+        m.prior = std::move(t);
+    }
+    return m;
+}
+
+std::string Model::summary() const {
+    std::string s = fmt::format("kind {}; input {}\n", kind, to_string(input_shape));
+    if (encoder)
+        s += fmt::format("encoder {}: M {}, y {}\n  {}\n", encoder_type, to_string(local_shape), to_string(global_shape),
+                         encoder->describe());
+    for (const auto& o : objectives)
+        s += fmt::format("objective {}: weight {}, estimator {} ({}), discriminator {}, negatives {}\n", o.name, o.weight,
+                         o.estimator_type, o.estimator->quantity(), o.discriminator_type, o.negatives);
+    if (prior)
+        s += fmt::format("prior: weight {}, distribution {}, discriminator {}\n", prior->weight, prior->distribution_type,
+                         prior->discriminator_type);
+    return s;
+}
+
+}  // namespace infomax

@@ -1,0 +1,91 @@
+// Shared behaviour of parts: the default pairwise scoring and negative sampling.
+#include <fmt/format.h>
+
+#include <numeric>
+
+#include "infomax/ops/ops.hpp"
+#include "infomax/plugin/parts.hpp"
+#include "infomax/runtime/error.hpp"
+
+namespace infomax {
+
+Var Discriminator::pairs(const Var&, const Var&) {
+    throw Error(fmt::format("{} scores single inputs (a prior discriminator), not pairs", describe()));
+}
+
+Var Discriminator::score(const Var&) {
+    throw Error(fmt::format("{} scores pairs, not single inputs: it cannot be a prior discriminator", describe()));
+}
+
+Var Discriminator::all_pairs(const Var& a, const Var& b) {
+    // Row r = i * Na + j pairs b_i with a_j.
+    const std::int64_t na = a.size(0), nb = b.size(0);
+    std::vector<std::int64_t> ia, ib;
+    for (std::int64_t i = 0; i < nb; ++i)
+        for (std::int64_t j = 0; j < na; ++j) {
+            ia.push_back(j);
+            ib.push_back(i);
+        }
+    Var s = pairs(ops::index_select(a, 0, ia), ops::index_select(b, 0, ib));
+    return ops::reshape(s, {nb, na, s.size(1)});
+}
+
+const std::vector<std::string>& negative_sampling_names() {
+    static const std::vector<std::string> n{"all", "permutation", "roll", "shuffle_locations"};
+    return n;
+}
+
+namespace {
+
+// A random permutation with no fixed point (Sattolo's algorithm: one cycle).
+std::vector<std::int64_t> derangement(std::int64_t n, Rng& rng) {
+    std::vector<std::int64_t> p(n);
+    std::iota(p.begin(), p.end(), 0);
+    for (std::int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.below(i)]);
+    return p;
+}
+
+}  // namespace
+
+Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng) {
+    const std::int64_t n = a.size(0);
+    if (b.size(0) != n)
+        throw ShapeError(fmt::format("scores: the two sides have batch sizes {} and {}", n, b.size(0)));
+    if (n < 2) throw ShapeError("scores: negative samples need a batch of at least 2");
+    if (negatives == "all") {
+        Var s = d.all_pairs(a, b);  // (n, n, P)
+        const std::int64_t p = s.size(2);
+        Var flat = ops::reshape(s, {n * n, p});
+        std::vector<std::int64_t> diag, off;
+        for (std::int64_t i = 0; i < n; ++i)
+            for (std::int64_t j = 0; j < n; ++j) (i == j ? diag : off).push_back(i * n + j);
+        return {ops::index_select(flat, 0, diag), ops::reshape(ops::index_select(flat, 0, off), {n, (n - 1) * p})};
+    }
+    Var pos = d.pairs(a, b);
+    Var shuffled;
+    if (negatives == "roll") {
+        shuffled = ops::roll(a, 1, 0);
+    } else if (negatives == "permutation") {
+        shuffled = ops::index_select(a, 0, derangement(n, rng));
+    } else if (negatives == "shuffle_locations") {
+        if (a.dim() != 4)
+            throw ShapeError(fmt::format("shuffle_locations needs a local feature map (N, C, H, W), got {}",
+                                         to_string(a.shape())));
+        // Each location takes its features from an independently chosen other sample.
+        const std::int64_t c = a.size(1), h = a.size(2), w = a.size(3), l = h * w;
+        Var rows = ops::reshape(ops::permute(ops::reshape(a, {n, c, l}), {0, 2, 1}), {n * l, c});
+        std::vector<std::int64_t> idx(n * l);
+        for (std::int64_t loc = 0; loc < l; ++loc) {
+            auto perm = derangement(n, rng);
+            for (std::int64_t i = 0; i < n; ++i) idx[i * l + loc] = perm[i] * l + loc;
+        }
+        Var picked = ops::reshape(ops::index_select(rows, 0, idx), {n, l, c});
+        shuffled = ops::reshape(ops::permute(picked, {0, 2, 1}), {n, c, h, w});
+    } else {
+        throw Error(fmt::format("unknown negative sampling '{}' (known: {})", negatives,
+                                fmt::join(negative_sampling_names(), ", ")));
+    }
+    return {pos, d.pairs(shuffled, b)};
+}
+
+}  // namespace infomax

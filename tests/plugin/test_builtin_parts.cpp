@@ -1,0 +1,196 @@
+// The built-in parts: estimator values against hand-computed ones on fixed
+// score matrices, negative sampling, discriminator and encoder shapes.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numeric>
+
+#include "infomax/ops/ops.hpp"
+#include "infomax/plugin/registry.hpp"
+
+using namespace infomax;
+
+namespace {
+
+struct Parts {
+    Parts() { registry.load_defaults(); }
+    template <class T>
+    std::shared_ptr<T> make(const std::string& kind, const std::string& yaml, BuildContext& ctx) {
+        docs.push_back(std::make_unique<config::Document>(config::parse(yaml, "test.yaml")));
+        // Validate as a spec would (x-plugin), so defaults are filled in.
+        const config::Schema wrapper = config::Schema::from_yaml(
+            "type: object\nx-plugin: " + kind + "\nproperties:\n  type: {type: string}\n");
+        auto errs = config::validate(*docs.back(), wrapper, registry.schema_lookup());
+        INFO((errs.empty() ? "" : errs[0].to_string()));
+        REQUIRE(errs.empty());
+        const std::string type = docs.back()->root["type"].as<std::string>();
+        return registry.create_as<T>(kind, type, config::Params(*docs.back(), ""), ctx);
+    }
+    Registry registry;
+    std::vector<std::unique_ptr<config::Document>> docs;
+};
+
+double sp(double x) { return std::log1p(std::exp(x)); }
+
+const std::vector<float> kPos{1.0f, -0.5f, 2.0f, 0.25f};   // (2, 2)
+const std::vector<float> kNeg{-1.0f, 0.5f, 0.0f, -2.0f, 1.5f, 0.3f};  // (2, 3)
+
+Scores fixed_scores() { return {Var(Tensor::from({2, 2}, kPos)), Var(Tensor::from({2, 3}, kNeg))}; }
+
+}  // namespace
+
+TEST_CASE("estimators match hand-computed bounds", "[plugin][estimator]") {
+    Parts parts;
+    BuildContext ctx;
+    double mean_pos = 0, mean_exp_neg = 0, jsd_p = 0, jsd_n = 0, nwj_n = 0;
+    for (float p : kPos) {
+        mean_pos += p / 4.0;
+        jsd_p += -sp(-p) / 4.0;
+    }
+    for (float n : kNeg) {
+        mean_exp_neg += std::exp(n) / 6.0;
+        jsd_n += sp(n) / 6.0;
+        nwj_n += std::exp(n - 1.0) / 6.0;
+    }
+    CHECK(parts.make<Estimator>("estimator", "type: jsd", ctx)->bound(fixed_scores()).value.item() ==
+          Approx(jsd_p - jsd_n).epsilon(1e-5));
+    CHECK(parts.make<Estimator>("estimator", "type: dv", ctx)->bound(fixed_scores()).value.item() ==
+          Approx(mean_pos - std::log(mean_exp_neg)).epsilon(1e-5));
+    CHECK(parts.make<Estimator>("estimator", "type: nwj", ctx)->bound(fixed_scores()).value.item() ==
+          Approx(mean_pos - nwj_n).epsilon(1e-5));
+    // InfoNCE: each positive of row i against row i's 3 negatives, + log 4.
+    double nce = 0;
+    for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) {
+            const double p = kPos[i * 2 + j];
+            double denom = std::exp(p);
+            for (int k = 0; k < 3; ++k) denom += std::exp(double(kNeg[i * 3 + k]));
+            nce += (p - std::log(denom)) / 4.0;
+        }
+    auto infonce = parts.make<Estimator>("estimator", "type: infonce", ctx);
+    CHECK(infonce->bound(fixed_scores()).value.item() == Approx(nce + std::log(4.0)).epsilon(1e-5));
+    CHECK(infonce->default_negatives() == "all");
+    CHECK(infonce->quantity() == "mi_infonce");
+}
+
+TEST_CASE("InfoNCE never exceeds log(negatives + 1)", "[plugin][estimator]") {
+    Parts parts;
+    BuildContext ctx;
+    auto e = parts.make<Estimator>("estimator", "type: infonce", ctx);
+    Scores s{Var(Tensor::full({4, 1}, 50.0f)), Var(Tensor::full({4, 63}, -50.0f))};
+    const float v = e->bound(s).value.item();
+    CHECK(v <= std::log(64.0f) + 1e-5f);
+    CHECK(v == Approx(std::log(64.0)).epsilon(1e-5));
+}
+
+TEST_CASE("losses are minus the bounds, and DV's corrected gradient uses the moving average", "[plugin][estimator]") {
+    Parts parts;
+    BuildContext ctx;
+    for (const char* t : {"type: jsd", "type: nwj", "type: infonce", "type: dv"}) {
+        auto b = parts.make<Estimator>("estimator", t, ctx)->bound(fixed_scores());
+        CHECK(b.loss.item() == Approx(-b.value.item()).epsilon(1e-5));
+    }
+    auto dv = parts.make<Estimator>("estimator", "{type: dv, ema_decay: 0.5}", ctx);
+    Var neg(Tensor::from({2, 3}, kNeg), true);
+    auto b = dv->bound({Var(Tensor::from({2, 2}, kPos)), neg});
+    b.loss.backward();
+    // First batch: ema = batch mean of e^T, so d loss / d n_k = e^{n_k} / (6 * mean e^T).
+    double mean_exp = 0;
+    for (float n : kNeg) mean_exp += std::exp(n) / 6.0;
+    CHECK(neg.grad().to_vector()[0] == Approx(std::exp(-1.0) / (6 * mean_exp)).epsilon(1e-4));
+}
+
+TEST_CASE("negative sampling: roll, permutation, shuffled locations, all pairs", "[plugin][negatives]") {
+    Parts parts;
+    BuildContext ctx{nullptr, nn::Init::pytorch_default, {}, {3}, {2}};
+    Rng init(1), rng(2);
+    ctx.rng = &init;
+    auto sep = parts.make<Discriminator>("discriminator", "{type: separable, critic_layers: [8], embed_dim: 4}", ctx);
+    Var x(Tensor::from({4, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1}));
+    Var z(Tensor::from({4, 2}, {1, 2, 3, 4, 5, 6, 7, 8}));
+    Scores roll = make_scores(*sep, x, z, "roll", rng);
+    CHECK(roll.pos.shape() == Shape{4, 1});
+    CHECK(roll.neg.shape() == Shape{4, 1});
+    // roll pairs x_{i-1} with z_i
+    CHECK(roll.neg.value().to_vector()[1] == Approx(sep->pairs(ops::index_select(x, 0, {0}), ops::index_select(z, 0, {1})).item()));
+    Scores all = make_scores(*sep, x, z, "all", rng);
+    CHECK(all.pos.shape() == Shape{4, 1});
+    CHECK(all.neg.shape() == Shape{4, 3});
+    const auto ap = all.pos.value().to_vector(), rp = roll.pos.value().to_vector();
+    for (std::size_t i = 0; i < ap.size(); ++i) CHECK(ap[i] == Approx(rp[i]).epsilon(1e-5));  // matmul vs elementwise
+    // all_pairs (one matrix product) equals the default tiled version
+    Var fast = sep->all_pairs(x, z);
+    Var slow = sep->Discriminator::all_pairs(x, z);
+    auto fv = fast.value().to_vector(), sv = slow.value().to_vector();
+    REQUIRE(fv.size() == sv.size());
+    for (std::size_t i = 0; i < fv.size(); ++i) CHECK(fv[i] == Approx(sv[i]).epsilon(1e-4).margin(1e-5));
+    Scores perm = make_scores(*sep, x, z, "permutation", rng);
+    CHECK(perm.neg.shape() == Shape{4, 1});
+    CHECK_THROWS_WITH(make_scores(*sep, x, z, "shuffle_locations", rng),
+                      "shuffle_locations needs a local feature map (N, C, H, W), got [4, 3]");
+    CHECK_THROWS_WITH(make_scores(*sep, x, z, "rol", rng),
+                      "unknown negative sampling 'rol' (known: all, permutation, roll, shuffle_locations)");
+}
+
+TEST_CASE("local discriminators score every location; shuffled locations keep the shape", "[plugin][discriminator]") {
+    Parts parts;
+    Rng init(3), rng(4);
+    BuildContext ctx{&init, nn::Init::pytorch_default, {}, {6, 3, 3}, {5}};
+    Rng data(5);
+    Tensor mt = Tensor::empty({4, 6, 3, 3});
+    for (std::int64_t i = 0; i < mt.numel(); ++i) mt.data()[i] = data.normal();
+    Var m(mt), y(Tensor::full({4, 5}, 0.5f));
+    for (const char* t : {"{type: local_concat_conv, hidden: [8]}", "{type: local_dot, hidden: [8], embed: 4}"}) {
+        auto d = parts.make<Discriminator>("discriminator", t, ctx);
+        CHECK(d->pairs(m, y).shape() == Shape{4, 9});
+        CHECK(make_scores(*d, m, y, "shuffle_locations", rng).neg.shape() == Shape{4, 9});
+        Scores all = make_scores(*d, m, y, "all", rng);
+        CHECK(all.neg.shape() == Shape{4, 27});
+        auto fast = d->all_pairs(m, y).value().to_vector();
+        auto slow = d->Discriminator::all_pairs(m, y).value().to_vector();
+        for (std::size_t i = 0; i < fast.size(); ++i) CHECK(fast[i] == Approx(slow[i]).epsilon(1e-4).margin(1e-5));
+    }
+    auto g = parts.make<Discriminator>("discriminator", "{type: global_concat, hidden: [8], convs: [{out: 4, kernel: 2}]}", ctx);
+    CHECK(g->pairs(m, y).shape() == Shape{4, 1});
+    CHECK(g->parameters().size() == 2 + 4);  // one conv, two linears
+    auto pr = parts.make<Discriminator>("discriminator", "{type: prior_mlp, hidden: [8, 4], batch_norm: true}", ctx);
+    CHECK(pr->score(y).shape() == Shape{4, 1});
+    CHECK_THROWS_WITH(pr->pairs(m, y), "prior_mlp scores single inputs (a prior discriminator), not pairs");
+}
+
+TEST_CASE("encoder presets give the seeds' shapes and inits", "[plugin][encoder]") {
+    Parts parts;
+    Rng init(6);
+    BuildContext ctx{&init, nn::Init::pytorch_default, {}, {}, {}};
+    auto s000 = parts.make<Encoder>("encoder", "type: seed000", ctx);
+    Features f = s000->encode(Var(Tensor::zeros({2, 1, 28, 28})));
+    CHECK(f.local.shape() == Shape{2, 256, 5, 5});
+    CHECK(f.global.shape() == Shape{2, 32});
+    for (auto& p : s000->parameters())
+        if (p.name.ends_with("bias")) CHECK(p.var.value().to_vector()[0] == 0.0f);  // Glorot + zero biases
+    auto s002 = parts.make<Encoder>("encoder", "type: seed002", ctx);
+    f = s002->encode(Var(Tensor::zeros({2, 3, 32, 32})));
+    CHECK(f.local.shape() == Shape{2, 128, 26, 26});
+    CHECK(f.global.shape() == Shape{2, 64});
+    auto dc = parts.make<Encoder>("encoder", "type: dcgan32", ctx);
+    f = dc->encode(Var(Tensor::zeros({2, 3, 32, 32})));
+    CHECK(f.local.shape() == Shape{2, 128, 8, 8});
+    CHECK(f.global.shape() == Shape{2, 64});
+    CHECK_THROWS_WITH(s000->encode(Var(Tensor::zeros({2, 3, 32, 32}))),
+                      "encoder: expected input (N, 1, 28, 28), got [2, 3, 32, 32]");
+}
+
+TEST_CASE("priors sample their distribution", "[plugin][prior]") {
+    Parts parts;
+    BuildContext ctx;
+    Rng rng(7);
+    auto u = parts.make<Prior>("prior", "type: uniform", ctx);
+    auto s = u->sample({1000, 2}, rng).to_vector();
+    CHECK(*std::min_element(s.begin(), s.end()) >= 0.0f);
+    CHECK(*std::max_element(s.begin(), s.end()) < 1.0f);
+    CHECK(std::accumulate(s.begin(), s.end(), 0.0) / s.size() == Approx(0.5).margin(0.03));
+    CHECK(u->transform(Var(Tensor::from({1}, {0.0f}))).item() == Approx(0.5f));
+    auto n = parts.make<Prior>("prior", "{type: normal, mean: 3, std: 2}", ctx);
+    auto v = n->sample({4000}, rng).to_vector();
+    CHECK(std::accumulate(v.begin(), v.end(), 0.0) / v.size() == Approx(3.0).margin(0.15));
+}
