@@ -138,3 +138,21 @@ objectives:
     CHECK(spec_error(h.path) ==
           h.path + ":4:10: encoder: encoder 'layer_stack' has no local tap: add `- tap: local` where M is taken");
 }
+
+TEST_CASE("a spec that is not a map of settings is a spec error, not a crash", "[model][errors]") {
+    SpecFile list("list.yaml", "- a\n- b\n");
+    CHECK(spec_error(list.path) == list.path + ":1:1: expected a map of settings (name: ..., kind: ..., ...), found a list");
+    SpecFile scalar("scalar.yaml", "just text\n");
+    CHECK(spec_error(scalar.path) ==
+          scalar.path + ":1:1: expected a map of settings (name: ..., kind: ..., ...), found a single value");
+}
+
+TEST_CASE("override problems and spec problems are reported together", "[model][errors]") {
+    SpecFile f("dim.yaml", kDim);
+    CHECK(spec_error(f.path, {"optimizer.lr_rate=3", "objectives.global.estimator=jds", "seed=-1"}) ==
+          "command line argument 1 (optimizer.lr_rate=3): optimizer.lr_rate: no key 'optimizer.lr_rate' to override "
+          "(use +optimizer.lr_rate=... to add it)\n"
+          "command line argument 2 (objectives.global.estimator=jds): objectives.global.estimator.type: unknown "
+          "estimator 'jds' (did you mean 'jsd'?); known: dv, infonce, jsd, nwj\n"
+          "command line argument 3 (seed=-1): seed: expected an integer >= 0, found -1");
+}

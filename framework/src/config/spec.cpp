@@ -844,19 +844,22 @@ Document parse(const std::string& yaml_text, const std::string& name) {
     return doc;
 }
 
-Document load(const std::string& file, const std::vector<std::string>& overrides) {
+Document load(const std::string& file, const std::vector<std::string>& overrides,
+              std::vector<Diagnostic>& override_problems) {
     std::string why;
     auto text = read_text(file, why);
     if (!text) throw SpecError({Diagnostic{file_origin(file), "", why}});
     Document doc = parse(*text, file);
-
-    std::vector<Diagnostic> diagnostics;
     for (std::size_t i = 0; i < overrides.size(); ++i)
-        apply_override(doc, overrides[i], static_cast<int>(i) + 1, diagnostics);
-    if (!diagnostics.empty()) {
-        tidy(diagnostics);
-        throw SpecError(std::move(diagnostics));
-    }
+        apply_override(doc, overrides[i], static_cast<int>(i) + 1, override_problems);
+    tidy(override_problems);
+    return doc;
+}
+
+Document load(const std::string& file, const std::vector<std::string>& overrides) {
+    std::vector<Diagnostic> diagnostics;
+    Document doc = load(file, overrides, diagnostics);
+    if (!diagnostics.empty()) throw SpecError(std::move(diagnostics));
     return doc;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "infomax/ops/ops.hpp"
@@ -25,7 +26,12 @@ const config::Schema& experiment_schema() {
 }
 
 config::Document load_spec(const std::string& file, const std::vector<std::string>& overrides, Registry& registry) {
-    config::Document doc = config::load(file, overrides);
+    std::vector<config::Diagnostic> override_problems;
+    config::Document doc = config::load(file, overrides, override_problems);
+    if (!doc.root.IsMap())  // a list, a bare value, or text that is not YAML settings
+        throw config::SpecError({{doc.origin_of(""), "",
+                                  fmt::format("expected a map of settings (name: ..., kind: ..., ...), found {}",
+                                              doc.root.IsSequence() ? "a list" : "a single value")}});
     // Plugins named by the spec are loaded before validation: their parts'
     // schemas take part in it. Paths are relative to the working directory.
     if (doc.root["plugins"] && doc.root["plugins"].IsSequence()) {
@@ -41,6 +47,11 @@ config::Document load_spec(const std::string& file, const std::vector<std::strin
         if (!errs.empty()) throw config::SpecError(errs);
     }
     auto errs = config::validate(doc, experiment_schema(), registry.schema_lookup());
+    errs.insert(errs.end(), override_problems.begin(), override_problems.end());
+    // File problems first (in file order), then the command line's by argument.
+    std::stable_sort(errs.begin(), errs.end(), [](const config::Diagnostic& x, const config::Diagnostic& y) {
+        return (x.origin.argument >= 0 ? x.origin.argument : -1) < (y.origin.argument >= 0 ? y.origin.argument : -1);
+    });
     if (!errs.empty()) throw config::SpecError(errs);
     return doc;
 }

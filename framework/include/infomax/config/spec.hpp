@@ -82,6 +82,10 @@ struct Document {
 // Files named by `extends` are shown (and recorded in origins) as the
 // extending file's directory joined with the name.
 Document load(const std::string& file, const std::vector<std::string>& overrides = {});
+// The same, but override problems are returned (the failed overrides are
+// skipped) so they can be reported together with validation's.
+Document load(const std::string& file, const std::vector<std::string>& overrides,
+              std::vector<Diagnostic>& override_problems);
 // Like load without overrides, for text; `extends` is resolved relative to
 // the directory of `name` (the current directory for "<string>").
 Document parse(const std::string& yaml_text, const std::string& name = "<string>");
