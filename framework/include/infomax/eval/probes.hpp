@@ -1,5 +1,16 @@
 // Probes: how good frozen features are for classification. Each trains a
 // classifier on train features and reports accuracy on test features.
+//
+// Common rules:
+//  - inputs are checked first and an infomax::Error names the probe and the
+//    problem ("linear probe: 100 train features but 99 labels"): x must be a
+//    2-D f32 (N, D) tensor of finite values with one label per row, labels in
+//    [0, classes), classes >= 2, both splits non-empty and of the same D;
+//  - features are standardised with the train split's per-feature mean and
+//    (population) standard deviation, floored at 1e-6 so constant features
+//    stay finite; the test split gets the train statistics;
+//  - results depend only on the inputs, the options and the thread count
+//    (oneDNN's sums depend on it); `seconds` is the probe's wall time.
 #pragma once
 
 #include <cstdint>
@@ -20,11 +31,11 @@ struct ProbeOptions {
     int epochs = 20;
     int batch_size = 256;
     float lr = 1e-3f;
-    float weight_decay = 0.0f;
+    float weight_decay = 0.0f;  // Adam's L2 term (added to the gradient), on every parameter
     std::uint64_t seed = 0;
     int hidden = 200;       // mlp
-    float dropout = 0.1f;   // mlp
-    int k = 20;             // knn
+    float dropout = 0.1f;   // mlp, in [0, 1)
+    int k = 20;             // knn; at most the number of train rows are used
 };
 
 struct ProbeResult {
@@ -35,12 +46,26 @@ struct ProbeResult {
 
 // Multinomial logistic regression on features standardised with the train
 // split's per-feature mean and standard deviation (Adam, seeded minibatches).
+// Training: `epochs` passes, each over a permutation drawn from
+// Rng(seed, "probe"), in minibatches of batch_size (the last one may be
+// smaller); the weights start from nn::Linear's default init drawn from
+// Rng(seed, "probe init"). Accuracy is measured in inference mode.
 ProbeResult linear_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt = {});
 // The DIM paper's MLP probe: one hidden layer of `hidden` units with batchnorm,
-// ReLU and dropout, on standardised features.
+// ReLU and dropout, on standardised features:
+// Linear(D->hidden, no bias) -> BatchNorm -> ReLU -> Dropout -> Linear(hidden->classes).
+// Trained as linear_probe (dropout masks from Rng(seed, "probe dropout")),
+// except that batchnorm cannot train on one row: batch_size must be >= 2, the
+// train split must have >= 2 rows, and a last minibatch of a single row is
+// merged into the one before it.
 ProbeResult mlp_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt = {});
 // k nearest neighbours by cosine similarity of standardised features; majority
-// vote, ties broken by the nearest neighbour among the tied classes.
+// vote, ties broken by the nearest neighbour among the tied classes (equal
+// similarities: the lower train index counts as nearer). k is capped at the
+// number of train rows. train_accuracy is leave-one-out (a row is not its own
+// neighbour) on at most 2000 evenly spaced train rows, rows i * N / m for
+// i < m = min(N, 2000); it is 0 when N < 2. Needs no training: epochs,
+// batch_size, lr, weight_decay and seed are ignored.
 ProbeResult knn_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt = {});
 
 }  // namespace infomax::eval
