@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake make
   libdnnl-dev ocl-icd-opencl-dev   # oneDNN 2.6; its CMake config needs the OpenCL headers
-  libtbb-dev libfmt-dev zlib1g-dev
+  libtbb-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
   libyaml-cpp-dev libboost-dev libboost-filesystem-dev
   catch2
   dataset-fashion-mnist            # the default dataset, in /usr/share/datasets/fashion-mnist

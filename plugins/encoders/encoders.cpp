@@ -309,7 +309,7 @@ private:
 
 INFOMAX_PLUGIN(Encoder, LayerStack, "layer_stack", "1.0.0",
                "layers declared in the spec, with taps for M (local) and y (global)",
-               R"(type: object
+               R"yaml(type: object
 additionalProperties: false
 required: [layers]
 properties:
@@ -368,7 +368,7 @@ properties:
               properties:
                 slope: {type: number, default: 0.01}
             tap: {type: string, minLength: 1}
-)")
+)yaml")
 INFOMAX_PLUGIN(Encoder, Seed000, "seed000", "1.0.0",
                "seed 000's 28x28 encoder: conv 6/5, three 1x1 convs (M 5x5x256), fc 256, y 32; Glorot init",
                kPresetSchema)

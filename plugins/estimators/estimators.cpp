@@ -45,6 +45,11 @@ public:
         return {value, loss};
     }
 
+    std::vector<double> state() const override { return {ema_}; }
+    void set_state(const std::vector<double>& s) override {
+        if (!s.empty()) ema_ = s[0];
+    }
+
 private:
     double decay_;
     double ema_ = -1;  // no estimate before the first batch
@@ -83,7 +88,7 @@ public:
 INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.0.0", "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)] (seeds 000, 003)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Dv, "dv", "1.0.0", "Donsker-Varadhan / MINE bound with the moving-average gradient correction",
-               R"(type: object
+               R"yaml(type: object
 additionalProperties: false
 properties:
   ema_decay:
@@ -92,7 +97,7 @@ properties:
     exclusiveMaximum: 1
     default: 0.99
     description: decay of the moving average of E_Q[exp T] in the corrected gradient
-)")
+)yaml")
 INFOMAX_PLUGIN(Estimator, InfoNce, "infonce", "1.0.0", "InfoNCE bound, capped at log(1 + negatives per sample)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Nwj, "nwj", "1.0.0", "NWJ bound E_P[T] - E_Q[exp(T - 1)]",

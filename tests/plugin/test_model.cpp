@@ -25,7 +25,7 @@ struct SpecFile {
 const char* kDim = R"(name: t
 kind: dim
 seed: 3
-data: {dataset: idx, batch_size: 64}
+data: {type: idx, batch_size: 64}
 encoder: {type: seed000}
 objectives:
   global: {weight: 0.5, estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}
@@ -70,7 +70,7 @@ TEST_CASE("a DIM spec builds a model with inferred shapes", "[model]") {
 TEST_CASE("every estimator pairs with every pair critic in mi_estimation", "[model]") {
     for (const char* est : {"jsd", "dv", "infonce", "nwj"})
         for (const char* critic : {"joint", "separable"}) {
-            SpecFile f("mi.yaml", std::string("name: mi\nkind: mi_estimation\ndata: {dataset: gaussian, dim: 5}\n"
+            SpecFile f("mi.yaml", std::string("name: mi\nkind: mi_estimation\ndata: {type: gaussian, dim: 5, size: 100}\n"
                                               "objectives:\n  mi: {estimator: ") +
                                       est + ", discriminator: {type: " + critic + ", critic_layers: [8]}}\n");
             Registry r;
@@ -84,7 +84,7 @@ TEST_CASE("every estimator pairs with every pair critic in mi_estimation", "[mod
 TEST_CASE("spec errors point at the file, line and column", "[model][errors]") {
     SpecFile f("bad.yaml", R"(name: t
 kind: dim
-data: {dataset: idx}
+data: {type: idx}
 encoder: {type: seed000}
 objectives:
   global: {estimator: jds, discriminator: {type: global_concat, hiden: [16]}}
@@ -106,7 +106,7 @@ TEST_CASE("a value from the command line is reported as such", "[model][errors]"
 TEST_CASE("shape mismatches are found when the model is built", "[model][errors]") {
     SpecFile f("shape.yaml", R"(name: t
 kind: dim
-data: {dataset: idx}
+data: {type: idx}
 encoder:
   type: layer_stack
   layers:
@@ -121,7 +121,7 @@ objectives:
                                          "26] (add - flatten before it)");
     SpecFile g("critic.yaml", R"(name: t
 kind: dim
-data: {dataset: idx}
+data: {type: idx}
 encoder: {type: seed000}
 objectives:
   global: {estimator: jsd, discriminator: {type: global_concat, convs: [{out: 4, kernel: 9}]}}
@@ -130,7 +130,7 @@ objectives:
                                          "than the 5x5 feature map");
     SpecFile h("notap.yaml", R"(name: t
 kind: dim
-data: {dataset: idx}
+data: {type: idx}
 encoder: {type: layer_stack, layers: [flatten, {linear: {out: 4}}]}
 objectives:
   local: {estimator: jsd, discriminator: local_concat_conv}
@@ -150,8 +150,8 @@ TEST_CASE("a spec that is not a map of settings is a spec error, not a crash", "
 TEST_CASE("override problems and spec problems are reported together", "[model][errors]") {
     SpecFile f("dim.yaml", kDim);
     CHECK(spec_error(f.path, {"optimizer.lr_rate=3", "objectives.global.estimator=jds", "seed=-1"}) ==
-          "command line argument 1 (optimizer.lr_rate=3): optimizer.lr_rate: no key 'optimizer.lr_rate' to override "
-          "(use +optimizer.lr_rate=... to add it)\n"
+          "command line argument 1 (optimizer.lr_rate=3): optimizer.lr_rate: unknown key 'lr_rate' (did you mean "
+          "'lr'?); known keys: betas, clip_grad_norm, eps, lr, momentum, type, weight_decay\n"
           "command line argument 2 (objectives.global.estimator=jds): objectives.global.estimator.type: unknown "
           "estimator 'jds' (did you mean 'jsd'?); known: dv, infonce, jsd, nwj\n"
           "command line argument 3 (seed=-1): seed: expected an integer >= 0, found -1");

@@ -11,6 +11,7 @@
 
 #include "infomax/config/spec.hpp"
 #include "infomax/experiment/model.hpp"
+#include "infomax/experiment/run.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
@@ -26,6 +27,9 @@ struct Args {
     std::vector<std::string> positional;  // SPEC, NAME, ...
     std::vector<std::string> overrides;   // key.path=value, +k=v, ++k=v, ~k
     std::vector<std::string> plugin_paths;
+    std::string resume;            // --resume RUN_DIR
+    bool export_features = false;  // --export-features
+    bool progress = true;          // --no-progress
 };
 
 bool is_override(const std::string& a) {
@@ -99,6 +103,28 @@ int cmd_plugins(const Args& a) {
     return 0;
 }
 
+int cmd_run(const Args& a) {
+    infomax::RunOptions o;
+    o.resume = a.resume;
+    if (a.resume.empty()) o.spec = need_spec(a, "run");
+    else if (!a.positional.empty()) throw Error("usage: infomax run --resume RUN_DIR (no spec: the run has its own)");
+    o.overrides = a.overrides;
+    o.plugin_paths = a.plugin_paths;
+    o.progress = a.progress;
+    auto r = infomax::run_experiment(o);
+    return r.interrupted ? 130 : 0;
+}
+
+int cmd_eval(const Args& a) {
+    if (a.positional.size() != 1) throw Error("usage: infomax eval RUN_DIR [--export-features]");
+    infomax::EvalOptions o;
+    o.run_dir = a.positional[0];
+    o.plugin_paths = a.plugin_paths;
+    o.export_features = a.export_features;
+    infomax::evaluate_run(o);
+    return 0;
+}
+
 int cmd_reference(const Args& a) {
     infomax::Registry registry;
     registry.load_defaults();
@@ -121,9 +147,11 @@ int cmd_help(const Args&) {
         "options:\n"
         "  --threads N        threads for oneDNN and TBB together (default: $INFOMAX_THREADS, else all cores)\n"
         "  --plugin-path DIR  also load plugins from DIR (repeatable; also $INFOMAX_PLUGIN_PATH, ':'-separated)\n"
+        "  --no-progress      plain progress lines even on a terminal\n"
+        "  Ctrl-C during run  writes a checkpoint and stops (exit 130); continue with run --resume DIR\n"
         "  --version          same as 'infomax version'\n"
         "  -h, --help         this text\n\n"
-        "Not implemented yet: run, eval (training from specs), suite, report, bench, reproduce.\n");
+        "Not implemented yet: suite, report, bench, reproduce; run trains kind dim only.\n");
     return 0;
 }
 
@@ -131,6 +159,8 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> table{
         {"help", "help", "show this help", cmd_help},
         {"version", "version", "versions of infomax, oneDNN (ISA, runtime), oneTBB; the thread count", cmd_version},
+        {"run", "run SPEC [overrides] | run --resume DIR", "train and evaluate in a new run directory, or continue one", cmd_run},
+        {"eval", "eval RUN_DIR [--export-features]", "evaluate a run's encoder (probes, held-out bounds)", cmd_eval},
         {"validate", "validate SPEC [overrides]", "check a spec and build its model (no training)", cmd_validate},
         {"show", "show SPEC [overrides]", "print the resolved spec (extends, overrides, defaults)", cmd_show},
         {"plugins", "plugins [show NAME]", "list the registered parts, or one part's params", cmd_plugins},
@@ -159,6 +189,12 @@ int main(int argc, char** argv) {
                 const long n = std::strtol(v.c_str(), &end, 10);
                 if (*end != '\0' || n < 1) throw Error(fmt::format("--threads '{}': expected a whole number >= 1", v));
                 threads = static_cast<int>(n);
+            } else if (a == "--resume") {
+                args.resume = value("--resume");
+            } else if (a == "--export-features") {
+                args.export_features = true;
+            } else if (a == "--no-progress") {
+                args.progress = false;
             } else if (a == "--plugin-path") {
                 args.plugin_paths.push_back(value("--plugin-path"));
             } else if (a == "-h" || a == "--help") {

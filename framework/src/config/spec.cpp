@@ -705,7 +705,9 @@ void apply_override(Document& doc, const std::string& arg, int argument, std::ve
         const YAML::Node& cur = chain.back();
         std::string next;
         auto child = get_child(cur, segments[i], path, next);
-        const bool creates = op == Op::Add || op == Op::Upsert;
+        // Setting a key the file does not write is normal (the schema's defaults
+        // are filled later); a misspelt key is caught by validation instead.
+        const bool creates = op != Op::Delete;
         if (!child) {
             if (!creates || !cur.IsMap()) {
                 if (creates)
@@ -738,7 +740,7 @@ void apply_override(Document& doc, const std::string& arg, int argument, std::ve
     const bool exists = get_child(parent, last, path, target).has_value();
     switch (op) {
         case Op::Set:
-            if (!exists) return missing(target);
+            if (!exists && parent.IsSequence()) return missing(target);  // lists grow only with +
             break;
         case Op::Add:
             if (exists) {

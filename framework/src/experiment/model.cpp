@@ -74,18 +74,6 @@ void at(const config::Document& doc, const std::string& path, const std::string&
 
 Shape per_sample(const Var& v) { return Shape(v.shape().begin() + 1, v.shape().end()); }
 
-Shape data_shape(const config::Params& data) {
-    const std::string ds = data.string("dataset");
-    if (ds == "idx") return {1, 28, 28};
-    if (ds == "cifar10") return {3, 32, 32};
-    if (ds == "synthetic") {
-        if (!data.has("shape")) data.fail("shape", "synthetic data needs shape: [channels, height, width]");
-        auto v = data.integers("shape");
-        return Shape(v.begin(), v.end());
-    }
-    return {data.has("dim") ? data.integer("dim") : 20};
-}
-
 }  // namespace
 
 Model build_model(const config::Document& doc, const Registry& registry) {
@@ -97,8 +85,14 @@ Model build_model(const config::Document& doc, const Registry& registry) {
     BuildContext ctx;
     ctx.rng = &init;
     if (!root.has("data")) root.fail("data", "missing required key 'data'");
-    m.input_shape = data_shape(root.child("data"));
+    const config::Params dp = root.child("data");
+    m.data_type = type_of(dp);
+    m.data = registry.create_as<Dataset>("dataset", m.data_type, dp, ctx);
+    m.input_shape = m.data->sample_shape();
     ctx.input_shape = m.input_shape;
+    if (m.kind == "mi_estimation" && !m.data->paired())
+        dp.fail("type", fmt::format("an mi_estimation experiment needs paired data (x, z); {} has none",
+                                    m.data->describe()));
     const std::int64_t n = 2;  // dry-run batch
 
     Var a, b;  // the two sides every objective scores
@@ -122,8 +116,8 @@ Model build_model(const config::Document& doc, const Registry& registry) {
         b = f.global;
     } else {
         if (root.has("encoder")) root.fail("encoder", "an mi_estimation experiment has no encoder: remove this key");
-        a = Var(Tensor::zeros({n, m.input_shape[0]}));
-        b = Var(Tensor::zeros({n, m.input_shape[0]}));
+        a = Var(m.data->batch("train", {0, 1}));
+        b = Var(m.data->pair("train", {0, 1}));
     }
     m.local_shape = per_sample(a);
     m.global_shape = per_sample(b);
@@ -173,7 +167,7 @@ Model build_model(const config::Document& doc, const Registry& registry) {
 }
 
 std::string Model::summary() const {
-    std::string s = fmt::format("kind {}; input {}\n", kind, to_string(input_shape));
+    std::string s = fmt::format("kind {}; data {}: input {}\n", kind, data->describe(), to_string(input_shape));
     if (encoder)
         s += fmt::format("encoder {}: M {}, y {}\n  {}\n", encoder_type, to_string(local_shape), to_string(global_shape),
                          encoder->describe());

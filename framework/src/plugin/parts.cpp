@@ -30,6 +30,14 @@ Var Discriminator::all_pairs(const Var& a, const Var& b) {
     return ops::reshape(s, {nb, na, s.size(1)});
 }
 
+std::vector<std::int64_t> Dataset::labels(const std::string& split, const std::vector<std::int64_t>&) const {
+    throw Error(fmt::format("{}: the {} split has no labels", describe(), split));
+}
+
+Tensor Dataset::pair(const std::string&, const std::vector<std::int64_t>&) const {
+    throw Error(fmt::format("{} has no second variable z: it is not paired data", describe()));
+}
+
 const std::vector<std::string>& negative_sampling_names() {
     static const std::vector<std::string> n{"all", "permutation", "roll", "shuffle_locations"};
     return n;

@@ -35,7 +35,7 @@ Registry::Registry() : impl_(std::make_unique<Impl>()) {}
 Registry::~Registry() = default;
 
 const std::vector<std::string>& Registry::kinds() {
-    static const std::vector<std::string> k{"discriminator", "encoder", "estimator", "prior"};
+    static const std::vector<std::string> k{"dataset", "discriminator", "encoder", "estimator", "prior"};
     return k;
 }
 

@@ -392,15 +392,11 @@ TEST_CASE("override errors are all collected", "[config]") {
           }) ==
           std::vector<std::string>{
               "command line argument 1 (optimizer.lr): " + form,
-              "command line argument 2 (optimizer.momentum=0.9): optimizer.momentum: no key 'optimizer.momentum' to "
-              "override (use +optimizer.momentum=... to add it)",
               "command line argument 3 (+optimizer.lr=1): optimizer.lr: key 'optimizer.lr' already exists (use "
               "optimizer.lr=... or ++optimizer.lr=... to change it)",
               "command line argument 4 (~optimizer.nope): optimizer.nope: no key 'optimizer.nope' to delete",
               "command line argument 5 (=3): " + form,
               "command line argument 6 (~a=b): " + form,
-              "command line argument 7 (model.width=4): model.width: no key 'model.width' to override (use "
-              "+model.width=... to add it)",
               "command line argument 8 (layers.5=1): layers[5]: no key 'layers.5' to override (use +layers.5=... to "
               "add it)",
               "command line argument 9 (+optimizer.lr.x=1): optimizer.lr: cannot set 'optimizer.lr.x': "

@@ -62,7 +62,9 @@ struct Document {
 // Reads `file` (errors: missing file, YAML syntax with line:col), resolves
 // `extends: other.yaml` (relative to the extending file; a list is merged left
 // to right; cycles are errors), then applies the overrides in order:
-//   a.b.c=value   set an existing key (error naming the key if it does not exist)
+//   a.b.c=value   set a key, adding it (and missing parent maps) if absent; a
+//                 misspelt key is then reported by validate() as unknown
+//                 (with did-you-mean) at this argument
 //   +a.b=value    add a key that must not exist yet
 //   ++a.b=value   set or add
 //   ~a.b          delete
@@ -75,7 +77,7 @@ struct Document {
 // read ("cannot read 'base.yaml': no such file", at the extends value) or
 // that loops ("extends cycle: a.yaml -> b.yaml -> a.yaml"), and bad overrides:
 //   malformed:  expected key.path=value, +key.path=value, ++key.path=value or ~key.path
-//   a.b=v:      no key 'a.b' to override (use +a.b=... to add it)
+//   a.b=v:      (a list item beyond the end) no key 'a.b' to override (use +a.b=... to add it)
 //   +a.b=v:     key 'a.b' already exists (use a.b=... or ++a.b=... to change it)
 //   ~a.b:       no key 'a.b' to delete
 // Override diagnostics carry Origin{argument = i + 1, text = overrides[i]}.

@@ -30,6 +30,8 @@ struct PriorTerm {
 
 struct Model {
     std::string kind;                  // dim | mi_estimation
+    std::string data_type;
+    std::shared_ptr<Dataset> data;
     std::string encoder_type;
     std::shared_ptr<Encoder> encoder;  // none for mi_estimation
     std::vector<Objective> objectives;

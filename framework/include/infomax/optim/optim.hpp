@@ -36,6 +36,7 @@ public:
     void step() override;
     AdamOptions options;
     std::int64_t steps() const { return t_; }
+    void set_steps(std::int64_t t) { t_ = t; }  // restoring a checkpoint
     std::vector<Tensor> m, v;  // first and second moments, one per parameter
 
 private:

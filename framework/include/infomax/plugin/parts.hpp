@@ -5,6 +5,7 @@
 //   Discriminator  scores pairs (M or x, y or z) -> (N, P); or single inputs (prior)
 //   Estimator      Scores {pos (N, P), neg (N, K)} -> Bound {value in nats, loss}
 //   Prior          samples to match y against
+//   Dataset        samples (and labels) by split: train, validation, test
 //
 // Estimators are pure functions of scores, so any estimator pairs with any
 // discriminator. Part authors compose ops (infomax/ops/ops.hpp): gradients come
@@ -85,6 +86,9 @@ public:
     virtual Bound bound(const Scores& s) = 0;
     // Negative sampling used when the spec names none.
     virtual std::string default_negatives() const { return "roll"; }
+    // State carried between steps (DV's moving average), for checkpoints.
+    virtual std::vector<double> state() const { return {}; }
+    virtual void set_state(const std::vector<double>&) {}
 };
 
 class Prior : public Part {
@@ -93,6 +97,23 @@ public:
     virtual Tensor sample(const Shape& shape, Rng& rng) = 0;
     // Maps y into the prior's support before matching (uniform: sigmoid).
     virtual Var transform(const Var& y) { return y; }
+};
+
+// Where samples come from. Splits are "train", "validation" and "test"; a
+// dataset without one reports size 0. Samples are kept compactly (bytes) and
+// converted per batch.
+class Dataset : public Part {
+public:
+    virtual std::string describe() const = 0;
+    virtual Shape sample_shape() const = 0;  // (C, H, W) or (D)
+    virtual int classes() const { return 0; }  // 0: no labels
+    virtual std::int64_t size(const std::string& split) const = 0;
+    // Samples `index` of `split` as f32, shape (n, sample_shape...).
+    virtual Tensor batch(const std::string& split, const std::vector<std::int64_t>& index) const = 0;
+    virtual std::vector<std::int64_t> labels(const std::string& split, const std::vector<std::int64_t>& index) const;
+    // Paired data (x, z) for MI estimation: z for the same samples as batch().
+    virtual bool paired() const { return false; }
+    virtual Tensor pair(const std::string& split, const std::vector<std::int64_t>& index) const;
 };
 
 // Negative sampling: how mismatched pairs are made from a batch.

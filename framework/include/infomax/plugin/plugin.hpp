@@ -31,7 +31,7 @@ using Factory = std::unique_ptr<Part> (*)(const config::Params&, BuildContext&);
 
 // One registered part, as a library describes it.
 struct PartInfo {
-    const char* kind;         // "encoder", "discriminator", "estimator", "prior"
+    const char* kind;         // "dataset", "discriminator", "encoder", "estimator", "prior"
     const char* name;         // the YAML `type:` value
     const char* version;      // the part's own version
     const char* description;  // one line
@@ -51,6 +51,7 @@ template <> struct KindName<Encoder> { static constexpr const char* value = "enc
 template <> struct KindName<Discriminator> { static constexpr const char* value = "discriminator"; };
 template <> struct KindName<Estimator> { static constexpr const char* value = "estimator"; };
 template <> struct KindName<Prior> { static constexpr const char* value = "prior"; };
+template <> struct KindName<Dataset> { static constexpr const char* value = "dataset"; };
 
 // The parts of the library being compiled. Hidden visibility: each shared
 // library has its own list, even when several are loaded into one process.
@@ -78,7 +79,7 @@ struct Registrar {
 #define INFOMAX_PLUGIN_CONCAT(a, b) INFOMAX_PLUGIN_CONCAT2(a, b)
 
 // Registers CLASS as a part of kind KIND (Encoder, Discriminator, Estimator,
-// Prior) under NAME. Several parts may share a library.
+// Prior, Dataset) under NAME. Several parts may share a library.
 #define INFOMAX_PLUGIN(KIND, CLASS, NAME, VERSION, DESCRIPTION, SCHEMA_YAML)                          \
     namespace {                                                                                       \
     const ::infomax::plugin::Registrar<::infomax::KIND, CLASS> INFOMAX_PLUGIN_CONCAT(                 \

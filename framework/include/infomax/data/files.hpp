@@ -1,0 +1,37 @@
+// File formats for arrays: NPY (NumPy) and safetensors (checkpoints readable
+// from Python). Writes go to a temporary name in the same folder and are
+// renamed into place, so a crash never leaves a half-written file under the
+// final name.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "infomax/tensor/tensor.hpp"
+
+namespace infomax::data {
+
+// An array read from NPY: uint8 or float32 (other types are converted to f32).
+struct NpyArray {
+    std::vector<std::int64_t> shape;
+    bool is_uint8 = false;
+    std::vector<std::uint8_t> bytes;   // when is_uint8
+    std::vector<float> values;         // otherwise
+};
+NpyArray read_npy(const std::string& path);
+void write_npy(const std::string& path, const Tensor& t);  // f32, C order
+
+// Named f32 tensors plus string metadata.
+struct TensorFile {
+    std::map<std::string, Tensor> tensors;  // plain tensors
+    std::map<std::string, std::string> metadata;
+};
+void write_safetensors(const std::string& path, const TensorFile& file);
+TensorFile read_safetensors(const std::string& path);
+
+// Writes `text` to `path` via a temporary file and a rename.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace infomax::data

@@ -1,0 +1,55 @@
+// `infomax run` and `infomax eval`: train a spec in a new run directory, resume
+// one, and evaluate a trained encoder.
+//
+// runs/<name>/<YYYYmmdd-HHMMSS>-<spec hash>/
+//   resolved.yaml   the spec as run (extends, overrides, defaults applied)
+//   manifest.json   seed, versions, git commit, plugins with file hashes, CPU, threads
+//   metrics.csv, metrics.jsonl   per logging step: every bound, the losses, images/s
+//   checkpoints/step-NNNNNNNN.safetensors   parameters, buffers, optimizer state, position
+//   encoder.safetensors   the final encoder (readable from Python's safetensors)
+//   results.json    probe accuracies and held-out bounds
+//   log.txt         what was printed
+// Nothing is written before the spec validates and its model builds; an
+// existing directory is never reused; files are written to a temporary name
+// and renamed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace infomax {
+
+struct RunOptions {
+    std::string spec;                     // a spec file (new run)
+    std::vector<std::string> overrides;
+    std::string resume;                   // or a run directory to continue
+    std::vector<std::string> plugin_paths;
+    bool progress = true;                 // a live line on a terminal, plain lines otherwise
+    // Called after every step with the step count; tests use it to interrupt.
+    std::function<void(std::int64_t)> after_step;
+};
+
+struct RunResult {
+    std::string dir;
+    std::int64_t steps = 0;
+    bool interrupted = false;
+};
+
+RunResult run_experiment(const RunOptions& options);
+
+// Ask a running experiment to checkpoint and stop after its current step
+// (what SIGINT does). Safe to call from a signal handler.
+void request_stop();
+
+struct EvalOptions {
+    std::string run_dir;
+    std::vector<std::string> plugin_paths;
+    bool export_features = false;  // features/<split>-<tap>.npy and labels
+};
+// Evaluates the run's final encoder (or its latest checkpoint) as its spec's
+// `eval:` says; writes results-eval-<time>.json (results.json if absent).
+std::string evaluate_run(const EvalOptions& options);
+
+}  // namespace infomax

@@ -1,0 +1,209 @@
+#include "infomax/data/files.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "infomax/runtime/error.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace infomax::data {
+
+namespace {
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Writes via `<path>.tmp-<pid>` in the same folder, flushed and renamed.
+void write_atomic(const std::string& path, const std::string& head, const char* data, std::size_t n) {
+    const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw Error(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
+        out.write(head.data(), static_cast<std::streamsize>(head.size()));
+        if (n) out.write(data, static_cast<std::streamsize>(n));
+        out.flush();
+        if (!out) {
+            std::error_code ec;
+            fs::remove(tmp, ec);
+            throw Error(fmt::format("{}: write failed (disk full?)", tmp));
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw Error(fmt::format("{}: cannot rename the new file into place: {}", path, ec.message()));
+    }
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& text) { write_atomic(path, text, nullptr, 0); }
+
+// ---- NPY ---------------------------------------------------------------------
+NpyArray read_npy(const std::string& path) {
+    const std::string raw = read_all(path);
+    if (raw.size() < 10 || raw.compare(0, 6, "\x93NUMPY") != 0)
+        throw Error(fmt::format("{}: not an NPY file (it does not start with \\x93NUMPY)", path));
+    const int major = static_cast<unsigned char>(raw[6]);
+    std::size_t hlen, start;
+    if (major == 1) {
+        hlen = static_cast<unsigned char>(raw[8]) | (static_cast<unsigned char>(raw[9]) << 8);
+        start = 10;
+    } else {
+        if (raw.size() < 12) throw Error(fmt::format("{}: truncated NPY header", path));
+        hlen = 0;
+        for (int i = 0; i < 4; ++i) hlen |= std::size_t(static_cast<unsigned char>(raw[8 + i])) << (8 * i);
+        start = 12;
+    }
+    if (raw.size() < start + hlen) throw Error(fmt::format("{}: truncated NPY header", path));
+    const std::string header = raw.substr(start, hlen);
+    std::smatch m;
+    if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']*)'")))
+        throw Error(fmt::format("{}: NPY header without descr", path));
+    const std::string descr = m[1];
+    if (std::regex_search(header, std::regex("'fortran_order':\\s*True")))
+        throw Error(fmt::format("{}: Fortran-order arrays are not supported: save with np.ascontiguousarray", path));
+    if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)")))
+        throw Error(fmt::format("{}: NPY header without shape", path));
+    NpyArray a;
+    const std::string dims = m[1];
+    std::int64_t n = 1;
+    static const std::regex number("[0-9]+");
+    for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
+        a.shape.push_back(std::stoll(it->str()));
+        n *= a.shape.back();
+    }
+    const char* data = raw.data() + start + hlen;
+    const std::size_t avail = raw.size() - start - hlen;
+    auto need = [&](std::size_t item) {
+        if (avail < static_cast<std::size_t>(n) * item)
+            throw Error(fmt::format("{}: truncated: shape ({}) of {} needs {} bytes of data, found {}", path, dims,
+                                    descr, n * item, avail));
+    };
+    if (descr == "|u1" || descr == "<u1") {
+        need(1);
+        a.is_uint8 = true;
+        a.bytes.assign(data, data + n);
+    } else if (descr == "<f4") {
+        need(4);
+        a.values.resize(n);
+        std::memcpy(a.values.data(), data, n * 4);
+    } else if (descr == "<f8") {
+        need(8);
+        a.values.resize(n);
+        for (std::int64_t i = 0; i < n; ++i) {
+            double v;
+            std::memcpy(&v, data + i * 8, 8);
+            a.values[i] = static_cast<float>(v);
+        }
+    } else if (descr == "<i8" || descr == "<i4") {
+        const std::size_t item = descr == "<i8" ? 8 : 4;
+        need(item);
+        a.values.resize(n);
+        for (std::int64_t i = 0; i < n; ++i) {
+            std::int64_t v = 0;
+            std::memcpy(&v, data + i * item, item);
+            if (item == 4) v = static_cast<std::int32_t>(v);
+            a.values[i] = static_cast<float>(v);
+        }
+    } else {
+        throw Error(fmt::format("{}: NPY type '{}' is not supported (use uint8, float32, float64, int32 or int64)",
+                                path, descr));
+    }
+    return a;
+}
+
+void write_npy(const std::string& path, const Tensor& t) {
+    Tensor p = t.plain();
+    std::string shape;
+    for (auto d : p.shape()) shape += fmt::format("{}, ", d);
+    if (p.dim() > 1) shape.resize(shape.size() - 2);
+    std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}", shape);
+    // Pad so the data starts on a 64-byte boundary, ending with a newline.
+    while ((10 + header.size() + 1) % 64) header += ' ';
+    header += '\n';
+    std::string head = "\x93NUMPY";
+    head += '\x01';
+    head += '\x00';
+    head += static_cast<char>(header.size() & 0xff);
+    head += static_cast<char>((header.size() >> 8) & 0xff);
+    head += header;
+    write_atomic(path, head, reinterpret_cast<const char*>(p.data()), static_cast<std::size_t>(p.numel()) * 4);
+}
+
+// ---- safetensors ---------------------------------------------------------------
+void write_safetensors(const std::string& path, const TensorFile& file) {
+    json header = json::object();
+    std::size_t offset = 0;
+    std::vector<const Tensor*> order;
+    for (const auto& [name, t] : file.tensors) {  // std::map: sorted names
+        const std::size_t n = static_cast<std::size_t>(t.numel()) * 4;
+        header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + n}}};
+        offset += n;
+        order.push_back(&t);
+    }
+    if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
+    std::string h = header.dump();
+    while (h.size() % 8) h += ' ';  // the format pads the header with spaces
+    std::string head(8, '\0');
+    for (int i = 0; i < 8; ++i) head[i] = static_cast<char>((std::uint64_t(h.size()) >> (8 * i)) & 0xff);
+    head += h;
+    std::string body;
+    body.reserve(offset);
+    for (const Tensor* t : order) {
+        Tensor p = t->plain();
+        body.append(reinterpret_cast<const char*>(p.data()), static_cast<std::size_t>(p.numel()) * 4);
+    }
+    write_atomic(path, head, body.data(), body.size());
+}
+
+TensorFile read_safetensors(const std::string& path) {
+    const std::string raw = read_all(path);
+    if (raw.size() < 8) throw Error(fmt::format("{}: not a safetensors file (shorter than 8 bytes)", path));
+    std::uint64_t hlen = 0;
+    for (int i = 0; i < 8; ++i) hlen |= std::uint64_t(static_cast<unsigned char>(raw[i])) << (8 * i);
+    if (hlen > raw.size() - 8) throw Error(fmt::format("{}: not a safetensors file (header length {})", path, hlen));
+    json header;
+    try {
+        header = json::parse(raw.substr(8, hlen));
+    } catch (const std::exception& e) {
+        throw Error(fmt::format("{}: corrupt safetensors header: {}", path, e.what()));
+    }
+    TensorFile f;
+    const std::size_t base = 8 + hlen;
+    for (auto it = header.begin(); it != header.end(); ++it) {
+        if (it.key() == "__metadata__") {
+            for (auto m = it->begin(); m != it->end(); ++m) f.metadata[m.key()] = m->get<std::string>();
+            continue;
+        }
+        const auto& e = *it;
+        if (e.at("dtype") != "F32")
+            throw Error(fmt::format("{}: tensor '{}' has dtype {}, only F32 is supported", path, it.key(),
+                                    e.at("dtype").get<std::string>()));
+        Shape shape = e.at("shape").get<Shape>();
+        const auto off = e.at("data_offsets").get<std::vector<std::size_t>>();
+        if (off.size() != 2 || off[1] < off[0] || base + off[1] > raw.size() ||
+            off[1] - off[0] != static_cast<std::size_t>(numel(shape)) * 4)
+            throw Error(fmt::format("{}: tensor '{}' points outside the file (truncated?)", path, it.key()));
+        Tensor t = Tensor::empty(shape);
+        std::memcpy(t.data(), raw.data() + base + off[0], off[1] - off[0]);
+        f.tensors.emplace(it.key(), t);
+    }
+    return f;
+}
+
+}  // namespace infomax::data

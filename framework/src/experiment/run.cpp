@@ -1,0 +1,458 @@
+#include "infomax/experiment/run.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "experiment/trainer.hpp"
+#include "infomax/data/files.hpp"
+#include "infomax/eval/probes.hpp"
+#include "infomax/ops/ops.hpp"
+#include "infomax/runtime/error.hpp"
+#include "infomax/runtime/threads.hpp"
+#include "infomax/version.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace infomax {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) { g_stop.store(true); }
+
+std::uint64_t fnv64(const std::string& s) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+    return h;
+}
+
+std::string file_hash(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return fmt::format("fnv64:{:016x}", fnv64(std::string(std::istreambuf_iterator<char>(in), {})));
+}
+
+std::string local_time(const char* format) {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    return fmt::format(fmt::runtime(format), tm);
+}
+
+// A new directory that did not exist before: never reuses one.
+fs::path create_run_dir(const fs::path& root, const std::string& name, const std::string& hash) {
+    const fs::path parent = root / name;
+    fs::create_directories(parent);
+    const std::string base = fmt::format("{}-{}", local_time("{:%Y%m%d-%H%M%S}"), hash.substr(0, 8));
+    for (int k = 1; k < 1000; ++k) {
+        const fs::path p = parent / (k == 1 ? base : fmt::format("{}-{}", base, k));
+        if (fs::create_directory(p)) return p;
+    }
+    throw Error(fmt::format("cannot create a new run directory under {}", parent.string()));
+}
+
+// Appends to log.txt and prints.
+class Log {
+public:
+    explicit Log(const fs::path& file) : out_(file, std::ios::app) {}
+    void line(const std::string& s) {
+        fmt::print("{}\n", s);
+        out_ << s << '\n';
+        out_.flush();
+    }
+
+private:
+    std::ofstream out_;
+};
+
+// metrics.csv (one header, then a row per logging step) and metrics.jsonl.
+class Metrics {
+public:
+    Metrics(const fs::path& dir, std::int64_t keep_up_to_step) : csv_path_(dir / "metrics.csv"), jsonl_path_(dir / "metrics.jsonl") {
+        // On resume, rows after the checkpoint were lost work: drop them so the
+        // continued run writes them again, once.
+        if (keep_up_to_step >= 0) {
+            trim(csv_path_, keep_up_to_step, true);
+            trim(jsonl_path_, keep_up_to_step, false);
+            std::ifstream in(csv_path_);
+            std::getline(in, header_);
+        }
+    }
+    void write(const std::vector<std::pair<std::string, double>>& row) {
+        std::string h = "step", line;
+        json j;
+        for (const auto& [k, v] : row) {
+            if (k != "step") h += "," + k;
+            j[k] = v;
+        }
+        for (const auto& [k, v] : row) {
+            if (!line.empty()) line += ',';
+            line += fmt::format("{:.8g}", v);
+        }
+        if (header_.empty()) {
+            header_ = h;
+            std::ofstream(csv_path_, std::ios::app) << header_ << '\n';
+        }
+        std::ofstream(csv_path_, std::ios::app) << line << '\n';
+        std::ofstream(jsonl_path_, std::ios::app) << j.dump() << '\n';
+    }
+
+private:
+    static void trim(const fs::path& p, std::int64_t step, bool has_header) {
+        if (!fs::exists(p)) return;
+        std::ifstream in(p);
+        std::string line, kept;
+        bool first = true;
+        while (std::getline(in, line)) {
+            if (first && has_header) {
+                kept += line + '\n';
+                first = false;
+                continue;
+            }
+            first = false;
+            std::int64_t s = 0;
+            if (has_header)
+                s = std::stoll(line.substr(0, line.find(',')));
+            else
+                s = json::parse(line).at("step").get<std::int64_t>();
+            if (s <= step) kept += line + '\n';
+        }
+        data::write_file_atomic(p.string(), kept);
+    }
+    fs::path csv_path_, jsonl_path_;
+    std::string header_;
+};
+
+json manifest(const config::Document& doc, const Registry& registry, const Model& m) {
+    json j;
+    j["seed"] = config::Params(doc, "").integer("seed");
+    j["infomax"] = {{"version", version()}, {"git_commit", INFOMAX_GIT_COMMIT}, {"plugin_abi", kAbiVersion}};
+    j["libraries"] = build_info();
+    j["threads"] = threads();
+    j["started"] = local_time("{:%Y-%m-%dT%H:%M:%S%z}");
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    j["host"] = host;
+    json parts = json::array();
+    std::map<std::string, std::string> hashes;
+    for (const auto* e : registry.entries()) {
+        if (!hashes.count(e->file)) hashes[e->file] = file_hash(e->file);
+        parts.push_back({{"kind", e->kind}, {"name", e->name}, {"version", e->version}, {"file", e->file},
+                         {"file_hash", hashes[e->file]}});
+    }
+    j["plugins"] = parts;
+    j["model"] = m.summary();
+    return j;
+}
+
+std::string latest_checkpoint(const fs::path& dir) {
+    std::string best;
+    if (!fs::is_directory(dir / "checkpoints")) return best;
+    for (const auto& e : fs::directory_iterator(dir / "checkpoints")) {
+        const std::string n = e.path().filename().string();
+        if (std::regex_match(n, std::regex("step-[0-9]{8}\\.safetensors")) && (best.empty() || n > fs::path(best).filename().string()))
+            best = e.path().string();
+    }
+    return best;
+}
+
+void save_checkpoint(const fs::path& dir, const detail::DimTrainer& t, int keep = 2) {
+    fs::create_directories(dir / "checkpoints");
+    data::write_safetensors((dir / "checkpoints" / fmt::format("step-{:08d}.safetensors", t.step())).string(),
+                            t.checkpoint());
+    std::vector<fs::path> all;
+    for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+        if (e.path().extension() == ".safetensors") all.push_back(e.path());
+    std::sort(all.begin(), all.end());
+    for (std::size_t i = 0; i + keep < all.size(); ++i) fs::remove(all[i]);
+}
+
+std::string eta(double seconds) {
+    const auto s = static_cast<long>(seconds);
+    return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+// ---- evaluation ------------------------------------------------------------------
+struct FeatureSet {
+    std::map<std::string, Tensor> by_tap;
+    std::vector<std::int64_t> labels;
+};
+
+// Frozen-encoder features of a whole split at the named taps.
+FeatureSet features(Model& m, const std::string& split, const std::vector<std::string>& taps) {
+    NoGradGuard ng;
+    m.encoder->train(false);
+    const std::int64_t n = m.data->size(split), chunk = 500;
+    FeatureSet out;
+    std::map<std::string, std::vector<float>> acc;
+    std::map<std::string, std::int64_t> dims;
+    for (std::int64_t s = 0; s < n; s += chunk) {
+        std::vector<std::int64_t> idx(std::min(chunk, n - s));
+        std::iota(idx.begin(), idx.end(), s);
+        Features f = m.encoder->encode(Var(m.data->batch(split, idx)));
+        if (m.data->classes() > 0) {
+            auto l = m.data->labels(split, idx);
+            out.labels.insert(out.labels.end(), l.begin(), l.end());
+        }
+        for (const auto& tap : taps) {
+            Var v;
+            if (tap == "global") v = f.global;
+            else if (tap == "local") v = ops::flatten(f.local);
+            else if (tap == "local_pooled") v = ops::mean(f.local, {2, 3});
+            else {
+                for (auto& [name, t] : f.taps)
+                    if (name == tap) v = ops::flatten(t);
+                if (!v.defined()) {
+                    std::vector<std::string> known{"global", "local", "local_pooled"};
+                    for (auto& [name, t] : f.taps) known.push_back(name);
+                    throw Error(config::unknown_name("feature tap", tap, known));
+                }
+            }
+            auto vals = v.value().to_vector();
+            dims[tap] = v.size(1);
+            acc[tap].insert(acc[tap].end(), vals.begin(), vals.end());
+        }
+    }
+    for (auto& [tap, vals] : acc) out.by_tap[tap] = Tensor::from({n, dims[tap]}, vals);
+    return out;
+}
+
+json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& dir, bool export_features) {
+    json r;
+    const config::Params root(doc, "");
+    std::vector<std::string> probes{"linear"}, taps{"global"};
+    if (root.has("eval")) {
+        probes = root.child("eval").strings("probes");
+        taps = root.child("eval").strings("features");
+    }
+    // Held-out bounds: each objective on the test split, no training.
+    const std::int64_t batch = root.child("data").integer("batch_size");
+    const std::string split = m.data->size("test") >= batch ? "test" : "validation";
+    if (m.data->size(split) >= batch) {
+        NoGradGuard ng;
+        m.encoder->train(false);
+        std::map<std::string, double> sums;
+        std::int64_t batches = 0;
+        for (std::int64_t s = 0; s + batch <= m.data->size(split); s += batch, ++batches) {
+            std::vector<std::int64_t> idx(batch);
+            std::iota(idx.begin(), idx.end(), s);
+            Features f = m.encoder->encode(Var(m.data->batch(split, idx)));
+            Rng neg(0, fmt::format("eval negatives/{}", batches));
+            for (auto& o : m.objectives) {
+                const auto state = o.estimator->state();  // evaluation must not move DV's average
+                sums[o.name] += o.estimator->bound(make_scores(*o.discriminator, f.local, f.global, o.negatives, neg)).value.item();
+                o.estimator->set_state(state);
+            }
+        }
+        for (auto& o : m.objectives)
+            r["held_out"][o.name] = {{"quantity", o.estimator->quantity()}, {"value", sums[o.name] / double(batches)},
+                                     {"split", split}, {"batches", batches}};
+    }
+    if (m.data->classes() == 0) {
+        log.line("eval: the data has no labels: no probes");
+        return r;
+    }
+    log.line(fmt::format("eval: features at {} for {} train and {} test samples", fmt::join(taps, ", "),
+                         m.data->size("train"), m.data->size("test")));
+    FeatureSet train = features(m, "train", taps), test = features(m, "test", taps);
+    if (export_features) {
+        fs::create_directories(dir / "features");
+        for (const auto& [tap, t] : train.by_tap) data::write_npy((dir / "features" / ("train-" + tap + ".npy")).string(), t);
+        for (const auto& [tap, t] : test.by_tap) data::write_npy((dir / "features" / ("test-" + tap + ".npy")).string(), t);
+        auto labels = [](const std::vector<std::int64_t>& l) {
+            std::vector<float> v(l.begin(), l.end());
+            return Tensor::from({static_cast<std::int64_t>(v.size())}, v);
+        };
+        data::write_npy((dir / "features" / "train-labels.npy").string(), labels(train.labels));
+        data::write_npy((dir / "features" / "test-labels.npy").string(), labels(test.labels));
+        log.line(fmt::format("eval: features exported to {}", (dir / "features").string()));
+    }
+    std::string table = fmt::format("{:<14} {:>8} {:>10} {:>10} {:>8}\n", "features", "probe", "train acc", "test acc", "seconds");
+    for (const auto& tap : taps)
+        for (const auto& probe : probes) {
+            eval::Split tr{train.by_tap[tap], train.labels}, te{test.by_tap[tap], test.labels};
+            eval::ProbeOptions po;
+            po.seed = static_cast<std::uint64_t>(root.integer("seed"));
+            eval::ProbeResult pr = probe == "linear" ? eval::linear_probe(tr, te, m.data->classes(), po)
+                                   : probe == "mlp"  ? eval::mlp_probe(tr, te, m.data->classes(), po)
+                                                     : eval::knn_probe(tr, te, m.data->classes(), po);
+            r["probes"][tap][probe] = {{"train_accuracy", pr.train_accuracy}, {"test_accuracy", pr.test_accuracy},
+                                       {"seconds", pr.seconds}, {"dim", train.by_tap[tap].size(1)}};
+            table += fmt::format("{:<14} {:>8} {:>9.2f}% {:>9.2f}% {:>8.1f}\n", tap, probe, 100 * pr.train_accuracy,
+                                 100 * pr.test_accuracy, pr.seconds);
+        }
+    log.line(table);
+    return r;
+}
+
+std::unique_ptr<Registry> make_registry(const std::vector<std::string>& paths) {
+    auto r = std::make_unique<Registry>();
+    r->load_defaults();
+    for (const auto& p : paths) r->load_directory(p);
+    return r;
+}
+
+}  // namespace
+
+void request_stop() { g_stop.store(true); }
+
+RunResult run_experiment(const RunOptions& opt) {
+    auto registry = make_registry(opt.plugin_paths);
+    const bool resuming = !opt.resume.empty();
+    fs::path dir;
+    std::string spec_file = opt.spec;
+    std::vector<std::string> overrides = opt.overrides;
+    if (resuming) {
+        dir = opt.resume;
+        spec_file = (dir / "resolved.yaml").string();
+        if (!fs::exists(spec_file))
+            throw Error(fmt::format("{}: not a run directory (no resolved.yaml)", opt.resume));
+        if (!overrides.empty()) throw Error("--resume continues a run as it was: overrides are not allowed");
+    }
+    config::Document doc = load_spec(spec_file, overrides, *registry);
+    const config::Params root(doc, "");
+    if (root.string("kind") != "dim")
+        root.fail("kind", fmt::format("infomax run trains kind dim; kind {} is not implemented yet",
+                                      root.string("kind")));
+    if (root.has("train") && root.child("train").integer("threads") > 0)
+        set_threads(static_cast<int>(root.child("train").integer("threads")));
+    Model model = build_model(doc, *registry);
+    detail::DimTrainer trainer(model, doc);
+
+    std::int64_t restored = -1;
+    if (resuming) {
+        const std::string ck = latest_checkpoint(dir);
+        if (ck.empty()) throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
+        trainer.restore(data::read_safetensors(ck));
+        restored = trainer.step();
+    } else {
+        // Everything checked: now, and only now, make the directory.
+        const std::string out_root = root.has("output") ? root.child("output").string("dir") : "runs";
+        const std::string resolved = config::dump(doc);
+        dir = create_run_dir(out_root, root.string("name"), fmt::format("{:016x}", fnv64(resolved)));
+        data::write_file_atomic((dir / "resolved.yaml").string(), resolved);
+        data::write_file_atomic((dir / "manifest.json").string(), manifest(doc, *registry, model).dump(2) + "\n");
+    }
+    Log log(dir / "log.txt");
+    Metrics metrics(dir, restored);
+    log.line(fmt::format("{} {} ({} steps of batch {}, {} per epoch; threads {})", resuming ? "resuming" : "run",
+                         dir.string(), trainer.total_steps(), trainer.batch_size(), trainer.steps_per_epoch(), threads()));
+    if (resuming) log.line(fmt::format("restored step {} from {}", restored, latest_checkpoint(dir)));
+
+    const config::Params train = root.has("train") ? root.child("train") : config::Params(doc, "");
+    const std::int64_t log_every = root.has("train") ? train.integer("log_every") : 50;
+    const std::int64_t ck_every = root.has("train") && train.has("checkpoint_every") ? train.integer("checkpoint_every")
+                                                                                     : trainer.steps_per_epoch();
+    const bool tty = opt.progress && isatty(STDOUT_FILENO);
+    g_stop.store(false);
+    auto old = std::signal(SIGINT, on_sigint);
+    RunResult result{dir.string(), 0, false};
+    std::vector<std::pair<std::string, double>> sums;
+    std::int64_t in_window = 0;
+    auto t0 = Clock::now(), window_start = t0;
+    const std::int64_t first = trainer.step();
+    try {
+        while (trainer.step() < trainer.total_steps()) {
+            auto m = trainer.train_step(trainer.next_batch());
+            if (sums.empty()) sums = m;
+            else
+                for (std::size_t i = 0; i < m.size(); ++i) sums[i].second += m[i].second;
+            ++in_window;
+            const std::int64_t s = trainer.step();
+            if (opt.after_step) opt.after_step(s);
+            const bool last = s == trainer.total_steps();
+            if (s % log_every == 0 || last || g_stop.load()) {
+                const double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
+                std::vector<std::pair<std::string, double>> row{{"step", double(s)},
+                                                                {"epoch", double(s) / trainer.steps_per_epoch()}};
+                for (auto& [k, v] : sums) row.emplace_back(k, v / in_window);
+                row.emplace_back("images_per_s", in_window * trainer.batch_size() / secs);
+                metrics.write(row);
+                const double done = std::chrono::duration<double>(Clock::now() - t0).count();
+                std::string bounds;
+                for (auto& [k, v] : sums)
+                    if (k != "loss" && k.find("loss") == std::string::npos) bounds += fmt::format(" {} {:.4f}", k, v / in_window);
+                const std::string line = fmt::format(
+                    "epoch {:.2f} step {}/{} | {:.0f} img/s | ETA {} |{}", double(s) / trainer.steps_per_epoch(), s,
+                    trainer.total_steps(), in_window * trainer.batch_size() / secs,
+                    eta(done / double(s - first) * double(trainer.total_steps() - s)), bounds);
+                if (tty && !last) {
+                    fmt::print("\r{}\x1b[K", line);  // a live line on a terminal
+                    std::fflush(stdout);
+                } else {
+                    if (tty) fmt::print("\r");
+                    log.line(line);
+                }
+                sums.clear();
+                in_window = 0;
+                window_start = Clock::now();
+            }
+            if (s % ck_every == 0 || last || g_stop.load()) save_checkpoint(dir, trainer);
+            if (g_stop.load() && !last) {
+                result.interrupted = true;
+                log.line(fmt::format("\ninterrupted at step {}: checkpoint written; continue with: infomax run --resume {}",
+                                     s, dir.string()));
+                break;
+            }
+        }
+    } catch (const Error& e) {
+        std::signal(SIGINT, old);
+        const std::string ck = latest_checkpoint(dir);
+        log.line(fmt::format("error: {}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
+        throw Error(fmt::format("{}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
+    }
+    std::signal(SIGINT, old);
+    result.steps = trainer.step();
+    if (result.interrupted) return result;
+
+    data::write_safetensors((dir / "encoder.safetensors").string(), trainer.encoder_weights());
+    json results;
+    results["train"] = {{"steps", trainer.step()},
+                        {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
+                        {"resumed_from_step", restored}};
+    json ev = evaluate(model, doc, log, dir, false);
+    results.update(ev);
+    data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");
+    log.line(fmt::format("results: {}", (dir / "results.json").string()));
+    return result;
+}
+
+std::string evaluate_run(const EvalOptions& opt) {
+    const fs::path dir = opt.run_dir;
+    if (!fs::exists(dir / "resolved.yaml")) throw Error(fmt::format("{}: not a run directory (no resolved.yaml)", opt.run_dir));
+    auto registry = make_registry(opt.plugin_paths);
+    config::Document doc = load_spec((dir / "resolved.yaml").string(), {}, *registry);
+    Model model = build_model(doc, *registry);
+    detail::DimTrainer trainer(model, doc);
+    std::string source = (dir / "encoder.safetensors").string();
+    if (fs::exists(source)) {
+        auto f = data::read_safetensors(source);
+        for (auto& p : model.encoder->parameters()) std::copy_n(f.tensors.at(p.name).data(), p.var.numel(), p.var.value().data());
+        for (auto& b : model.encoder->buffers()) std::copy_n(f.tensors.at(b.name).data(), b.tensor->numel(), b.tensor->data());
+    } else {
+        source = latest_checkpoint(dir);
+        if (source.empty()) throw Error(fmt::format("{}: no encoder.safetensors and no checkpoint", opt.run_dir));
+        trainer.restore(data::read_safetensors(source));
+    }
+    Log log(dir / "log.txt");
+    log.line(fmt::format("eval {} (encoder from {})", dir.string(), source));
+    json results = evaluate(model, doc, log, dir, opt.export_features);
+    const fs::path out = fs::exists(dir / "results.json") ? dir / fmt::format("results-eval-{}.json", local_time("{:%Y%m%d-%H%M%S}"))
+                                                          : dir / "results.json";
+    data::write_file_atomic(out.string(), results.dump(2) + "\n");
+    log.line(fmt::format("results: {}", out.string()));
+    return out.string();
+}
+
+}  // namespace infomax

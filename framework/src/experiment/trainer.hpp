@@ -1,0 +1,69 @@
+// The DIM training step and its state (internal to the framework).
+//
+// Which parameters each loss updates:
+//  - the objectives' losses (minus each bound, weighted) update the encoder and
+//    every objective's discriminator: both maximise the bounds;
+//  - prior matching: the prior discriminator learns to tell prior samples from
+//    transform(y) (its own Adam, its own loss, y detached); the encoder learns
+//    to fool it through weight * softplus(-D(transform(y))).
+// Randomness comes from streams derived from (seed, name, step) and epoch
+// permutations from (seed, epoch), so a checkpoint needs no RNG state.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infomax/data/files.hpp"
+#include "infomax/experiment/model.hpp"
+#include "infomax/optim/optim.hpp"
+
+namespace infomax::detail {
+
+struct Augment {
+    std::int64_t crop_padding = 0;
+    bool flip = false;
+};
+
+// One step's numbers, named as in metrics.csv.
+using StepMetrics = std::vector<std::pair<std::string, double>>;
+
+class DimTrainer {
+public:
+    DimTrainer(Model& model, const config::Document& spec);
+
+    std::int64_t steps_per_epoch() const { return steps_per_epoch_; }
+    std::int64_t total_steps() const { return total_steps_; }
+    std::int64_t step() const { return step_; }  // steps done
+    std::int64_t batch_size() const { return batch_; }
+
+    // The batch of the next step (deterministic in seed and step).
+    Tensor next_batch() const;
+    // One training step on x; returns its metrics. Throws on a non-finite value.
+    StepMetrics train_step(const Tensor& x);
+
+    // Every parameter and buffer, by qualified name ("encoder.stack.0.weight").
+    std::vector<std::pair<std::string, Var>> parameters() const;
+    std::vector<std::pair<std::string, Tensor*>> buffers() const;
+
+    data::TensorFile checkpoint() const;
+    void restore(const data::TensorFile& f);
+    data::TensorFile encoder_weights() const;
+
+private:
+    Tensor batch_at(std::int64_t step) const;
+
+    Model& m_;
+    mutable std::int64_t order_epoch_ = -1;  // the epoch whose permutation is cached
+    mutable std::vector<std::int64_t> order_;
+    std::uint64_t seed_;
+    std::int64_t batch_, steps_per_epoch_, total_steps_, step_ = 0;
+    float clip_ = 0;
+    Augment augment_;
+    std::unique_ptr<optim::Adam> opt_, prior_opt_;
+    std::vector<std::string> main_names_, prior_names_;
+};
+
+}  // namespace infomax::detail
