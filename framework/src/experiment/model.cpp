@@ -84,6 +84,7 @@ Model build_model(const config::Document& doc, const Registry& registry) {
     Rng dry_rng(0, "dry run");
     BuildContext ctx;
     ctx.rng = &init;
+    ctx.init = nn::parse_init(root.string("init"));
     if (!root.has("data")) root.fail("data", "missing required key 'data'");
     const config::Params dp = root.child("data");
     m.data_type = type_of(dp);

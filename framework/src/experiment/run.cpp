@@ -68,6 +68,7 @@ public:
     explicit Log(const fs::path& file) : out_(file, std::ios::app) {}
     void line(const std::string& s) {
         fmt::print("{}\n", s);
+        std::fflush(stdout);  // progress must show up in files and pipes as it happens
         out_ << s << '\n';
         out_.flush();
     }
