@@ -190,15 +190,16 @@ struct FeatureSet {
     std::vector<std::int64_t> labels;
 };
 
-// Frozen-encoder features of a whole split at the named taps.
-FeatureSet features(Model& m, const std::string& split, const std::vector<std::string>& taps) {
+// Frozen-encoder features of whole splits (concatenated) at the named taps.
+FeatureSet features(Model& m, const std::vector<std::string>& splits, const std::vector<std::string>& taps) {
     NoGradGuard ng;
     m.encoder->train(false);
-    const std::int64_t n = m.data->size(split), chunk = 500;
+    const std::int64_t chunk = 500;
     FeatureSet out;
     std::map<std::string, std::vector<float>> acc;
     std::map<std::string, std::int64_t> dims;
-    for (std::int64_t s = 0; s < n; s += chunk) {
+    for (const auto& split : splits)
+    for (std::int64_t s = 0, n = m.data->size(split); s < n; s += chunk) {
         std::vector<std::int64_t> idx(std::min(chunk, n - s));
         std::iota(idx.begin(), idx.end(), s);
         Features f = m.encoder->encode(Var(m.data->batch(split, idx)));
@@ -225,7 +226,7 @@ FeatureSet features(Model& m, const std::string& split, const std::vector<std::s
             acc[tap].insert(acc[tap].end(), vals.begin(), vals.end());
         }
     }
-    for (auto& [tap, vals] : acc) out.by_tap[tap] = Tensor::from({n, dims[tap]}, vals);
+    for (auto& [tap, vals] : acc) out.by_tap[tap] = Tensor::from({static_cast<std::int64_t>(vals.size()) / dims[tap], dims[tap]}, vals);
     return out;
 }
 
@@ -264,9 +265,10 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
         log.line("eval: the data has no labels: no probes");
         return r;
     }
-    log.line(fmt::format("eval: features at {} for {} train and {} test samples", fmt::join(taps, ", "),
-                         m.data->size("train"), m.data->size("test")));
-    FeatureSet train = features(m, "train", taps), test = features(m, "test", taps);
+    // Probes learn from every labelled sample that is not test: train and validation.
+    log.line(fmt::format("eval: features at {} for {} train (with validation) and {} test samples", fmt::join(taps, ", "),
+                         m.data->size("train") + m.data->size("validation"), m.data->size("test")));
+    FeatureSet train = features(m, {"train", "validation"}, taps), test = features(m, {"test"}, taps);
     if (export_features) {
         fs::create_directories(dir / "features");
         for (const auto& [tap, t] : train.by_tap) data::write_npy((dir / "features" / ("train-" + tap + ".npy")).string(), t);
@@ -285,6 +287,7 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
             eval::Split tr{train.by_tap[tap], train.labels}, te{test.by_tap[tap], test.labels};
             eval::ProbeOptions po;
             po.seed = static_cast<std::uint64_t>(root.integer("seed"));
+            if (root.has("eval")) po.max_iter = static_cast<int>(root.child("eval").integer("linear_max_iter"));
             eval::ProbeResult pr = probe == "linear" ? eval::linear_probe(tr, te, m.data->classes(), po)
                                    : probe == "mlp"  ? eval::mlp_probe(tr, te, m.data->classes(), po)
                                                      : eval::knn_probe(tr, te, m.data->classes(), po);

@@ -28,6 +28,11 @@ struct Split {
 };
 
 struct ProbeOptions {
+    // linear: L-BFGS to convergence, with scikit-learn's default penalty (C = 1)
+    int max_iter = 1000;
+    double c = 1.0;           // inverse strength of the L2 penalty on the weights
+    double tolerance = 1e-4;  // stop when every gradient entry is below this
+    // mlp: minibatch Adam
     int epochs = 20;
     int batch_size = 256;
     float lr = 1e-3f;
@@ -45,16 +50,18 @@ struct ProbeResult {
 };
 
 // Multinomial logistic regression on features standardised with the train
-// split's per-feature mean and standard deviation (Adam, seeded minibatches).
-// Training: `epochs` passes, each over a permutation drawn from
-// Rng(seed, "probe"), in minibatches of batch_size (the last one may be
-// smaller); the weights start from nn::Linear's default init drawn from
-// Rng(seed, "probe init"). Accuracy is measured in inference mode.
+// split's per-feature mean and standard deviation, fitted as scikit-learn
+// does: mean cross-entropy + ||W||^2 / (2 C N), full-batch L-BFGS from zero
+// weights until every gradient entry is below `tolerance`, the line search
+// finds no decrease (f32 precision), or max_iter iterations.
+// Deterministic; accuracy is measured in inference mode.
 ProbeResult linear_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt = {});
 // The DIM paper's MLP probe: one hidden layer of `hidden` units with batchnorm,
 // ReLU and dropout, on standardised features:
 // Linear(D->hidden, no bias) -> BatchNorm -> ReLU -> Dropout -> Linear(hidden->classes).
-// Trained as linear_probe (dropout masks from Rng(seed, "probe dropout")),
+// Trained with minibatch Adam: `epochs` passes over permutations drawn from
+// Rng(seed, "probe"), init from Rng(seed, "probe init"), dropout masks from
+// Rng(seed, "probe dropout"),
 // except that batchnorm cannot train on one row: batch_size must be >= 2, the
 // train split must have >= 2 rows, and a last minibatch of a single row is
 // merged into the one before it.
