@@ -247,62 +247,60 @@ Shape preset_input(const config::Params& p, const Shape& source) {
     return Shape(v.begin(), v.end());
 }
 
-// Seed 000 (TensorFlow, 28x28x1): Keras defaults, Glorot-uniform weights and
-// zero biases. M = 5x5x256, y = 32.
-class Seed000 final : public Encoder {
+// A preset: a fixed layer stack with the input shape and the init of the
+// model it comes from (both can be overridden by the params `input`, `init`).
+template <class Source>
+class Preset final : public Encoder {
 public:
-    Seed000(const config::Params& p, BuildContext& c)
-        : stack_(std::make_shared<LayerStack>(
-              std::vector<LayerSpec>{conv(32, 6, 5), layer("relu"), conv(64, 1), layer("relu"), conv(128, 1),
-                                     layer("relu"), conv(256, 1), layer("relu"), tap("local"), layer("flatten"),
-                                     linear(256), layer("relu"), linear(32), tap("global")},
-              preset_input(p, {1, 28, 28}), preset_init(p, nn::Init::glorot_uniform), *c.rng, p)) {
+    Preset(const config::Params& p, BuildContext& c)
+        : stack_(std::make_shared<LayerStack>(Source::layers(), preset_input(p, Source::input()),
+                                              preset_init(p, Source::init), *c.rng, p)) {
         add_module("stack", stack_);
     }
     Features encode(const Var& x) override { return stack_->encode(x); }
-    std::string describe() const override { return "seed000 " + stack_->describe(); }
+    std::string describe() const override { return std::string(Source::name) + " " + stack_->describe(); }
 
 private:
     std::shared_ptr<LayerStack> stack_;
+};
+
+// Seed 000 (TensorFlow, 28x28x1): Keras defaults, Glorot-uniform weights and
+// zero biases. M = 5x5x256, y = 32.
+struct Seed000 {
+    static constexpr const char* name = "seed000";
+    static constexpr nn::Init init = nn::Init::glorot_uniform;
+    static Shape input() { return {1, 28, 28}; }
+    static std::vector<LayerSpec> layers() {
+        return {conv(32, 6, 5), layer("relu"),   conv(64, 1), layer("relu"), conv(128, 1),
+                layer("relu"),  conv(256, 1),    layer("relu"), tap("local"), layer("flatten"),
+                linear(256),    layer("relu"),   linear(32),  tap("global")};
+    }
 };
 
 // Seed 002 (PyTorch, 32x32x3): PyTorch default init. M = 26x26x128 (after the
 // second conv and its batchnorm), y = 64.
-class Seed002 final : public Encoder {
-public:
-    Seed002(const config::Params& p, BuildContext& c)
-        : stack_(std::make_shared<LayerStack>(
-              std::vector<LayerSpec>{conv(64, 4), layer("relu"), conv(128, 4), layer("batch_norm"), layer("relu"),
-                                     tap("local"), conv(256, 4), layer("batch_norm"), layer("relu"), conv(512, 4),
-                                     layer("batch_norm"), layer("relu"), layer("flatten"), linear(64), tap("global")},
-              preset_input(p, {3, 32, 32}), preset_init(p, nn::Init::pytorch_default), *c.rng, p)) {
-        add_module("stack", stack_);
+struct Seed002 {
+    static constexpr const char* name = "seed002";
+    static constexpr nn::Init init = nn::Init::pytorch_default;
+    static Shape input() { return {3, 32, 32}; }
+    static std::vector<LayerSpec> layers() {
+        return {conv(64, 4),         layer("relu"), conv(128, 4),       layer("batch_norm"), layer("relu"),
+                tap("local"),        conv(256, 4),  layer("batch_norm"), layer("relu"),      conv(512, 4),
+                layer("batch_norm"), layer("relu"), layer("flatten"),    linear(64),         tap("global")};
     }
-    Features encode(const Var& x) override { return stack_->encode(x); }
-    std::string describe() const override { return "seed002 " + stack_->describe(); }
-
-private:
-    std::shared_ptr<LayerStack> stack_;
 };
 
 // The DIM paper's DCGAN-style 32x32 encoder: 4x4 stride-2 convs 64-128-256,
 // fc 1024, y = 64; M = 8x8x128.
-class Dcgan32 final : public Encoder {
-public:
-    Dcgan32(const config::Params& p, BuildContext& c)
-        : stack_(std::make_shared<LayerStack>(
-              std::vector<LayerSpec>{conv(64, 4, 2, 1), layer("relu"), conv(128, 4, 2, 1), layer("batch_norm"),
-                                     layer("relu"), tap("local"), conv(256, 4, 2, 1), layer("batch_norm"),
-                                     layer("relu"), layer("flatten"), linear(1024), layer("batch_norm"),
-                                     layer("relu"), linear(64), tap("global")},
-              preset_input(p, {3, 32, 32}), preset_init(p, nn::Init::pytorch_default), *c.rng, p)) {
-        add_module("stack", stack_);
+struct Dcgan32 {
+    static constexpr const char* name = "dcgan32";
+    static constexpr nn::Init init = nn::Init::pytorch_default;
+    static Shape input() { return {3, 32, 32}; }
+    static std::vector<LayerSpec> layers() {
+        return {conv(64, 4, 2, 1),   layer("relu"),      conv(128, 4, 2, 1), layer("batch_norm"), layer("relu"),
+                tap("local"),        conv(256, 4, 2, 1), layer("batch_norm"), layer("relu"),      layer("flatten"),
+                linear(1024),        layer("batch_norm"), layer("relu"),      linear(64),         tap("global")};
     }
-    Features encode(const Var& x) override { return stack_->encode(x); }
-    std::string describe() const override { return "dcgan32 " + stack_->describe(); }
-
-private:
-    std::shared_ptr<LayerStack> stack_;
 };
 
 }  // namespace
@@ -369,12 +367,12 @@ properties:
                 slope: {type: number, default: 0.01}
             tap: {type: string, minLength: 1}
 )yaml")
-INFOMAX_PLUGIN(Encoder, Seed000, "seed000", "1.0.0",
+INFOMAX_PLUGIN(Encoder, Preset<Seed000>, "seed000", "1.0.0",
                "seed 000's 28x28 encoder: conv 6/5, three 1x1 convs (M 5x5x256), fc 256, y 32; Glorot init",
                kPresetSchema)
-INFOMAX_PLUGIN(Encoder, Seed002, "seed002", "1.0.0",
+INFOMAX_PLUGIN(Encoder, Preset<Seed002>, "seed002", "1.0.0",
                "seed 002's 32x32 encoder: four 4x4 convs with batchnorm (M 26x26x128), y 64; PyTorch init",
                kPresetSchema)
-INFOMAX_PLUGIN(Encoder, Dcgan32, "dcgan32", "1.0.0",
+INFOMAX_PLUGIN(Encoder, Preset<Dcgan32>, "dcgan32", "1.0.0",
                "the DIM paper's DCGAN-style 32x32 encoder: 4x4/2 convs 64-128-256 (M 8x8x128), fc 1024, y 64",
                kPresetSchema)
