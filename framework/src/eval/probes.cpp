@@ -189,16 +189,22 @@ double accuracy(nn::Module& model, const Tensor& x, const std::vector<std::int64
     return static_cast<double>(correct) / static_cast<double>(n);
 }
 
-ProbeResult run_trained(const char* name, nn::Module& model, const Standardised& f, const Split& train,
-                        const Split& test, int classes, const ProbeOptions& opt, bool merge_single_row,
-                        Clock::time_point t0) {
-    fit(model, f.train, train.y, opt, merge_single_row);
+// Accuracies of a fitted model on both splits, and the time since t0.
+ProbeResult result(const char* name, nn::Module& model, const Standardised& f, const Split& train, const Split& test,
+                   int classes, Clock::time_point t0) {
     ProbeResult r;
     r.name = name;
     r.train_accuracy = accuracy(model, f.train, train.y, classes);
     r.test_accuracy = accuracy(model, f.test, test.y, classes);
     r.seconds = seconds_since(t0);
     return r;
+}
+
+ProbeResult run_trained(const char* name, nn::Module& model, const Standardised& f, const Split& train,
+                        const Split& test, int classes, const ProbeOptions& opt, bool merge_single_row,
+                        Clock::time_point t0) {
+    fit(model, f.train, train.y, opt, merge_single_row);
+    return result(name, model, f, train, test, classes, t0);
 }
 
 // ---- linear probe: full-batch L-BFGS ----------------------------------------------
@@ -442,12 +448,7 @@ ProbeResult linear_probe(const Split& train, const Split& test, int classes, con
     lbfgs(objective, theta, opt.max_iter, opt.tolerance);
     std::vector<double> unused;
     objective(theta, unused);  // leave the model at the solution
-    ProbeResult r;
-    r.name = "linear";
-    r.train_accuracy = accuracy(model, f.train, train.y, classes);
-    r.test_accuracy = accuracy(model, f.test, test.y, classes);
-    r.seconds = seconds_since(t0);
-    return r;
+    return result("linear", model, f, train, test, classes, t0);
 }
 
 ProbeResult mlp_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
