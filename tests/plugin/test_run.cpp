@@ -123,6 +123,8 @@ TEST_CASE("Ctrl-C checkpoints and stops; resuming ends bitwise where an uninterr
     CHECK(resumed.dir == cut.dir);
     CHECK(resumed.steps == 20);
     CHECK(same_bits(final_state(whole.dir), final_state(cut.dir)));
+    CHECK_THROWS_WITH(run("", {}, cut.dir), cut.dir + ": this run is complete (20 of 20 steps); evaluate it again with: "
+                                                      "infomax eval " + cut.dir);
 }
 
 TEST_CASE("a crash loses only the steps since the last checkpoint", "[run][resume]") {

@@ -340,6 +340,9 @@ RunResult run_experiment(const RunOptions& opt) {
         if (ck.empty()) throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
         trainer.restore(data::read_safetensors(ck));
         restored = trainer.step();
+        if (restored >= trainer.total_steps())  // finished: nothing to continue, nothing to overwrite
+            throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {}",
+                                    opt.resume, restored, trainer.total_steps(), opt.resume));
     } else {
         // Everything checked: now, and only now, make the directory.
         const std::string out_root = root.has("output") ? root.child("output").string("dir") : "runs";

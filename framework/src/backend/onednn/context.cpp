@@ -9,17 +9,20 @@ namespace infomax::detail {
 
 using dnnl::memory;
 
+// The engine, the stream and every primitive cache are created on first use
+// and never destroyed: static destructors would otherwise tear down cached
+// primitives after the engine they belong to (a crash at exit).
 dnnl::engine& engine() {
-    static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-    return eng;
+    static auto* eng = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+    return *eng;
 }
 
 dnnl::stream& stream() {
-    static dnnl::stream s = [] {
+    static auto* s = [] {
         threads();  // apply the process thread setting before the first primitive
-        return dnnl::stream(engine());
+        return new dnnl::stream(engine());
     }();
-    return s;
+    return *s;
 }
 
 memory::dims dims_of(const Shape& s) {

@@ -44,6 +44,8 @@ void execute(const char* op, const dnnl::primitive& p,
 
 // Primitive descriptors and primitives, created once per key (shape, params,
 // layout) and reused. Entries live until exit, so references stay valid.
+// Every cache is allocated with `new` and never destroyed (like the engine):
+// a static destructor would run after the engine's and crash at exit.
 template <class Entry>
 class PrimitiveCache {
 public:

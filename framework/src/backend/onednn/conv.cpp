@@ -33,7 +33,7 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, std::int64_t stride
 
 Var conv2d(const Var& x, const Var& weight, const Var& bias, std::vector<std::int64_t> stride,
            std::vector<std::int64_t> padding) {
-    static PrimitiveCache<ConvEntry> cache;
+    static auto& cache = *new PrimitiveCache<ConvEntry>();  // never destroyed: see context.hpp
     const Shape& xs = x.shape();
     const Shape& ws = weight.shape();
     const bool has_bias = bias.defined();

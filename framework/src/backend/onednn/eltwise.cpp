@@ -22,7 +22,7 @@ struct EltwiseEntry {
 // `use_dst`: the algorithm computes its backward from the output, so only the
 // output is kept alive for the backward pass.
 Var eltwise(const Var& x, algorithm alg, float alpha, bool use_dst, const char* name) {
-    static PrimitiveCache<EltwiseEntry> cache;
+    static auto& cache = *new PrimitiveCache<EltwiseEntry>();  // never destroyed: see context.hpp
     const Tensor& xv = x.value();
     const dnnl::memory::desc md = desc_of(xv);
     auto& e = cache.get(fmt::format("{}:{}:{}", int(alg), alpha, key_of(md)), [&] {

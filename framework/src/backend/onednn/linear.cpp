@@ -45,7 +45,7 @@ memory::desc mat_desc(const Shape& s, bool t) {
 // op(a) @ op(b), where op transposes the last two dims when asked; a and b have
 // the same rank, batch dims equal or 1 (broadcast). The result is plain.
 Tensor mm(const Tensor& av, bool ta, const Tensor& bv, bool tb) {
-    static PrimitiveCache<MatmulEntry> cache;
+    static auto& cache = *new PrimitiveCache<MatmulEntry>();  // never destroyed: see context.hpp
     Tensor a = av.plain(), b = bv.plain();
     const Shape& as = a.shape();
     const Shape& bs = b.shape();
@@ -71,7 +71,7 @@ Tensor mm(const Tensor& av, bool ta, const Tensor& bv, bool tb) {
 }  // namespace
 
 Var linear(const Var& x, const Var& weight, const Var& bias) {
-    static PrimitiveCache<LinearEntry> cache;
+    static auto& cache = *new PrimitiveCache<LinearEntry>();  // never destroyed: see context.hpp
     const Shape& xs = x.shape();
     const Shape& ws = weight.shape();
     const bool has_bias = bias.defined();

@@ -32,7 +32,7 @@ struct PoolEntry {
 
 Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
                bool training, float momentum, float eps) {
-    static PrimitiveCache<BnEntry> cache;
+    static auto& cache = *new PrimitiveCache<BnEntry>();  // never destroyed: see context.hpp
     const Shape& xs = x.shape();
     if (xs.size() != 2 && xs.size() != 4)
         throw ShapeError(fmt::format("batch_norm: expected input (N, C) or (N, C, H, W), got {}", to_string(xs)));
@@ -102,7 +102,7 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
 }
 
 Var max_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int64_t padding) {
-    static PrimitiveCache<PoolEntry> cache;
+    static auto& cache = *new PrimitiveCache<PoolEntry>();  // never destroyed: see context.hpp
     if (stride == 0) stride = kernel;
     const Shape& xs = x.shape();
     if (xs.size() != 4)
