@@ -168,3 +168,26 @@ TEST_CASE("a non-finite bound stops training and names the term", "[run][errors]
     CHECK_THROWS_WITH(run(t.write("nan.yaml", s)),
                       "step 1: objective 'local' (test_const) is nan: training stops here; last good checkpoint: none");
 }
+
+TEST_CASE("kind supervised trains the encoder and a head with labels", "[run]") {
+    TempDir t;
+    std::string s = spec(t.path / "runs");
+    s.replace(s.find("kind: dim"), 9, "kind: supervised");
+    s = s.substr(0, s.find("objectives:")) + s.substr(s.find("optimizer:"));
+    s += "head: {hidden: [8]}\n";
+    auto r = run(t.write("sup.yaml", s));
+    auto results = nlohmann::json::parse(std::ifstream(fs::path(r.dir) / "results.json"));
+    const double acc = results["classifier"]["test_accuracy"];
+    CHECK(acc >= 0.0);
+    CHECK(acc <= 1.0);
+    CHECK(results["probes"]["global"]["linear"]["dim"] == 6);
+    std::ifstream csv(fs::path(r.dir) / "metrics.csv");
+    std::string header;
+    std::getline(csv, header);
+    CHECK(header == "step,epoch,supervised.cross_entropy,supervised.accuracy,loss,images_per_s");
+    auto ck = data::read_safetensors((fs::path(r.dir) / "checkpoints" / "step-00000020.safetensors").string());
+    CHECK(ck.tensors.count("param/head.0.weight") == 1);
+    // Objectives belong to kind dim.
+    CHECK_THROWS_WITH(run(t.write("bad.yaml", s + "objectives: {g: {estimator: jsd, discriminator: global_concat}}\n")),
+                      Catch::Contains("objectives: a supervised experiment trains with labels: remove objectives"));
+}

@@ -97,8 +97,8 @@ Model build_model(const config::Document& doc, const Registry& registry) {
     const std::int64_t n = 2;  // dry-run batch
 
     Var a, b;  // the two sides every objective scores
-    if (m.kind == "dim") {
-        if (!root.has("encoder")) root.fail("encoder", "a dim experiment needs an encoder");
+    if (m.kind == "dim" || m.kind == "supervised") {
+        if (!root.has("encoder")) root.fail("encoder", fmt::format("a {} experiment needs an encoder", m.kind));
         const config::Params ep = root.child("encoder");
         m.encoder_type = type_of(ep);
         m.encoder = registry.create_as<Encoder>("encoder", m.encoder_type, ep, ctx);
@@ -108,7 +108,7 @@ Model build_model(const config::Document& doc, const Registry& registry) {
         at(doc, "encoder", fmt::format("encoder '{}' does not accept the data's shape {}", m.encoder_type,
                                        to_string(m.input_shape)),
            [&] { f = m.encoder->encode(Var(Tensor::zeros(xs))); });
-        if (!f.local.defined())
+        if (!f.local.defined() && m.kind == "dim")
             ep.fail("", fmt::format("encoder '{}' has no local tap: add `- tap: local` where M is taken", m.encoder_type));
         if (f.global.dim() != 2)
             ep.fail("", fmt::format("encoder '{}' gives y of shape {}: y must be a vector per sample", m.encoder_type,
@@ -120,10 +120,26 @@ Model build_model(const config::Document& doc, const Registry& registry) {
         a = Var(m.data->batch("train", {0, 1}));
         b = Var(m.data->pair("train", {0, 1}));
     }
-    m.local_shape = per_sample(a);
+    if (a.defined()) m.local_shape = per_sample(a);
     m.global_shape = per_sample(b);
     ctx.local_shape = m.local_shape;
     ctx.global_shape = m.global_shape;
+
+    if (m.kind == "supervised") {  // the encoder trained with labels: the reference DIM is compared with
+        if (root.has("objectives")) root.fail("objectives", "a supervised experiment trains with labels: remove objectives");
+        if (root.has("prior")) root.fail("prior", "a supervised experiment has no prior: remove this key");
+        if (m.data->classes() == 0)
+            dp.fail("type", fmt::format("supervised training needs labels; {} has none", m.data->describe()));
+        std::vector<std::int64_t> hidden;
+        std::string act = "relu";
+        if (root.has("head")) {
+            hidden = root.child("head").integers("hidden");
+            act = root.child("head").string("activation");
+        }
+        m.head = nn::make_mlp(m.global_shape[0], hidden, m.data->classes(), nn::parse_activation(act), init, ctx.init);
+        return m;
+    }
+    if (root.has("head")) root.fail("head", "head: is for kind supervised");
 
     if (!root.has("objectives") || root.child("objectives").keys().empty())
         root.fail("objectives", "an experiment needs at least one objective (e.g. objectives: {global: {...}})");
@@ -172,6 +188,7 @@ std::string Model::summary() const {
     if (encoder)
         s += fmt::format("encoder {}: M {}, y {}\n  {}\n", encoder_type, to_string(local_shape), to_string(global_shape),
                          encoder->describe());
+    if (head) s += fmt::format("head (trained with labels): {}\n", head->describe());
     for (const auto& o : objectives)
         s += fmt::format("objective {}: weight {}, estimator {} ({}), discriminator {}, negatives {}\n", o.name, o.weight,
                          o.estimator_type, o.estimator->quantity(), o.discriminator_type, o.negatives);

@@ -241,7 +241,7 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
     // Held-out bounds: each objective on the test split, no training.
     const std::int64_t batch = root.child("data").integer("batch_size");
     const std::string split = m.data->size("test") >= batch ? "test" : "validation";
-    if (m.data->size(split) >= batch) {
+    if (!m.objectives.empty() && m.data->size(split) >= batch) {
         NoGradGuard ng;
         m.encoder->train(false);
         std::map<std::string, double> sums;
@@ -260,6 +260,27 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
         for (auto& o : m.objectives)
             r["held_out"][o.name] = {{"quantity", o.estimator->quantity()}, {"value", sums[o.name] / double(batches)},
                                      {"split", split}, {"batches", batches}};
+    }
+    if (m.head && m.data->size("test") > 0) {  // kind supervised: the trained classifier itself
+        NoGradGuard ng;
+        m.encoder->train(false);
+        m.head->train(false);
+        const std::int64_t n = m.data->size("test");
+        std::int64_t correct = 0;
+        for (std::int64_t s = 0; s < n; s += 500) {
+            std::vector<std::int64_t> idx(std::min<std::int64_t>(500, n - s));
+            std::iota(idx.begin(), idx.end(), s);
+            const auto labels = m.data->labels("test", idx);
+            Var logits = m.head->forward(m.encoder->encode(Var(m.data->batch("test", idx))).global);
+            const auto lv = logits.value().to_vector();
+            const std::int64_t k = logits.size(1);
+            for (std::size_t i = 0; i < idx.size(); ++i) {
+                const auto row = lv.begin() + static_cast<std::ptrdiff_t>(i * k);
+                correct += std::max_element(row, row + k) - row == labels[i];
+            }
+        }
+        r["classifier"] = {{"test_accuracy", double(correct) / double(n)}, {"split", "test"}};
+        log.line(fmt::format("eval: the trained classifier scores {:.2f}% on the test split", 100.0 * correct / n));
     }
     if (m.data->classes() == 0) {
         log.line("eval: the data has no labels: no probes");
@@ -326,9 +347,8 @@ RunResult run_experiment(const RunOptions& opt) {
     }
     config::Document doc = load_spec(spec_file, overrides, *registry);
     const config::Params root(doc, "");
-    if (root.string("kind") != "dim")
-        root.fail("kind", fmt::format("infomax run trains kind dim; kind {} is not implemented yet",
-                                      root.string("kind")));
+    if (root.string("kind") == "mi_estimation")
+        root.fail("kind", "infomax run trains kinds dim and supervised; kind mi_estimation is not implemented yet");
     if (root.has("train") && root.child("train").integer("threads") > 0)
         set_threads(static_cast<int>(root.child("train").integer("threads")));
     Model model = build_model(doc, *registry);

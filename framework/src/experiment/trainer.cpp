@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -106,6 +107,8 @@ std::vector<std::pair<std::string, Var>> DimTrainer::parameters() const {
             out.emplace_back(fmt::format("objectives.{}.discriminator.{}", o.name, p.name), p.var);
     if (m_.prior)
         for (auto& p : m_.prior->discriminator->parameters()) out.emplace_back("prior.discriminator." + p.name, p.var);
+    if (m_.head)
+        for (auto& p : m_.head->parameters()) out.emplace_back("head." + p.name, p.var);
     return out;
 }
 
@@ -117,32 +120,35 @@ std::vector<std::pair<std::string, Tensor*>> DimTrainer::buffers() const {
             out.emplace_back(fmt::format("objectives.{}.discriminator.{}", o.name, b.name), b.tensor);
     if (m_.prior)
         for (auto& b : m_.prior->discriminator->buffers()) out.emplace_back("prior.discriminator." + b.name, b.tensor);
+    if (m_.head)
+        for (auto& b : m_.head->buffers()) out.emplace_back("head." + b.name, b.tensor);
     return out;
 }
 
-Tensor DimTrainer::batch_at(std::int64_t step) const {
+DimTrainer::Batch DimTrainer::batch_at(std::int64_t step) const {
     const std::int64_t epoch = step / steps_per_epoch_, k = step % steps_per_epoch_;
     if (order_epoch_ != epoch) {
         order_ = epoch_order(seed_, epoch, m_.data->size("train"));
         order_epoch_ = epoch;
     }
     std::vector<std::int64_t> idx(order_.begin() + k * batch_, order_.begin() + (k + 1) * batch_);
-    Tensor x = m_.data->batch("train", idx);
+    Batch b{m_.data->batch("train", idx), {}};
     if (augment_.crop_padding || augment_.flip) {
         Rng rng(seed_, fmt::format("augment/{}", step));
-        augment_batch(x, augment_, rng);
+        augment_batch(b.x, augment_, rng);
     }
-    return x;
+    if (m_.head) b.labels = m_.data->labels("train", idx);
+    return b;
 }
 
-Tensor DimTrainer::next_batch() const { return batch_at(step_); }
+DimTrainer::Batch DimTrainer::next_batch() const { return batch_at(step_); }
 
-StepMetrics DimTrainer::train_step(const Tensor& x) {
+StepMetrics DimTrainer::train_step(const Batch& batch) {
     StepMetrics out;
     m_.encoder->train(true);
     opt_->zero_grad();
     if (prior_opt_) prior_opt_->zero_grad();
-    Features f = m_.encoder->encode(Var(x));
+    Features f = m_.encoder->encode(Var(batch.x));
     Var total;
     auto add = [&](const Var& v) { total = total.defined() ? total + v : v; };
     auto finite = [&](double v, const std::string& term) {
@@ -150,6 +156,21 @@ StepMetrics DimTrainer::train_step(const Tensor& x) {
             throw Error(fmt::format("step {}: {} is {}: training stops here", step_ + 1, term, v));
         return v;
     };
+    if (m_.head) {
+        m_.head->train(true);
+        Var logits = m_.head->forward(f.global);
+        Var ce = ops::cross_entropy(logits, batch.labels);
+        const auto lv = logits.value().to_vector();
+        const std::int64_t k = logits.size(1);
+        std::int64_t correct = 0;
+        for (std::size_t i = 0; i < batch.labels.size(); ++i) {
+            const auto row = lv.begin() + static_cast<std::ptrdiff_t>(i * k);
+            correct += std::max_element(row, row + k) - row == batch.labels[i];
+        }
+        out.emplace_back("supervised.cross_entropy", finite(ce.item(), "the cross-entropy"));
+        out.emplace_back("supervised.accuracy", double(correct) / double(batch.labels.size()));
+        add(ce);
+    }
     Rng neg(seed_, fmt::format("negatives/{}", step_));
     for (auto& o : m_.objectives) {
         Scores s = make_scores(*o.discriminator, f.local, f.global, o.negatives, neg);

@@ -1,6 +1,7 @@
 // The DIM training step and its state (internal to the framework).
 //
-// Which parameters each loss updates:
+// Kind supervised replaces the objectives by cross-entropy of a head on y,
+// updating the encoder and the head. Which parameters each loss updates (dim):
 //  - the objectives' losses (minus each bound, weighted) update the encoder and
 //    every objective's discriminator: both maximise the bounds;
 //  - prior matching: the prior discriminator learns to tell prior samples from
@@ -39,10 +40,14 @@ public:
     std::int64_t step() const { return step_; }  // steps done
     std::int64_t batch_size() const { return batch_; }
 
+    struct Batch {
+        Tensor x;
+        std::vector<std::int64_t> labels;  // kind supervised only
+    };
     // The batch of the next step (deterministic in seed and step).
-    Tensor next_batch() const;
-    // One training step on x; returns its metrics. Throws on a non-finite value.
-    StepMetrics train_step(const Tensor& x);
+    Batch next_batch() const;
+    // One training step; returns its metrics. Throws on a non-finite value.
+    StepMetrics train_step(const Batch& batch);
 
     // Every parameter and buffer, by qualified name ("encoder.stack.0.weight").
     std::vector<std::pair<std::string, Var>> parameters() const;
@@ -53,7 +58,7 @@ public:
     data::TensorFile encoder_weights() const;
 
 private:
-    Tensor batch_at(std::int64_t step) const;
+    Batch batch_at(std::int64_t step) const;
 
     Model& m_;
     mutable std::int64_t order_epoch_ = -1;  // the epoch whose permutation is cached

@@ -29,13 +29,14 @@ struct PriorTerm {
 };
 
 struct Model {
-    std::string kind;                  // dim | mi_estimation
+    std::string kind;                  // dim | supervised | mi_estimation
     std::string data_type;
     std::shared_ptr<Dataset> data;
     std::string encoder_type;
     std::shared_ptr<Encoder> encoder;  // none for mi_estimation
     std::vector<Objective> objectives;
     std::optional<PriorTerm> prior;
+    std::shared_ptr<nn::Sequential> head;  // kind supervised: y -> class scores
     Shape input_shape, local_shape, global_shape;  // per sample
     // Several lines: every part with its type and the inferred shapes.
     std::string summary() const;
