@@ -6,6 +6,13 @@ set -uo pipefail
 cli=$1
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+# Waits until a run prints its first progress line (it is training), at most 30 s.
+wait_for_progress() {
+  for _ in $(seq 1 300); do
+    grep -q "^epoch" "$1" 2>/dev/null && return
+    sleep 0.1
+  done
+}
 cat > "$work/spec.yaml" <<YAML
 name: sigint
 kind: dim
@@ -21,10 +28,7 @@ output: {dir: $work/runs}
 YAML
 "$cli" run "$work/spec.yaml" --no-progress > "$work/out.txt" 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do  # wait until it is training (a progress line), at most 30 s
-  grep -q "^epoch" "$work/out.txt" 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_progress "$work/out.txt"
 kill -INT $pid
 wait $pid
 rc=$?
@@ -39,10 +43,7 @@ ls "$dir"/checkpoints/step-*.safetensors > /dev/null || { echo "sigint_resume: n
 # then interrupt it again.
 "$cli" run --resume "$dir" --no-progress > "$work/resume.txt" 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do
-  grep -q "^epoch" "$work/resume.txt" 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_progress "$work/resume.txt"
 kill -INT $pid
 wait $pid
 rc=$?
