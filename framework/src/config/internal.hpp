@@ -62,8 +62,4 @@ Origin key_origin(const Document& doc, const std::string& path);
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
-// Drops repeated lines (same origin, path and message), then sorts by file, line and column;
-// defaults come after files, command-line arguments last.
-void tidy(std::vector<Diagnostic>& diagnostics);
-
 }  // namespace infomax::config::detail

@@ -515,7 +515,7 @@ std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const Plug
     std::vector<Diagnostic> out;
     Checker checker{doc, plugins, true, out};
     checker.check(doc.root, schema.node(), schema.node(), "");
-    tidy(out);
+    sort_diagnostics(out);
     return out;
 }
 

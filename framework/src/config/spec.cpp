@@ -384,7 +384,9 @@ std::string unknown_name(const std::string& what, const std::string& name, std::
 
 namespace detail {
 
-void tidy(std::vector<Diagnostic>& diagnostics) {
+}  // namespace detail
+
+void sort_diagnostics(std::vector<Diagnostic>& diagnostics) {
     std::set<std::string> seen;
     std::vector<Diagnostic> kept;
     for (auto& d : diagnostics)
@@ -396,6 +398,8 @@ void tidy(std::vector<Diagnostic>& diagnostics) {
     std::stable_sort(kept.begin(), kept.end(), [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
     diagnostics = std::move(kept);
 }
+
+namespace detail {
 
 }  // namespace detail
 
@@ -840,7 +844,7 @@ Document parse(const std::string& yaml_text, const std::string& name) {
     Loader loader;
     Document doc = loader.resolve(yaml_text, name);
     if (!loader.diagnostics.empty()) {
-        tidy(loader.diagnostics);
+        sort_diagnostics(loader.diagnostics);
         throw SpecError(std::move(loader.diagnostics));
     }
     return doc;
@@ -854,7 +858,7 @@ Document load(const std::string& file, const std::vector<std::string>& overrides
     Document doc = parse(*text, file);
     for (std::size_t i = 0; i < overrides.size(); ++i)
         apply_override(doc, overrides[i], static_cast<int>(i) + 1, override_problems);
-    tidy(override_problems);
+    sort_diagnostics(override_problems);
     return doc;
 }
 

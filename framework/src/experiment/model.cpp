@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <filesystem>
 
 #include "infomax/ops/ops.hpp"
@@ -48,10 +47,7 @@ config::Document load_spec(const std::string& file, const std::vector<std::strin
     }
     auto errs = config::validate(doc, experiment_schema(), registry.schema_lookup());
     errs.insert(errs.end(), override_problems.begin(), override_problems.end());
-    // File problems first (in file order), then the command line's by argument.
-    std::stable_sort(errs.begin(), errs.end(), [](const config::Diagnostic& x, const config::Diagnostic& y) {
-        return (x.origin.argument >= 0 ? x.origin.argument : -1) < (y.origin.argument >= 0 ? y.origin.argument : -1);
-    });
+    config::sort_diagnostics(errs);
     if (!errs.empty()) throw config::SpecError(errs);
     return doc;
 }

@@ -152,6 +152,12 @@ std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const Plug
 // layers, commands). The suggestion follows the rule described at validate().
 std::string unknown_name(const std::string& what, const std::string& name, std::vector<std::string> known);
 
+// Drops repeated diagnostics and orders the rest: file problems by file,
+// line and column, then built-in defaults, then the command line by argument.
+// load() and validate() return their diagnostics in this order; callers that
+// merge lists call it again.
+void sort_diagnostics(std::vector<Diagnostic>& diagnostics);
+
 // The resolved document as YAML text (keys in document order).
 std::string dump(const Document& doc);
 
