@@ -179,12 +179,7 @@ double accuracy(nn::Module& model, const Tensor& x, const std::vector<std::int64
     std::int64_t correct = 0;
     for (std::int64_t s = 0; s < n; s += chunk) {
         const std::int64_t len = std::min(chunk, n - s);
-        const Tensor logits = model(Var(slice_rows(x, s, len))).value().plain();
-        const float* l = logits.data();
-        for (std::int64_t i = 0; i < len; ++i) {
-            const float* row = l + i * classes;
-            correct += (std::max_element(row, row + classes) - row) == y[s + i];
-        }
+        correct += count_correct(model(Var(slice_rows(x, s, len))).value(), y.data() + s);
     }
     return static_cast<double>(correct) / static_cast<double>(n);
 }
@@ -431,6 +426,17 @@ double fraction_correct(const std::vector<std::int64_t>& pred, const std::vector
 }
 
 }  // namespace
+
+std::int64_t count_correct(const Tensor& logits, const std::int64_t* labels) {
+    const Tensor l = logits.plain();
+    const std::int64_t n = l.size(0), k = l.size(1);
+    std::int64_t correct = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float* row = l.data() + i * k;
+        correct += (std::max_element(row, row + k) - row) == labels[i];
+    }
+    return correct;
+}
 
 ProbeResult linear_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
     const auto t0 = Clock::now();

@@ -162,7 +162,8 @@ std::string latest_checkpoint(const fs::path& dir) {
     if (!fs::is_directory(dir / "checkpoints")) return best;
     for (const auto& e : fs::directory_iterator(dir / "checkpoints")) {
         const std::string n = e.path().filename().string();
-        if (std::regex_match(n, std::regex("step-[0-9]{8}\\.safetensors")) && (best.empty() || n > fs::path(best).filename().string()))
+        static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
+        if (std::regex_match(n, checkpoint_name) && (best.empty() || n > fs::path(best).filename().string()))
             best = e.path().string();
     }
     return best;
@@ -272,12 +273,7 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
             std::iota(idx.begin(), idx.end(), s);
             const auto labels = m.data->labels("test", idx);
             Var logits = m.head->forward(m.encoder->encode(Var(m.data->batch("test", idx))).global);
-            const auto lv = logits.value().to_vector();
-            const std::int64_t k = logits.size(1);
-            for (std::size_t i = 0; i < idx.size(); ++i) {
-                const auto row = lv.begin() + static_cast<std::ptrdiff_t>(i * k);
-                correct += std::max_element(row, row + k) - row == labels[i];
-            }
+            correct += eval::count_correct(logits.value(), labels.data());
         }
         r["classifier"] = {{"test_accuracy", double(correct) / double(n)}, {"split", "test"}};
         log.line(fmt::format("eval: the trained classifier scores {:.2f}% on the test split", 100.0 * correct / n));
@@ -464,9 +460,7 @@ std::string evaluate_run(const EvalOptions& opt) {
     detail::DimTrainer trainer(model, doc);
     std::string source = (dir / "encoder.safetensors").string();
     if (fs::exists(source)) {
-        auto f = data::read_safetensors(source);
-        for (auto& p : model.encoder->parameters()) std::copy_n(f.tensors.at(p.name).data(), p.var.numel(), p.var.value().data());
-        for (auto& b : model.encoder->buffers()) std::copy_n(f.tensors.at(b.name).data(), b.tensor->numel(), b.tensor->data());
+        trainer.load_encoder_weights(data::read_safetensors(source));
     } else {
         source = latest_checkpoint(dir);
         if (source.empty()) throw Error(fmt::format("{}: no encoder.safetensors and no checkpoint", opt.run_dir));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "infomax/eval/probes.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 
@@ -99,30 +100,49 @@ DimTrainer::DimTrainer(Model& model, const config::Document& spec) : m_(model) {
     if (!prior.empty()) prior_opt_ = std::make_unique<optim::Adam>(prior, o);
 }
 
+std::vector<std::pair<std::string, nn::Module*>> DimTrainer::modules() const {
+    std::vector<std::pair<std::string, nn::Module*>> out{{"encoder.", m_.encoder.get()}};
+    for (const auto& o : m_.objectives)
+        out.emplace_back(fmt::format("objectives.{}.discriminator.", o.name), o.discriminator.get());
+    if (m_.prior) out.emplace_back("prior.discriminator.", m_.prior->discriminator.get());
+    if (m_.head) out.emplace_back("head.", m_.head.get());
+    return out;
+}
+
 std::vector<std::pair<std::string, Var>> DimTrainer::parameters() const {
     std::vector<std::pair<std::string, Var>> out;
-    for (auto& p : m_.encoder->parameters()) out.emplace_back("encoder." + p.name, p.var);
-    for (const auto& o : m_.objectives)
-        for (auto& p : o.discriminator->parameters())
-            out.emplace_back(fmt::format("objectives.{}.discriminator.{}", o.name, p.name), p.var);
-    if (m_.prior)
-        for (auto& p : m_.prior->discriminator->parameters()) out.emplace_back("prior.discriminator." + p.name, p.var);
-    if (m_.head)
-        for (auto& p : m_.head->parameters()) out.emplace_back("head." + p.name, p.var);
+    for (const auto& [prefix, m] : modules())
+        for (auto& p : m->parameters()) out.emplace_back(prefix + p.name, p.var);
     return out;
 }
 
 std::vector<std::pair<std::string, Tensor*>> DimTrainer::buffers() const {
     std::vector<std::pair<std::string, Tensor*>> out;
-    for (auto& b : m_.encoder->buffers()) out.emplace_back("encoder." + b.name, b.tensor);
-    for (const auto& o : m_.objectives)
-        for (auto& b : o.discriminator->buffers())
-            out.emplace_back(fmt::format("objectives.{}.discriminator.{}", o.name, b.name), b.tensor);
-    if (m_.prior)
-        for (auto& b : m_.prior->discriminator->buffers()) out.emplace_back("prior.discriminator." + b.name, b.tensor);
-    if (m_.head)
-        for (auto& b : m_.head->buffers()) out.emplace_back("head." + b.name, b.tensor);
+    for (const auto& [prefix, m] : modules())
+        for (auto& b : m->buffers()) out.emplace_back(prefix + b.name, b.tensor);
     return out;
+}
+
+std::vector<std::pair<std::string, Tensor*>> DimTrainer::optimizer_state() const {
+    std::vector<std::pair<std::string, Tensor*>> out;
+    auto add = [&](const char* prefix, optim::Adam* opt, const std::vector<std::string>& names) {
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            out.emplace_back(fmt::format("{}/m/{}", prefix, names[i]), &opt->m[i]);
+            out.emplace_back(fmt::format("{}/v/{}", prefix, names[i]), &opt->v[i]);
+        }
+    };
+    add("adam", opt_.get(), main_names_);
+    if (prior_opt_) add("prior_adam", prior_opt_.get(), prior_names_);
+    return out;
+}
+
+void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& into) {
+    auto it = f.tensors.find(name);
+    if (it == f.tensors.end()) throw Error(fmt::format("checkpoint has no tensor '{}': it belongs to another model", name));
+    if (it->second.shape() != into.shape())
+        throw Error(fmt::format("checkpoint tensor '{}' has shape {}, the model's is {}", name,
+                                to_string(it->second.shape()), to_string(into.shape())));
+    std::copy_n(it->second.data(), into.numel(), into.data());
 }
 
 DimTrainer::Batch DimTrainer::batch_at(std::int64_t step) const {
@@ -160,13 +180,7 @@ StepMetrics DimTrainer::train_step(const Batch& batch) {
         m_.head->train(true);
         Var logits = m_.head->forward(f.global);
         Var ce = ops::cross_entropy(logits, batch.labels);
-        const auto lv = logits.value().to_vector();
-        const std::int64_t k = logits.size(1);
-        std::int64_t correct = 0;
-        for (std::size_t i = 0; i < batch.labels.size(); ++i) {
-            const auto row = lv.begin() + static_cast<std::ptrdiff_t>(i * k);
-            correct += std::max_element(row, row + k) - row == batch.labels[i];
-        }
+        const std::int64_t correct = eval::count_correct(logits.value(), batch.labels.data());
         out.emplace_back("supervised.cross_entropy", finite(ce.item(), "the cross-entropy"));
         out.emplace_back("supervised.accuracy", double(correct) / double(batch.labels.size()));
         add(ce);
@@ -210,14 +224,7 @@ data::TensorFile DimTrainer::checkpoint() const {
     data::TensorFile f;
     for (const auto& [name, v] : parameters()) f.tensors["param/" + name] = v.value();
     for (const auto& [name, t] : buffers()) f.tensors["buffer/" + name] = *t;
-    for (std::size_t i = 0; i < main_names_.size(); ++i) {
-        f.tensors["adam/m/" + main_names_[i]] = opt_->m[i];
-        f.tensors["adam/v/" + main_names_[i]] = opt_->v[i];
-    }
-    for (std::size_t i = 0; i < prior_names_.size(); ++i) {
-        f.tensors["prior_adam/m/" + prior_names_[i]] = prior_opt_->m[i];
-        f.tensors["prior_adam/v/" + prior_names_[i]] = prior_opt_->v[i];
-    }
+    for (const auto& [name, t] : optimizer_state()) f.tensors[name] = *t;
     f.metadata["step"] = std::to_string(step_);
     f.metadata["adam_steps"] = std::to_string(opt_->steps());
     if (prior_opt_) f.metadata["prior_adam_steps"] = std::to_string(prior_opt_->steps());
@@ -226,30 +233,20 @@ data::TensorFile DimTrainer::checkpoint() const {
 }
 
 void DimTrainer::restore(const data::TensorFile& f) {
-    auto get = [&](const std::string& name, Tensor& into) {
-        auto it = f.tensors.find(name);
-        if (it == f.tensors.end()) throw Error(fmt::format("checkpoint has no tensor '{}': it belongs to another model", name));
-        if (it->second.shape() != into.shape())
-            throw Error(fmt::format("checkpoint tensor '{}' has shape {}, the model's is {}", name,
-                                    to_string(it->second.shape()), to_string(into.shape())));
-        std::copy_n(it->second.data(), into.numel(), into.data());
-    };
-    for (auto& [name, v] : parameters()) get("param/" + name, v.value());
-    for (auto& [name, t] : buffers()) get("buffer/" + name, *t);
-    for (std::size_t i = 0; i < main_names_.size(); ++i) {
-        get("adam/m/" + main_names_[i], opt_->m[i]);
-        get("adam/v/" + main_names_[i], opt_->v[i]);
-    }
-    for (std::size_t i = 0; i < prior_names_.size(); ++i) {
-        get("prior_adam/m/" + prior_names_[i], prior_opt_->m[i]);
-        get("prior_adam/v/" + prior_names_[i], prior_opt_->v[i]);
-    }
+    for (auto& [name, v] : parameters()) copy_tensor(f, "param/" + name, v.value());
+    for (auto& [name, t] : buffers()) copy_tensor(f, "buffer/" + name, *t);
+    for (auto& [name, t] : optimizer_state()) copy_tensor(f, name, *t);
     step_ = std::stoll(f.metadata.at("step"));
     opt_->set_steps(std::stoll(f.metadata.at("adam_steps")));
     if (prior_opt_) prior_opt_->set_steps(std::stoll(f.metadata.at("prior_adam_steps")));
     for (auto& o : m_.objectives)
         if (auto it = f.metadata.find("estimator_state/" + o.name); it != f.metadata.end())
             o.estimator->set_state(decode_doubles(it->second));
+}
+
+void DimTrainer::load_encoder_weights(const data::TensorFile& f) {
+    for (auto& p : m_.encoder->parameters()) copy_tensor(f, p.name, p.var.value());
+    for (auto& b : m_.encoder->buffers()) copy_tensor(f, b.name, *b.tensor);
 }
 
 data::TensorFile DimTrainer::encoder_weights() const {

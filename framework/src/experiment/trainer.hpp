@@ -31,6 +31,10 @@ struct Augment {
 // One step's numbers, named as in metrics.csv.
 using StepMetrics = std::vector<std::pair<std::string, double>>;
 
+// Copies tensor `name` of `f` into `into`; errors name a missing tensor or a
+// shape that differs from the model's.
+void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& into);
+
 class DimTrainer {
 public:
     DimTrainer(Model& model, const config::Document& spec);
@@ -56,9 +60,14 @@ public:
     data::TensorFile checkpoint() const;
     void restore(const data::TensorFile& f);
     data::TensorFile encoder_weights() const;
+    void load_encoder_weights(const data::TensorFile& f);  // what encoder_weights() wrote
 
 private:
     Batch batch_at(std::int64_t step) const;
+    // Every trained part with the prefix of its names ("encoder.", "head.", ...).
+    std::vector<std::pair<std::string, nn::Module*>> modules() const;
+    // Both optimizers' moments, named as in a checkpoint ("adam/m/<parameter>").
+    std::vector<std::pair<std::string, Tensor*>> optimizer_state() const;
 
     Model& m_;
     mutable std::int64_t order_epoch_ = -1;  // the epoch whose permutation is cached

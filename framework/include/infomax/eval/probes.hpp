@@ -49,6 +49,10 @@ struct ProbeResult {
     double seconds = 0;
 };
 
+// How many rows of `logits` (N, K) have their arg-max (the first on ties) at
+// the label: labels[0..N).
+std::int64_t count_correct(const Tensor& logits, const std::int64_t* labels);
+
 // Multinomial logistic regression on features standardised with the train
 // split's per-feature mean and standard deviation, fitted as scikit-learn
 // does: mean cross-entropy + ||W||^2 / (2 C N), full-batch L-BFGS from zero
