@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 
 #include "infomax/data/files.hpp"
 #include "infomax/data/idx.hpp"
@@ -187,23 +189,38 @@ public:
 };
 
 // Arrays from NPY files: x (N, C, H, W) or (N, H, W), uint8 (scaled to [0, 1])
-// or float; optional labels and a separate test set.
+// or float; optional labels and a separate test set. With z (and test_z) the
+// data is paired for MI estimation: x and z of any shape (vectors or images),
+// one row per sample, and optionally the true MI when the user knows it.
 class Npy final : public Dataset {
 public:
-    Npy(const config::Params& p, BuildContext&) {
+    Npy(const config::Params& p, BuildContext&) : paired_(p.has("z")) {
         load(p, "x", "labels", train_x_, train_y_);
         if (p.has("test_x")) load(p, "test_x", "test_labels", test_x_, test_y_);
+        if (paired_) {
+            load_z(p, "z", train_x_, train_z_);
+            if (p.has("test_x") != p.has("test_z")) p.fail(p.has("test_x") ? "test_x" : "test_z", "give both test_x and test_z, or neither");
+            if (p.has("test_z")) load_z(p, "test_z", test_x_, test_z_);
+        } else if (p.has("test_z")) {
+            p.fail("test_z", "test_z needs z (the training pairs) too");
+        }
+        if (p.has("true_mi")) {
+            if (!paired_) p.fail("true_mi", "true_mi describes paired data: give z too");
+            true_mi_ = p.number("true_mi");
+        }
         validation_ = p.integer("validation");
         if (validation_ >= train_x_.shape[0])
             p.fail("validation", fmt::format("holds out {} of only {} samples", validation_, train_x_.shape[0]));
         classes_ = 0;
         for (float v : train_y_.values) classes_ = std::max(classes_, static_cast<int>(v) + 1);
     }
-    std::string describe() const override { return "npy"; }
-    Shape sample_shape() const override {
-        Shape s(train_x_.shape.begin() + 1, train_x_.shape.end());
-        if (s.size() == 2) s.insert(s.begin(), 1);
-        return s;
+    std::string describe() const override { return paired_ ? "npy(paired x, z)" : "npy"; }
+    Shape sample_shape() const override { return per_sample(train_x_); }
+    bool paired() const override { return paired_; }
+    double true_mi(const std::string&, std::int64_t) const override { return true_mi_; }
+    Tensor pair(const std::string& split, const std::vector<std::int64_t>& index) const override {
+        if (!paired_) return Dataset::pair(split, index);
+        return rows(split == "test" ? test_z_ : train_z_, split, index);
     }
     int classes() const override { return classes_; }
     std::int64_t size(const std::string& split) const override {
@@ -213,19 +230,7 @@ public:
         return 0;
     }
     Tensor batch(const std::string& split, const std::vector<std::int64_t>& index) const override {
-        const auto& a = split == "test" ? test_x_ : train_x_;
-        const std::int64_t per = numel(sample_shape()), off = split == "validation" ? size("train") : 0;
-        Shape shape{static_cast<std::int64_t>(index.size())};
-        for (auto d : sample_shape()) shape.push_back(d);
-        Tensor t = Tensor::empty(shape);
-        for (std::size_t r = 0; r < index.size(); ++r) {
-            const std::int64_t i = index[r] + off;
-            if (index[r] < 0 || index[r] >= size(split))
-                throw Error(fmt::format("{} index {} out of range [0, {})", split, index[r], size(split)));
-            for (std::int64_t k = 0; k < per; ++k)
-                t.data()[r * per + k] = a.is_uint8 ? a.bytes[i * per + k] / 255.0f : a.values[i * per + k];
-        }
-        return t;
+        return rows(split == "test" ? test_x_ : train_x_, split, index);
     }
     std::vector<std::int64_t> labels(const std::string& split, const std::vector<std::int64_t>& index) const override {
         const auto& y = split == "test" ? test_y_ : train_y_;
@@ -237,13 +242,34 @@ public:
     }
 
 private:
+    // (N, H, W) images get a channel; vectors (N, D) and (N, C, H, W) stay.
+    static Shape per_sample(const data::NpyArray& a) {
+        Shape s(a.shape.begin() + 1, a.shape.end());
+        if (s.size() == 2) s.insert(s.begin(), 1);
+        return s;
+    }
+    Tensor rows(const data::NpyArray& a, const std::string& split, const std::vector<std::int64_t>& index) const {
+        const Shape sample = per_sample(a);
+        const std::int64_t per = numel(sample), off = split == "validation" ? size("train") : 0;
+        Shape shape{static_cast<std::int64_t>(index.size())};
+        for (auto d : sample) shape.push_back(d);
+        Tensor t = Tensor::empty(shape);
+        for (std::size_t r = 0; r < index.size(); ++r) {
+            const std::int64_t i = index[r] + off;
+            if (index[r] < 0 || index[r] >= size(split))
+                throw Error(fmt::format("{} index {} out of range [0, {})", split, index[r], size(split)));
+            for (std::int64_t k = 0; k < per; ++k)
+                t.data()[r * per + k] = a.is_uint8 ? a.bytes[i * per + k] / 255.0f : a.values[i * per + k];
+        }
+        return t;
+    }
     static void load(const config::Params& p, const char* xkey, const char* ykey, data::NpyArray& x, data::NpyArray& y) {
         try {
             x = data::read_npy(p.string(xkey));
         } catch (const Error& e) {
             p.fail(xkey, e.what());
         }
-        if (x.shape.size() != 3 && x.shape.size() != 4)
+        if (x.shape.size() < 2 || (!p.has("z") && x.shape.size() != 3 && x.shape.size() != 4))
             p.fail(xkey, fmt::format("expected images (N, H, W) or (N, C, H, W), found {} dimensions", x.shape.size()));
         if (!p.has(ykey)) return;
         try {
@@ -255,70 +281,254 @@ private:
             p.fail(ykey, fmt::format("expected {} labels, one per image", x.shape[0]));
         if (y.is_uint8) y.values.assign(y.bytes.begin(), y.bytes.end());
     }
-    data::NpyArray train_x_, train_y_, test_x_, test_y_;
+    static void load_z(const config::Params& p, const char* key, const data::NpyArray& x, data::NpyArray& z) {
+        try {
+            z = data::read_npy(p.string(key));
+        } catch (const Error& e) {
+            p.fail(key, e.what());
+        }
+        if (z.shape.size() < 2 || z.shape[0] != x.shape[0])
+            p.fail(key, fmt::format("expected {} rows (one per x) of at least one value, found shape {}", x.shape[0],
+                                    to_string(Shape(z.shape.begin(), z.shape.end()))));
+    }
+    bool paired_;
+    double true_mi_ = std::numeric_limits<double>::quiet_NaN();
+    data::NpyArray train_x_, train_y_, test_x_, test_y_, train_z_, test_z_;
     std::int64_t validation_ = 0;
     int classes_ = 0;
 };
 
-// Correlated Gaussian pairs with known MI: per dimension z = rho x + sqrt(1 -
-// rho^2) e, so I(x; z) = -(d/2) log(1 - rho^2) nats; rho is set from `mi`.
-class Gaussian final : public Dataset {
+// Pairs of vectors, either drawn fresh from their index (streamed) or held in
+// memory (a fixed dataset trained for epochs, seed 004's static case).
+class VectorPairs : public Dataset {
 public:
-    Gaussian(const config::Params& p, BuildContext&)
-        : dim_(p.integer("dim")), n_(p.integer("size")), mi_(p.number("mi")) {
-        rho_ = std::sqrt(1.0 - std::exp(-2.0 * mi_ / static_cast<double>(dim_)));
-        Rng rng(static_cast<std::uint64_t>(p.integer("seed")), "gaussian pairs");
-        for (std::int64_t split = 0; split < 2; ++split) {
-            const std::int64_t count = split == 0 ? n_ : n_ / 5;
-            auto& x = split == 0 ? x_ : tx_;
-            auto& z = split == 0 ? z_ : tz_;
-            x.resize(count * dim_);
-            z.resize(count * dim_);
-            for (std::int64_t i = 0; i < count * dim_; ++i) {
-                x[i] = rng.normal();
-                z[i] = static_cast<float>(rho_ * x[i] + std::sqrt(1 - rho_ * rho_) * rng.normal());
+    Shape sample_shape() const override { return {dim_x_}; }
+    bool paired() const override { return true; }
+    bool streamed() const override { return fixed_ == 0; }
+    std::int64_t size(const std::string& split) const override {
+        if (split == "train") return fixed_ ? fixed_ : stream_size_;
+        if (split == "test") return fixed_ ? std::max<std::int64_t>(2, fixed_ / 5) : stream_test_;
+        return 0;
+    }
+    Tensor batch(const std::string& split, const std::vector<std::int64_t>& index) const override {
+        return gather(split, index, false);
+    }
+    Tensor pair(const std::string& split, const std::vector<std::int64_t>& index) const override {
+        return gather(split, index, true);
+    }
+
+protected:
+    // Writes sample `index` of `split` (x: dim_x values, z: dim_z values).
+    virtual void draw(const std::string& split, std::int64_t index, Rng& rng, float* x, float* z) const = 0;
+
+    void init(std::int64_t dim_x, std::int64_t dim_z, std::int64_t fixed, std::int64_t stream_size,
+              std::int64_t stream_test, std::uint64_t seed, const char* name) {
+        dim_x_ = dim_x;
+        dim_z_ = dim_z;
+        fixed_ = fixed;
+        stream_size_ = stream_size;
+        stream_test_ = stream_test;
+        key_ = mix64(seed) ^ Rng(seed, name).next_u64();
+        if (!fixed_) return;
+        for (const char* split : {"train", "test"}) {
+            auto& [x, z] = store_[split];
+            const std::int64_t n = size(split);
+            x.resize(n * dim_x_);
+            z.resize(n * dim_z_);
+            for (std::int64_t i = 0; i < n; ++i) {
+                Rng rng = sample_rng(split, i);
+                draw(split, i, rng, x.data() + i * dim_x_, z.data() + i * dim_z_);
             }
         }
     }
-    std::string describe() const override { return fmt::format("gaussian(dim {}, mi {} nats, rho {:.4f})", dim_, mi_, rho_); }
-    Shape sample_shape() const override { return {dim_}; }
-    std::int64_t size(const std::string& split) const override {
-        return split == "train" ? n_ : split == "test" ? n_ / 5 : 0;
-    }
-    bool paired() const override { return true; }
-    Tensor batch(const std::string& split, const std::vector<std::int64_t>& index) const override {
-        return gather(split == "test" ? tx_ : x_, split, index);
-    }
-    Tensor pair(const std::string& split, const std::vector<std::int64_t>& index) const override {
-        return gather(split == "test" ? tz_ : z_, split, index);
-    }
-    // The true I(x; z) in nats.
-    double mi() const { return mi_; }
+    std::int64_t dim_x_ = 0, dim_z_ = 0;
 
 private:
-    Tensor gather(const std::vector<float>& v, const std::string& split, const std::vector<std::int64_t>& index) const {
-        Tensor t = Tensor::empty({static_cast<std::int64_t>(index.size()), dim_});
+    Rng sample_rng(const std::string& split, std::int64_t i) const {
+        return Rng(mix64(key_ + (split == "test" ? 0x5DEECE66Dull << 20 : 0)) + static_cast<std::uint64_t>(i));
+    }
+    Tensor gather(const std::string& split, const std::vector<std::int64_t>& index, bool z_side) const {
+        const std::int64_t d = z_side ? dim_z_ : dim_x_, n = size(split);
+        if (n == 0) throw Error(fmt::format("{} has no {} split", describe(), split));
+        Tensor t = Tensor::empty({static_cast<std::int64_t>(index.size()), d});
+        std::vector<float> x(dim_x_), z(dim_z_);
         for (std::size_t r = 0; r < index.size(); ++r) {
-            if (index[r] < 0 || index[r] >= size(split))
-                throw Error(fmt::format("{} index {} out of range [0, {})", split, index[r], size(split)));
-            std::copy_n(v.begin() + index[r] * dim_, dim_, t.data() + r * dim_);
+            const std::int64_t i = index[r];
+            if (i < 0 || i >= n) throw Error(fmt::format("{} index {} out of range [0, {})", split, i, n));
+            if (fixed_) {
+                const auto& v = z_side ? store_.at(split).second : store_.at(split).first;
+                std::copy_n(v.begin() + i * d, d, t.data() + r * d);
+                continue;
+            }
+            Rng rng = sample_rng(split, i);
+            draw(split, i, rng, x.data(), z.data());
+            std::copy_n((z_side ? z : x).begin(), d, t.data() + r * d);
         }
         return t;
     }
-    std::int64_t dim_, n_;
-    double mi_, rho_;
-    std::vector<float> x_, z_, tx_, tz_;
+    std::int64_t fixed_ = 0, stream_size_ = 0, stream_test_ = 0;
+    std::uint64_t key_ = 0;
+    std::map<std::string, std::pair<std::vector<float>, std::vector<float>>> store_;
+};
+
+// Correlated Gaussian pairs with known MI: per dimension z = rho x + sqrt(1 -
+// rho^2) e, so I(x; z) = -(d/2) log(1 - rho^2) nats; rho is set from the MI.
+// A list of MI levels is a staircase (the standard benchmark: 2, 4, 6, 8, 10
+// nats, steps_per_level steps each, fresh samples every step). cubic maps z to
+// z^3, which leaves the MI unchanged.
+class Gaussian final : public VectorPairs {
+public:
+    Gaussian(const config::Params& p, BuildContext& c) : cubic_(p.boolean("cubic")) {
+        const YAML::Node mi = p.node()["mi"];
+        if (mi.IsSequence()) {
+            for (std::size_t i = 0; i < mi.size(); ++i) levels_.push_back(p.item("mi", i).node().as<double>());
+            if (levels_.empty()) p.fail("mi", "give at least one MI level");
+        } else {
+            levels_.push_back(p.number("mi"));
+        }
+        for (std::size_t i = 0; i < levels_.size(); ++i)
+            if (levels_[i] < 0) (mi.IsSequence() ? p.item("mi", i) : p).fail(mi.IsSequence() ? "" : "mi", "an MI is at least 0 nats");
+        const std::int64_t size = p.integer("size");
+        if (size > 0 && levels_.size() > 1)
+            p.fail("size", "a staircase of MI levels draws fresh samples: set size: 0 (streamed)");
+        dim_ = p.integer("dim");
+        steps_per_level_ = p.integer("steps_per_level");
+        per_level_ = steps_per_level_ * std::max<std::int64_t>(c.batch_size, 1);
+        init(dim_, dim_, size, per_level_ * static_cast<std::int64_t>(levels_.size()),
+             20 * std::max<std::int64_t>(c.batch_size, 1), static_cast<std::uint64_t>(p.integer("seed")), "gaussian pairs");
+    }
+    std::string describe() const override {
+        return fmt::format("gaussian(dim {}, mi {} nats{}{})", dim_, fmt::join(levels_, "/"),
+                           levels_.size() > 1 ? fmt::format(", {} steps per level", steps_per_level_) : "",
+                           cubic_ ? ", cubic" : "");
+    }
+    double true_mi(const std::string& split, std::int64_t index) const override { return levels_[level(split, index)]; }
+    // rho of one dimension for a total MI of `mi` nats over `dim` dimensions.
+    static double rho_for(double mi, std::int64_t dim) { return std::sqrt(1.0 - std::exp(-2.0 * mi / double(dim))); }
+
+protected:
+    void draw(const std::string& split, std::int64_t index, Rng& rng, float* x, float* z) const override {
+        const double rho = rho_for(levels_[level(split, index)], dim_), s = std::sqrt(1 - rho * rho);
+        for (std::int64_t k = 0; k < dim_; ++k) {
+            x[k] = rng.normal();
+            const float e = rng.normal();
+            const float v = static_cast<float>(rho * x[k] + s * e);
+            z[k] = cubic_ ? v * v * v : v;
+        }
+    }
+
+private:
+    std::size_t level(const std::string& split, std::int64_t index) const {
+        if (split == "test" || streamed() == false) return levels_.size() - 1;
+        return static_cast<std::size_t>(std::min<std::int64_t>(index / per_level_, std::int64_t(levels_.size()) - 1));
+    }
+    bool cubic_;
+    std::vector<double> levels_;
+    std::int64_t dim_ = 0, steps_per_level_ = 0, per_level_ = 0;
+};
+
+// Seed 004's static case: x and z independent and uniform on [0, 1] (true MI
+// 0), a fixed dataset trained for epochs. What an estimator reports above 0
+// is its bias (or overfitting).
+class UniformPairs final : public VectorPairs {
+public:
+    UniformPairs(const config::Params& p, BuildContext&) {
+        init(p.integer("dim_x"), p.integer("dim_z"), p.integer("size"), 0, 0, static_cast<std::uint64_t>(p.integer("seed")),
+             "uniform pairs");
+    }
+    std::string describe() const override {
+        return fmt::format("uniform_pairs(x {}, z {}, independent)", dim_x_, dim_z_);
+    }
+    double true_mi(const std::string&, std::int64_t) const override { return 0.0; }
+
+protected:
+    void draw(const std::string&, std::int64_t, Rng& rng, float* x, float* z) const override {
+        for (std::int64_t k = 0; k < dim_x_; ++k) x[k] = rng.uniform();
+        for (std::int64_t k = 0; k < dim_z_; ++k) z[k] = rng.uniform();
+    }
+};
+
+// The 25-Gaussians GAN target (seed 004): a side x side grid of modes,
+// `spacing` apart and centred on 0, each with standard deviation `std`.
+// Streamed: every sample is fresh.
+class GaussianGrid final : public Dataset {
+public:
+    GaussianGrid(const config::Params& p, BuildContext&)
+        : side_(p.integer("side")), spacing_(p.number("spacing")), std_(p.number("std")),
+          key_(Rng(static_cast<std::uint64_t>(p.integer("seed")), "gaussian grid").next_u64()) {}
+    std::string describe() const override {
+        return fmt::format("gaussian_grid({}x{} modes, spacing {}, std {})", side_, side_, spacing_, std_);
+    }
+    Shape sample_shape() const override { return {2}; }
+    bool streamed() const override { return true; }
+    std::int64_t size(const std::string& split) const override {
+        return split == "train" ? (std::int64_t{1} << 40) : split == "test" ? 10000 : 0;
+    }
+    Tensor batch(const std::string& split, const std::vector<std::int64_t>& index) const override {
+        Tensor t = Tensor::empty({static_cast<std::int64_t>(index.size()), 2});
+        const double c = (side_ - 1) / 2.0;
+        for (std::size_t r = 0; r < index.size(); ++r) {
+            Rng rng(mix64(key_ + (split == "test" ? 1 : 0)) + static_cast<std::uint64_t>(index[r]));
+            const auto m = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(side_ * side_)));
+            t.data()[2 * r] = static_cast<float>((double(m % side_) - c) * spacing_ + std_ * rng.normal());
+            t.data()[2 * r + 1] = static_cast<float>((double(m / side_) - c) * spacing_ + std_ * rng.normal());
+        }
+        return t;
+    }
+    Tensor mode_centers() const override {
+        Tensor t = Tensor::empty({side_ * side_, 2});
+        const double c = (side_ - 1) / 2.0;
+        for (std::int64_t m = 0; m < side_ * side_; ++m) {
+            t.data()[2 * m] = static_cast<float>((double(m % side_) - c) * spacing_);
+            t.data()[2 * m + 1] = static_cast<float>((double(m / side_) - c) * spacing_);
+        }
+        return t;
+    }
+    double mode_std() const override { return std_; }
+
+private:
+    std::int64_t side_;
+    double spacing_, std_;
+    std::uint64_t key_;
 };
 
 }  // namespace
 
-INFOMAX_PLUGIN(Dataset, Gaussian, "gaussian", "1.0.0", "correlated Gaussian pairs (x, z) with a known MI in nats",
+INFOMAX_PLUGIN(Dataset, Gaussian, "gaussian", "2.0.0",
+               "correlated Gaussian pairs (x, z) with a known MI in nats; a list of levels is a staircase",
                R"yaml(type: object
 additionalProperties: false
 properties:
   dim: {type: integer, minimum: 1, default: 20, description: dimension of x and of z}
-  mi: {type: number, minimum: 0, default: 2.0, description: "the true I(x; z) in nats"}
+  mi:
+    type: [number, array]
+    items: {type: number, minimum: 0}
+    minimum: 0
+    default: 2.0
+    description: "the true I(x; z) in nats, or a list of levels (a staircase: steps_per_level steps each, in order)"
+  steps_per_level: {type: integer, minimum: 1, default: 4000, description: training steps at each MI level of a staircase}
+  cubic: {type: boolean, default: false, description: "z -> z^3 (same MI, a harder critic problem)"}
+  size: {type: integer, minimum: 0, default: 0, description: "0: fresh samples every step (streamed); N: a fixed set of N training pairs trained for epochs (test gets a fifth)"}
+  seed: {type: integer, minimum: 0, default: 0}
+)yaml")
+INFOMAX_PLUGIN(Dataset, UniformPairs, "uniform_pairs", "1.0.0",
+               "independent uniform x and z, true MI 0: seed 004's static case, a fixed set trained for epochs",
+               R"yaml(type: object
+additionalProperties: false
+properties:
+  dim_x: {type: integer, minimum: 1, default: 10}
+  dim_z: {type: integer, minimum: 1, default: 15}
   size: {type: integer, minimum: 2, default: 100000, description: training pairs (test gets a fifth)}
+  seed: {type: integer, minimum: 0, default: 0}
+)yaml")
+INFOMAX_PLUGIN(Dataset, GaussianGrid, "gaussian_grid", "1.0.0",
+               "a grid of 2-D Gaussian modes (the 25-Gaussians GAN target of seed 004), fresh samples every step",
+               R"yaml(type: object
+additionalProperties: false
+properties:
+  side: {type: integer, minimum: 1, default: 5, description: modes per side (side x side modes)}
+  spacing: {type: number, exclusiveMinimum: 0, default: 2.0, description: distance between neighbouring modes}
+  std: {type: number, exclusiveMinimum: 0, default: 0.05, description: standard deviation of each mode}
   seed: {type: integer, minimum: 0, default: 0}
 )yaml")
 INFOMAX_PLUGIN(Dataset, Idx, "idx", "1.0.0", "MNIST-format IDX files, gzipped or not (default: Debian's Fashion-MNIST)",
@@ -351,9 +561,12 @@ INFOMAX_PLUGIN(Dataset, Npy, "npy", "1.0.0", "images from NPY arrays (uint8 scal
 additionalProperties: false
 required: [x]
 properties:
-  x: {type: string, description: "NPY file of training images (N, H, W) or (N, C, H, W)"}
+  x: {type: string, description: "NPY file of training images (N, H, W) or (N, C, H, W); with z, any (N, ...) array"}
   labels: {type: string, description: NPY file of N integer labels}
   test_x: {type: string}
   test_labels: {type: string}
+  z: {type: string, description: "NPY file of the second variable, one row per x: the data becomes paired (x, z) for mi_estimation"}
+  test_z: {type: string}
+  true_mi: {type: number, description: "the true I(x; z) in nats, when known: reported beside the estimates"}
   validation: {type: integer, minimum: 0, default: 0}
 )yaml")

@@ -51,9 +51,10 @@ public:
     }
 
     Features encode(const Var& x) override {
-        if (x.dim() != 4 || Shape(x.shape().begin() + 1, x.shape().end()) != input_)
-            throw ShapeError(fmt::format("encoder: expected input (N, {}, {}, {}), got {}", input_[0], input_[1],
-                                         input_[2], to_string(x.shape())));
+        if (x.dim() != static_cast<std::int64_t>(input_.size()) + 1 ||
+            Shape(x.shape().begin() + 1, x.shape().end()) != input_)
+            throw ShapeError(fmt::format("encoder: expected input (N, {}), got {}", fmt::join(input_, ", "),
+                                         to_string(x.shape())));
         Features f;
         Var h = x;
         for (std::size_t i = 0; i < steps_.size(); ++i) {
@@ -79,13 +80,15 @@ private:
     static Shape input_of(const config::Params& p, const BuildContext& c) {
         if (p.has("input")) {
             auto v = p.integers("input");
-            if (v.size() != 3) p.fail("input", fmt::format("expected [channels, height, width], found {} numbers", v.size()));
+            if (v.size() != 3 && v.size() != 1)
+                p.fail("input", fmt::format("expected [channels, height, width] or [dim], found {} numbers", v.size()));
             if (!c.input_shape.empty() && Shape(v.begin(), v.end()) != c.input_shape)
                 p.fail("input", fmt::format("the data has shape {}, the encoder expects {}", to_string(c.input_shape),
                                             to_string(Shape(v.begin(), v.end()))));
             return Shape(v.begin(), v.end());
         }
-        if (c.input_shape.size() != 3) p.fail("input", "give the input shape [channels, height, width]");
+        if (c.input_shape.size() != 3 && c.input_shape.size() != 1)
+            p.fail("input", "give the input shape [channels, height, width] or [dim]");
         return c.input_shape;
     }
     static nn::Init init_of(const config::Params& p, const BuildContext& c) {
@@ -305,7 +308,7 @@ struct Dcgan32 {
 
 }  // namespace
 
-INFOMAX_PLUGIN(Encoder, LayerStack, "layer_stack", "1.0.0",
+INFOMAX_PLUGIN(Encoder, LayerStack, "layer_stack", "1.1.0",
                "layers declared in the spec, with taps for M (local) and y (global)",
                R"yaml(type: object
 additionalProperties: false
@@ -314,9 +317,9 @@ properties:
   input:
     type: array
     items: {type: integer, minimum: 1}
-    minItems: 3
+    minItems: 1
     maxItems: 3
-    description: "[channels, height, width]; defaults to the data's shape"
+    description: "[channels, height, width], or [dim] for vectors (a GAN generator's noise); defaults to the data's shape"
   init:
     type: string
     enum: [pytorch_default, glorot_uniform]

@@ -12,14 +12,21 @@ namespace {
 
 // Jensen-Shannon form (seeds 000 and 003): E_P[-sp(-T)] - E_Q[sp(T)].
 // It bounds 2 JSD - 2 log 2 (chance level: -2 log 2), not MI: a good training
-// signal; estimate MI with the same critic under nwj or dv.
+// signal. Its optimal critic is T = log p(x,z)/p(x)p(z), so the same scores
+// read through the NWJ bound with T + 1, E_P[T] + 1 - E_Q[e^T], estimate MI
+// (Poole et al. 2019's JS estimator): that is Bound::mi.
 class Jsd final : public Estimator {
 public:
     Jsd(const config::Params&, BuildContext&) {}
     std::string quantity() const override { return "jsd"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(-ops::softplus(-s.pos)) - ops::mean(ops::softplus(s.neg));
-        return {v, -v};
+        Var mi;
+        {
+            NoGradGuard ng;  // a reading, not a training signal
+            mi = ops::mean(s.pos) - ops::mean(ops::exp(s.neg)) + 1.0f;
+        }
+        return {v, -v, mi};
     }
 };
 
@@ -42,7 +49,7 @@ public:
         ema_ = ema_ < 0 ? batch : decay_ * ema_ + (1 - decay_) * batch;
         Var corrected = ops::mean(ops::exp(flat)) * static_cast<float>(1.0 / ema_);
         Var loss = -(ops::mean(s.pos) - corrected) + static_cast<float>(log_mean_exp.item() - corrected.item());
-        return {value, loss};
+        return {value, loss, {}};
     }
 
     std::vector<double> state() const override { return {ema_}; }
@@ -68,7 +75,7 @@ public:
         Var both = ops::concat({ops::reshape(s.pos, {n, p, 1}),
                                 ops::reshape(ops::broadcast_to(lse_neg, {n, p}), {n, p, 1})}, 2);  // (N, P, 2)
         Var v = ops::mean(s.pos - ops::logsumexp(both, 2)) + static_cast<float>(std::log(double(k + 1)));
-        return {v, -v};
+        return {v, -v, {}};
     }
 };
 
@@ -79,13 +86,13 @@ public:
     std::string quantity() const override { return "mi_nwj"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - 1.0f));
-        return {v, -v};
+        return {v, -v, {}};
     }
 };
 
 }  // namespace
 
-INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.0.0", "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)] (seeds 000, 003)",
+INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.1.0", "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)] (seeds 000, 003)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Dv, "dv", "1.0.0", "Donsker-Varadhan / MINE bound with the moving-average gradient correction",
                R"yaml(type: object

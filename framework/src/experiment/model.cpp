@@ -83,6 +83,7 @@ Model build_model(const config::Document& doc, const Registry& registry) {
     ctx.init = nn::parse_init(root.string("init"));
     if (!root.has("data")) root.fail("data", "missing required key 'data'");
     const config::Params dp = root.child("data");
+    ctx.batch_size = dp.integer("batch_size");
     m.data_type = type_of(dp);
     m.data = registry.create_as<Dataset>("dataset", m.data_type, dp, ctx);
     m.input_shape = m.data->sample_shape();
@@ -111,11 +112,48 @@ Model build_model(const config::Document& doc, const Registry& registry) {
                                     to_string(f.global.shape())));
         a = f.local;
         b = f.global;
+    } else if (m.kind == "gan") {
+        if (root.has("encoder")) root.fail("encoder", "a gan experiment has a generator, not an encoder: rename this key");
+        if (!root.has("generator")) root.fail("generator", "a gan experiment needs a generator (e.g. {type: layer_stack, ...})");
+        if (!root.has("critic")) root.fail("critic", "a gan experiment needs a critic (e.g. {type: prior_mlp, hidden: [128, 128]})");
+        if (m.input_shape.size() != 1)
+            dp.fail("type", fmt::format("the gan trainer generates vectors; {} gives samples of shape {}",
+                                        m.data->describe(), to_string(m.input_shape)));
+        if (!root.has("noise")) root.fail("noise", "a gan experiment needs noise (e.g. noise: {distribution: normal, dim: 2})");
+        const config::Params np = root.child("noise");
+        m.noise_dim = np.integer("dim");
+        const config::Params dist = np.child("distribution");
+        m.noise_type = type_of(dist);
+        m.noise = registry.create_as<Prior>("prior", m.noise_type, dist, ctx);
+        const config::Params gp = root.child("generator");
+        m.generator_type = type_of(gp);
+        BuildContext gctx = ctx;
+        gctx.input_shape = {m.noise_dim};
+        m.generator = registry.create_as<Encoder>("encoder", m.generator_type, gp, gctx);
+        Var z(m.noise->sample({n, m.noise_dim}, dry_rng));
+        Var x;
+        at(doc, "generator", fmt::format("generator '{}' does not accept noise of dim {}", m.generator_type, m.noise_dim),
+           [&] { x = m.generator->encode(z).global; });
+        if (per_sample(x) != m.input_shape)
+            gp.fail("", fmt::format("the generator makes samples of shape {}, the data's are {}", to_string(per_sample(x)),
+                                    to_string(m.input_shape)));
+        const config::Params cp = root.child("critic");
+        m.critic_type = type_of(cp);
+        BuildContext cctx = ctx;
+        cctx.global_shape = m.input_shape;
+        m.critic = registry.create_as<Discriminator>("discriminator", m.critic_type, cp, cctx);
+        at(doc, "critic", fmt::format("critic '{}' cannot score samples of shape {}", m.critic_type, to_string(m.input_shape)),
+           [&] { m.critic->score(x); });
+        a = x;  // the MI regulariser scores (G(z), z)
+        b = z;
     } else {
         if (root.has("encoder")) root.fail("encoder", "an mi_estimation experiment has no encoder: remove this key");
         a = Var(m.data->batch("train", {0, 1}));
         b = Var(m.data->pair("train", {0, 1}));
     }
+    if (m.kind != "gan")
+        for (const char* key : {"generator", "noise", "critic"})
+            if (root.has(key)) root.fail(key, fmt::format("{}: is for kind gan", key));
     if (a.defined()) m.local_shape = per_sample(a);
     m.global_shape = per_sample(b);
     ctx.local_shape = m.local_shape;
@@ -137,9 +175,11 @@ Model build_model(const config::Document& doc, const Registry& registry) {
     }
     if (root.has("head")) root.fail("head", "head: is for kind supervised");
 
-    if (!root.has("objectives") || root.child("objectives").keys().empty())
+    if ((!root.has("objectives") || root.child("objectives").keys().empty()) && m.kind != "gan")
         root.fail("objectives", "an experiment needs at least one objective (e.g. objectives: {global: {...}})");
-    for (const auto& name : root.child("objectives").keys()) {
+    if (m.kind == "gan" && root.has("objectives") && root.child("objectives").keys().size() > 1)
+        root.fail("objectives", "a gan takes one MI regulariser (e.g. objectives: {mi: {...}})");
+    for (const auto& name : root.has("objectives") ? root.child("objectives").keys() : std::vector<std::string>{}) {
         const std::string path = "objectives." + name;
         const config::Params op(doc, path);
         Objective o;
@@ -151,11 +191,21 @@ Model build_model(const config::Document& doc, const Registry& registry) {
         o.estimator = registry.create_as<Estimator>("estimator", o.estimator_type, est, ctx);
         o.discriminator = registry.create_as<Discriminator>("discriminator", o.discriminator_type, dis, ctx);
         o.negatives = op.has("negatives") ? op.string("negatives") : o.estimator->default_negatives();
+        o.negative_samples = op.integer("negative_samples");
+        if (op.has("lr")) o.lr = static_cast<float>(op.number("lr"));
+        if (o.negative_samples > 1 && o.negatives != "roll" && o.negatives != "permutation")
+            op.fail("negative_samples", fmt::format("{} negatives per sample need negatives: roll or permutation; {} "
+                                                    "makes its own",
+                                                    o.negative_samples, o.negatives));
+        if (o.negative_samples >= ctx.batch_size)
+            op.fail("negative_samples", fmt::format("{} negatives per sample need a batch larger than {} (data.batch_size "
+                                                    "is {})",
+                                                    o.negative_samples, o.negative_samples, ctx.batch_size));
         at(doc, path + ".discriminator",
            fmt::format("discriminator '{}' does not fit inputs of shapes {} and {}", o.discriminator_type,
                        to_string(m.local_shape), to_string(m.global_shape)),
            [&] {
-               Scores s = make_scores(*o.discriminator, a, b, o.negatives, dry_rng);
+               Scores s = make_scores(*o.discriminator, a, b, o.negatives, dry_rng, std::min<std::int64_t>(o.negative_samples, n - 1));
                o.estimator->bound(s);
            });
         m.objectives.push_back(std::move(o));
@@ -185,9 +235,13 @@ std::string Model::summary() const {
         s += fmt::format("encoder {}: M {}, y {}\n  {}\n", encoder_type, to_string(local_shape), to_string(global_shape),
                          encoder->describe());
     if (head) s += fmt::format("head (trained with labels): {}\n", head->describe());
+    if (generator)
+        s += fmt::format("generator {}: noise {} of dim {} -> samples {}\n  {}\ncritic {}: {}\n", generator_type, noise_type,
+                         noise_dim, to_string(input_shape), generator->describe(), critic_type, critic->describe());
     for (const auto& o : objectives)
-        s += fmt::format("objective {}: weight {}, estimator {} ({}), discriminator {}, negatives {}\n", o.name, o.weight,
-                         o.estimator_type, o.estimator->quantity(), o.discriminator_type, o.negatives);
+        s += fmt::format("objective {}: weight {}, estimator {} ({}), discriminator {}, negatives {}{}\n", o.name, o.weight,
+                         o.estimator_type, o.estimator->quantity(), o.discriminator_type, o.negatives,
+                         o.negative_samples > 1 ? fmt::format(" x{}", o.negative_samples) : "");
     if (prior)
         s += fmt::format("prior: weight {}, distribution {}, discriminator {}\n", prior->weight, prior->distribution_type,
                          prior->discriminator_type);

@@ -15,7 +15,9 @@
 
 #include "experiment/trainer.hpp"
 #include "infomax/data/files.hpp"
+#include "infomax/eval/mi.hpp"
 #include "infomax/eval/probes.hpp"
+#include "infomax/report/plot.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
@@ -101,12 +103,18 @@ public:
             if (!line.empty()) line += ',';
             line += fmt::format("{:.8g}", v);
         }
+        if (!csv_.is_open()) {  // opened once: MI benchmarks log every step
+            csv_.open(csv_path_, std::ios::app);
+            jsonl_.open(jsonl_path_, std::ios::app);
+        }
         if (header_.empty()) {
             header_ = h;
-            std::ofstream(csv_path_, std::ios::app) << header_ << '\n';
+            csv_ << header_ << '\n';
         }
-        std::ofstream(csv_path_, std::ios::app) << line << '\n';
-        std::ofstream(jsonl_path_, std::ios::app) << j.dump() << '\n';
+        csv_ << line << '\n';
+        jsonl_ << j.dump() << '\n';
+        csv_.flush();  // a crash loses no logged row
+        jsonl_.flush();
     }
 
 private:
@@ -132,6 +140,7 @@ private:
         data::write_file_atomic(p.string(), kept);
     }
     fs::path csv_path_, jsonl_path_;
+    std::ofstream csv_, jsonl_;
     std::string header_;
 };
 
@@ -169,7 +178,10 @@ std::string latest_checkpoint(const fs::path& dir) {
     return best;
 }
 
-void save_checkpoint(const fs::path& dir, const detail::DimTrainer& t, int keep = 2) {
+// The weights file a finished run leaves: the encoder, or the generator of a gan.
+std::string product_file(const Model& m) { return m.generator ? "generator.safetensors" : "encoder.safetensors"; }
+
+void save_checkpoint(const fs::path& dir, const detail::Trainer& t, int keep = 2) {
     fs::create_directories(dir / "checkpoints");
     data::write_safetensors((dir / "checkpoints" / fmt::format("step-{:08d}.safetensors", t.step())).string(),
                             t.checkpoint());
@@ -231,7 +243,11 @@ FeatureSet features(Model& m, const std::vector<std::string>& splits, const std:
     return out;
 }
 
+json evaluate_mi(Model& m, const config::Document& doc, Log& log, const fs::path& dir);
+json evaluate_gan(Model& m, const config::Document& doc, Log& log, const fs::path& dir);
+
 json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& dir, bool export_features) {
+    if (m.kind == "gan") return evaluate_gan(m, doc, log, dir);
     json r;
     const config::Params root(doc, "");
     std::vector<std::string> probes{"linear"}, taps{"global"};
@@ -244,23 +260,45 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
     const std::string split = m.data->size("test") >= batch ? "test" : "validation";
     if (!m.objectives.empty() && m.data->size(split) >= batch) {
         NoGradGuard ng;
-        m.encoder->train(false);
+        if (m.encoder) m.encoder->train(false);
         std::map<std::string, double> sums;
         std::int64_t batches = 0;
+        double truth = 0;
         for (std::int64_t s = 0; s + batch <= m.data->size(split); s += batch, ++batches) {
             std::vector<std::int64_t> idx(batch);
             std::iota(idx.begin(), idx.end(), s);
-            Features f = m.encoder->encode(Var(m.data->batch(split, idx)));
+            Features f;
+            if (m.encoder) {
+                f = m.encoder->encode(Var(m.data->batch(split, idx)));
+            } else {  // mi_estimation: the data's own pairs
+                f.local = Var(m.data->batch(split, idx));
+                f.global = Var(m.data->pair(split, idx));
+                for (auto i : idx) truth += m.data->true_mi(split, i) / double(batch);
+            }
             Rng neg(0, fmt::format("eval negatives/{}", batches));
             for (auto& o : m.objectives) {
                 const auto state = o.estimator->state();  // evaluation must not move DV's average
-                sums[o.name] += o.estimator->bound(make_scores(*o.discriminator, f.local, f.global, o.negatives, neg)).value.item();
+                Bound b = o.estimator->bound(make_scores(*o.discriminator, f.local, f.global, o.negatives, neg,
+                                                         o.negative_samples));
+                sums[o.name] += b.value.item();
+                if (b.mi.defined()) sums[o.name + ".mi"] += b.mi.item();
                 o.estimator->set_state(state);
             }
         }
-        for (auto& o : m.objectives)
+        for (auto& o : m.objectives) {
             r["held_out"][o.name] = {{"quantity", o.estimator->quantity()}, {"value", sums[o.name] / double(batches)},
                                      {"split", split}, {"batches", batches}};
+            if (sums.count(o.name + ".mi")) r["held_out"][o.name]["mi"] = sums[o.name + ".mi"] / double(batches);
+            if (!m.encoder && std::isfinite(truth)) r["held_out"][o.name]["true_mi"] = truth / double(batches);
+            log.line(fmt::format("eval: held-out {} of objective {} on the {} split: {:.4f}{}", o.estimator->quantity(),
+                                 o.name, split, sums[o.name] / double(batches),
+                                 !m.encoder && std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth / double(batches))
+                                                                    : ""));
+        }
+    }
+    if (m.kind == "mi_estimation") {
+        r.update(evaluate_mi(m, doc, log, dir));
+        return r;
     }
     if (m.head && m.data->size("test") > 0) {  // kind supervised: the trained classifier itself
         NoGradGuard ng;
@@ -317,6 +355,135 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
     return r;
 }
 
+// The estimate at every logged step beside the truth: a table of bias,
+// variance and MSE per level (mi_levels.md, .csv) and a plot (mi.svg).
+json evaluate_mi(Model& m, const config::Document& doc, Log& log, const fs::path& dir) {
+    json r;
+    const config::Params root(doc, "");
+    const std::int64_t window = root.has("eval") ? root.child("eval").integer("window") : 1000;
+    const eval::MetricsTable t = eval::read_metrics_csv((dir / "metrics.csv").string());
+    std::vector<std::string> estimates;
+    // What estimates I: the bound itself, or its MI reading (JSD).
+    auto column_of = [&](const Objective& o) {
+        const std::string q = fmt::format("{}.{}", o.name, o.estimator->quantity());
+        for (const auto& c : t.columns)
+            if (c == o.name + ".mi") return c;
+        return q;
+    };
+    for (const auto& o : m.objectives) estimates.push_back(column_of(o));
+    const std::size_t step_col = t.column("step");
+    report::Chart chart;
+    chart.title = fmt::format("{}: MI estimate vs truth", root.string("name"));
+    chart.x_label = "step";
+    chart.y_label = "nats";
+    for (std::size_t k = 0; k < estimates.size(); ++k) {
+        report::Series s;
+        s.label = estimates[k];
+        const std::size_t col = t.column(estimates[k]);
+        for (const auto& row : t.rows) {
+            s.x.push_back(row[step_col]);
+            s.y.push_back(row[col]);
+        }
+        chart.series.push_back(std::move(s));
+        const auto& o = m.objectives[k];
+        if (o.estimator->quantity() == "mi_infonce") {  // InfoNCE cannot exceed log(1 + negatives)
+            const std::int64_t batch = root.child("data").integer("batch_size");
+            const double negs = o.negatives == "all" ? double(batch - 1) : double(o.negative_samples);
+            report::Series cap{fmt::format("log({:g}) cap", negs + 1), {}, {}, "#777777", true};
+            cap.x = {t.rows.empty() ? 0.0 : t.rows.front()[step_col], t.rows.empty() ? 1.0 : t.rows.back()[step_col]};
+            cap.y = {std::log(negs + 1), std::log(negs + 1)};
+            chart.series.push_back(cap);
+        }
+    }
+    bool known = false;
+    for (const auto& c : t.columns) known |= c == "true_mi";
+    if (known) {
+        report::Series truth{"true MI", {}, {}, "#000000", true};
+        const std::size_t col = t.column("true_mi");
+        for (const auto& row : t.rows) {
+            truth.x.push_back(row[step_col]);
+            truth.y.push_back(row[col]);
+        }
+        chart.series.push_back(std::move(truth));
+    }
+    data::write_file_atomic((dir / "mi.svg").string(), report::svg(chart));
+    r["plots"] = {"mi.svg"};
+    if (!known) {
+        log.line("eval: the data does not know its true MI: no bias or MSE (see mi.svg for the estimates)");
+        return r;
+    }
+    const auto stats = eval::mi_level_stats(t, estimates, window);
+    std::string csv = "estimate,true_mi,first_step,last_step,rows,mean,bias,variance,mse\n";
+    for (const auto& l : stats) {
+        r["mi_levels"].push_back({{"estimate", l.estimate}, {"true_mi", l.true_mi}, {"first_step", l.first_step},
+                                  {"last_step", l.last_step}, {"rows", l.rows}, {"mean", l.mean}, {"bias", l.bias},
+                                  {"variance", l.variance}, {"mse", l.mse}});
+        csv += fmt::format("{},{},{},{},{},{:.8g},{:.8g},{:.8g},{:.8g}\n", l.estimate, l.true_mi, l.first_step, l.last_step,
+                           l.rows, l.mean, l.bias, l.variance, l.mse);
+    }
+    const std::string md = eval::mi_level_table_markdown(stats);
+    data::write_file_atomic((dir / "mi_levels.csv").string(), csv);
+    data::write_file_atomic((dir / "mi_levels.md").string(), md);
+    log.line(fmt::format("eval: estimates over the last {} steps of each level (mi_levels.md, mi.svg)\n{}", window, md));
+    return r;
+}
+
+// Generated samples against the data's modes (modes covered, high-quality
+// share) and a scatter plot (samples.svg).
+json evaluate_gan(Model& m, const config::Document& doc, Log& log, const fs::path& dir) {
+    json r;
+    const config::Params root(doc, "");
+    const std::int64_t n = root.has("eval") ? root.child("eval").integer("samples") : 2500;
+    NoGradGuard ng;
+    m.generator->train(false);
+    Rng rng(static_cast<std::uint64_t>(root.integer("seed")), "eval noise");
+    const Tensor x = m.generator->encode(Var(m.noise->sample({n, m.noise_dim}, rng))).global.value();
+    data::write_npy((dir / "samples.npy").string(), x);
+    const auto xs = x.to_vector();
+    report::Chart chart;
+    chart.title = fmt::format("{}: {} generated samples", root.string("name"), n);
+    chart.x_label = "x1";
+    chart.y_label = "x2";
+    chart.equal_axes = true;
+    report::Series gen;
+    gen.label = "generated";
+    gen.points = true;
+    for (std::int64_t i = 0; i < n; ++i) {
+        gen.x.push_back(xs[2 * i]);
+        gen.y.push_back(xs[2 * i + 1]);
+    }
+    const Tensor centers = m.data->mode_centers();
+    if (centers.defined()) {
+        const auto cs = centers.to_vector();
+        report::Series modes{"modes", {}, {}, "#d62728"};
+        modes.points = true;
+        modes.radius = 3;
+        double lim = 0;
+        for (std::size_t i = 0; i < cs.size(); i += 2) {
+            modes.x.push_back(cs[i]);
+            modes.y.push_back(cs[i + 1]);
+            lim = std::max({lim, std::abs(double(cs[i])), std::abs(double(cs[i + 1]))});
+        }
+        lim += 1.0;  // the plot frames the target, like seed 004's figures
+        chart.x_min = chart.y_min = -lim;
+        chart.x_max = chart.y_max = lim;
+        chart.series = {gen, modes};
+        const eval::ModeCoverage c = eval::mode_coverage(x, centers, m.data->mode_std());
+        r["gan"] = {{"samples", c.samples}, {"modes", c.modes}, {"modes_covered", c.covered},
+                    {"high_quality", c.high_quality}, {"high_quality_share", c.high_quality_share},
+                    {"covered_threshold", c.threshold}, {"per_mode", c.per_mode}};
+        log.line(fmt::format("eval: {} of {} modes covered (>= {} samples within 3 std), {:.1f}% of {} samples of high "
+                             "quality; samples.svg",
+                             c.covered, c.modes, c.threshold, 100 * c.high_quality_share, c.samples));
+    } else {
+        chart.series = {gen};
+        log.line("eval: the data reports no modes: samples.svg only");
+    }
+    data::write_file_atomic((dir / "samples.svg").string(), report::svg(chart));
+    r["plots"] = {"samples.svg"};
+    return r;
+}
+
 std::unique_ptr<Registry> make_registry(const std::vector<std::string>& paths) {
     auto r = std::make_unique<Registry>();
     r->load_defaults();
@@ -343,12 +510,10 @@ RunResult run_experiment(const RunOptions& opt) {
     }
     config::Document doc = load_spec(spec_file, overrides, *registry);
     const config::Params root(doc, "");
-    if (root.string("kind") == "mi_estimation")
-        root.fail("kind", "infomax run trains kinds dim and supervised; kind mi_estimation is not implemented yet");
     if (root.has("train") && root.child("train").integer("threads") > 0)
         set_threads(static_cast<int>(root.child("train").integer("threads")));
     Model model = build_model(doc, *registry);
-    detail::DimTrainer trainer(model, doc);
+    detail::Trainer trainer(model, doc);
 
     std::int64_t restored = -1;
     if (resuming) {
@@ -369,8 +534,11 @@ RunResult run_experiment(const RunOptions& opt) {
     }
     Log log(dir / "log.txt");
     Metrics metrics(dir, restored);
-    log.line(fmt::format("{} {} ({} steps of batch {}, {} per epoch; threads {})", resuming ? "resuming" : "run",
-                         dir.string(), trainer.total_steps(), trainer.batch_size(), trainer.steps_per_epoch(), threads()));
+    log.line(fmt::format("{} {} ({} steps of batch {}, {}; threads {})", resuming ? "resuming" : "run", dir.string(),
+                         trainer.total_steps(), trainer.batch_size(),
+                         model.data->streamed() ? "fresh samples every step"
+                                                : fmt::format("{} per epoch", trainer.steps_per_epoch()),
+                         threads()));
     if (resuming) log.line(fmt::format("restored step {} from {}", restored, latest_checkpoint(dir)));
 
     const config::Params train = root.has("train") ? root.child("train") : config::Params(doc, "");
@@ -383,7 +551,7 @@ RunResult run_experiment(const RunOptions& opt) {
     RunResult result{dir.string(), 0, false};
     std::vector<std::pair<std::string, double>> sums;
     std::int64_t in_window = 0;
-    auto t0 = Clock::now(), window_start = t0;
+    auto t0 = Clock::now(), window_start = t0, last_print = t0 - std::chrono::hours(1);
     const std::int64_t first = trainer.step();
     try {
         while (trainer.step() < trainer.total_steps()) {
@@ -410,12 +578,19 @@ RunResult run_experiment(const RunOptions& opt) {
                     "epoch {:.2f} step {}/{} | {:.0f} img/s | ETA {} |{}", double(s) / trainer.steps_per_epoch(), s,
                     trainer.total_steps(), in_window * trainer.batch_size() / secs,
                     eta(done / double(s - first) * double(trainer.total_steps() - s)), bounds);
+                // Every row goes to metrics; the screen and log.txt get at most
+                // one line per 0.2 s (terminal) or 2 s (log), plus the last.
+                const double since = std::chrono::duration<double>(Clock::now() - last_print).count();
                 if (tty && !last) {
-                    fmt::print("\r{}\x1b[K", line);  // a live line on a terminal
-                    std::fflush(stdout);
-                } else {
+                    if (since >= 0.2) {
+                        fmt::print("\r{}\x1b[K", line);  // a live line on a terminal
+                        std::fflush(stdout);
+                        last_print = Clock::now();
+                    }
+                } else if (last || g_stop.load() || since >= 2.0 || log_every * 20 >= trainer.total_steps()) {
                     if (tty) fmt::print("\r");
                     log.line(line);
+                    last_print = Clock::now();
                 }
                 sums.clear();
                 in_window = 0;
@@ -439,7 +614,8 @@ RunResult run_experiment(const RunOptions& opt) {
     result.steps = trainer.step();
     if (result.interrupted) return result;
 
-    data::write_safetensors((dir / "encoder.safetensors").string(), trainer.encoder_weights());
+    if (model.encoder || model.generator)
+        data::write_safetensors((dir / product_file(model)).string(), trainer.encoder_weights());
     json results;
     results["train"] = {{"steps", trainer.step()},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
@@ -457,13 +633,13 @@ std::string evaluate_run(const EvalOptions& opt) {
     auto registry = make_registry(opt.plugin_paths);
     config::Document doc = load_spec((dir / "resolved.yaml").string(), {}, *registry);
     Model model = build_model(doc, *registry);
-    detail::DimTrainer trainer(model, doc);
-    std::string source = (dir / "encoder.safetensors").string();
-    if (fs::exists(source)) {
+    detail::Trainer trainer(model, doc);
+    std::string source = (dir / product_file(model)).string();
+    if ((model.encoder || model.generator) && fs::exists(source)) {
         trainer.load_encoder_weights(data::read_safetensors(source));
     } else {
         source = latest_checkpoint(dir);
-        if (source.empty()) throw Error(fmt::format("{}: no encoder.safetensors and no checkpoint", opt.run_dir));
+        if (source.empty()) throw Error(fmt::format("{}: no {} and no checkpoint", opt.run_dir, product_file(model)));
         trainer.restore(data::read_safetensors(source));
     }
     Log log(dir / "log.txt");

@@ -60,7 +60,7 @@ std::vector<double> decode_doubles(const std::string& s) {
 
 }  // namespace
 
-DimTrainer::DimTrainer(Model& model, const config::Document& spec) : m_(model) {
+Trainer::Trainer(Model& model, const config::Document& spec) : m_(model) {
     const config::Params root(spec, "");
     seed_ = static_cast<std::uint64_t>(root.integer("seed"));
     const config::Params data = root.child("data");
@@ -74,10 +74,12 @@ DimTrainer::DimTrainer(Model& model, const config::Document& spec) : m_(model) {
     if (steps_per_epoch_ < 1)
         data.fail("batch_size", fmt::format("batch size {} is larger than the {} training samples", batch_, n));
     const config::Params train = root.has("train") ? root.child("train") : config::Params(spec, "train");
-    total_steps_ = root.has("train") && train.has("steps") ? train.integer("steps")
-                                                           : steps_per_epoch_ * (root.has("train") ? train.integer("epochs") : 1);
+    const bool has_steps = root.has("train") && train.has("steps");
+    if (!has_steps && m_.data->streamed() && steps_per_epoch_ > (std::int64_t{1} << 31))
+        root.fail("train", fmt::format("{} draws samples without end: set train.steps", m_.data->describe()));
+    total_steps_ = has_steps ? train.integer("steps")
+                             : steps_per_epoch_ * (root.has("train") && !m_.data->streamed() ? train.integer("epochs") : 1);
 
-    // One Adam for the encoder and the objectives' critics, one for the prior's.
     optim::AdamOptions o;
     if (root.has("optimizer")) {
         const config::Params op = root.child("optimizer");
@@ -90,18 +92,46 @@ DimTrainer::DimTrainer(Model& model, const config::Document& spec) : m_(model) {
         o.weight_decay = static_cast<float>(op.number("weight_decay"));
         if (op.has("clip_grad_norm")) clip_ = static_cast<float>(op.number("clip_grad_norm"));
     }
-    std::vector<Var> main, prior;
+    // Which Adam updates a parameter: the prior's and the GAN critic's learn
+    // their own losses; an objective's critic has its own when it has its own
+    // learning rate, or when its loss is not the generator's (gan).
+    std::map<std::string, std::pair<std::vector<Var>, float>> by_group;
+    std::vector<std::string> order{"adam"};
+    auto group_of = [&](const std::string& name) -> std::pair<std::string, float> {
+        if (name.starts_with("prior.")) return {"prior_adam", o.lr};
+        if (name.starts_with("critic.")) return {"critic_adam", o.lr};
+        for (const auto& ob : m_.objectives)
+            if (name.starts_with(fmt::format("objectives.{}.", ob.name)) && (ob.lr > 0 || m_.kind == "gan"))
+                return {"objective_adam." + ob.name, ob.lr > 0 ? ob.lr : o.lr};
+        return {"adam", o.lr};
+    };
+    std::map<std::string, std::vector<std::string>> names;
     for (const auto& [name, v] : parameters()) {
-        const bool is_prior = name.starts_with("prior.");
-        (is_prior ? prior : main).push_back(v);
-        (is_prior ? prior_names_ : main_names_).push_back(name);
+        const auto [g, lr] = group_of(name);
+        if (!by_group.count(g) && g != "adam") order.push_back(g);
+        by_group[g].first.push_back(v);
+        by_group[g].second = lr;
+        names[g].push_back(name);
     }
-    opt_ = std::make_unique<optim::Adam>(main, o);
-    if (!prior.empty()) prior_opt_ = std::make_unique<optim::Adam>(prior, o);
+    for (const auto& g : order) {
+        if (!by_group.count(g)) continue;
+        optim::AdamOptions go = o;
+        go.lr = by_group[g].second;
+        groups_.push_back({g, names[g], std::make_unique<optim::Adam>(by_group[g].first, go)});
+    }
 }
 
-std::vector<std::pair<std::string, nn::Module*>> DimTrainer::modules() const {
-    std::vector<std::pair<std::string, nn::Module*>> out{{"encoder.", m_.encoder.get()}};
+Trainer::Group* Trainer::group(const std::string& name) {
+    for (auto& g : groups_)
+        if (g.name == name) return &g;
+    return nullptr;
+}
+
+std::vector<std::pair<std::string, nn::Module*>> Trainer::modules() const {
+    std::vector<std::pair<std::string, nn::Module*>> out;
+    if (m_.encoder) out.emplace_back("encoder.", m_.encoder.get());
+    if (m_.generator) out.emplace_back("generator.", m_.generator.get());
+    if (m_.critic) out.emplace_back("critic.", m_.critic.get());
     for (const auto& o : m_.objectives)
         out.emplace_back(fmt::format("objectives.{}.discriminator.", o.name), o.discriminator.get());
     if (m_.prior) out.emplace_back("prior.discriminator.", m_.prior->discriminator.get());
@@ -109,30 +139,27 @@ std::vector<std::pair<std::string, nn::Module*>> DimTrainer::modules() const {
     return out;
 }
 
-std::vector<std::pair<std::string, Var>> DimTrainer::parameters() const {
+std::vector<std::pair<std::string, Var>> Trainer::parameters() const {
     std::vector<std::pair<std::string, Var>> out;
     for (const auto& [prefix, m] : modules())
         for (auto& p : m->parameters()) out.emplace_back(prefix + p.name, p.var);
     return out;
 }
 
-std::vector<std::pair<std::string, Tensor*>> DimTrainer::buffers() const {
+std::vector<std::pair<std::string, Tensor*>> Trainer::buffers() const {
     std::vector<std::pair<std::string, Tensor*>> out;
     for (const auto& [prefix, m] : modules())
         for (auto& b : m->buffers()) out.emplace_back(prefix + b.name, b.tensor);
     return out;
 }
 
-std::vector<std::pair<std::string, Tensor*>> DimTrainer::optimizer_state() const {
+std::vector<std::pair<std::string, Tensor*>> Trainer::optimizer_state() const {
     std::vector<std::pair<std::string, Tensor*>> out;
-    auto add = [&](const char* prefix, optim::Adam* opt, const std::vector<std::string>& names) {
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            out.emplace_back(fmt::format("{}/m/{}", prefix, names[i]), &opt->m[i]);
-            out.emplace_back(fmt::format("{}/v/{}", prefix, names[i]), &opt->v[i]);
+    for (const auto& g : groups_)
+        for (std::size_t i = 0; i < g.params.size(); ++i) {
+            out.emplace_back(fmt::format("{}/m/{}", g.name, g.params[i]), &g.opt->m[i]);
+            out.emplace_back(fmt::format("{}/v/{}", g.name, g.params[i]), &g.opt->v[i]);
         }
-    };
-    add("adam", opt_.get(), main_names_);
-    if (prior_opt_) add("prior_adam", prior_opt_.get(), prior_names_);
     return out;
 }
 
@@ -145,54 +172,85 @@ void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& int
     std::copy_n(it->second.data(), into.numel(), into.data());
 }
 
-DimTrainer::Batch DimTrainer::batch_at(std::int64_t step) const {
-    const std::int64_t epoch = step / steps_per_epoch_, k = step % steps_per_epoch_;
-    if (order_epoch_ != epoch) {
-        order_ = epoch_order(seed_, epoch, m_.data->size("train"));
-        order_epoch_ = epoch;
+Trainer::Batch Trainer::batch_at(std::int64_t step) const {
+    std::vector<std::int64_t> idx(batch_);
+    if (m_.data->streamed()) {  // fresh samples in order: schedules follow the step
+        std::iota(idx.begin(), idx.end(), step * batch_);
+    } else {
+        const std::int64_t epoch = step / steps_per_epoch_, k = step % steps_per_epoch_;
+        if (order_epoch_ != epoch) {
+            order_ = epoch_order(seed_, epoch, m_.data->size("train"));
+            order_epoch_ = epoch;
+        }
+        std::copy(order_.begin() + k * batch_, order_.begin() + (k + 1) * batch_, idx.begin());
     }
-    std::vector<std::int64_t> idx(order_.begin() + k * batch_, order_.begin() + (k + 1) * batch_);
-    Batch b{m_.data->batch("train", idx), {}};
+    Batch b{m_.data->batch("train", idx), {}, {}, 0.0};
     if (augment_.crop_padding || augment_.flip) {
         Rng rng(seed_, fmt::format("augment/{}", step));
         augment_batch(b.x, augment_, rng);
     }
     if (m_.head) b.labels = m_.data->labels("train", idx);
+    if (m_.kind == "mi_estimation") {
+        b.z = m_.data->pair("train", idx);
+        for (auto i : idx) b.true_mi += m_.data->true_mi("train", i);
+        b.true_mi /= double(idx.size());
+    }
     return b;
 }
 
-DimTrainer::Batch DimTrainer::next_batch() const { return batch_at(step_); }
+Trainer::Batch Trainer::next_batch() const { return batch_at(step_); }
 
-StepMetrics DimTrainer::train_step(const Batch& batch) {
+namespace {
+
+double finite(double v, std::int64_t step, const std::string& term) {
+    if (!std::isfinite(v)) throw Error(fmt::format("step {}: {} is {}: training stops here", step, term, v));
+    return v;
+}
+
+double norm(const std::vector<Tensor>& g) {
+    double s = 0;
+    for (const auto& t : g) {
+        const auto v = t.to_vector();
+        for (float x : v) s += double(x) * x;
+    }
+    return std::sqrt(s);
+}
+
+}  // namespace
+
+StepMetrics Trainer::train_step(const Batch& batch) {
+    if (m_.kind == "gan") return gan_step(batch);
     StepMetrics out;
-    m_.encoder->train(true);
-    opt_->zero_grad();
-    if (prior_opt_) prior_opt_->zero_grad();
-    Features f = m_.encoder->encode(Var(batch.x));
+    for (auto& g : groups_) g.opt->zero_grad();
+    Features f;
+    if (m_.encoder) {
+        m_.encoder->train(true);
+        f = m_.encoder->encode(Var(batch.x));
+    } else {  // mi_estimation: the critics score the data's pairs
+        f.local = Var(batch.x);
+        f.global = Var(batch.z);
+    }
     Var total;
     auto add = [&](const Var& v) { total = total.defined() ? total + v : v; };
-    auto finite = [&](double v, const std::string& term) {
-        if (!std::isfinite(v))
-            throw Error(fmt::format("step {}: {} is {}: training stops here", step_ + 1, term, v));
-        return v;
-    };
     if (m_.head) {
         m_.head->train(true);
         Var logits = m_.head->forward(f.global);
         Var ce = ops::cross_entropy(logits, batch.labels);
         const std::int64_t correct = eval::count_correct(logits.value(), batch.labels.data());
-        out.emplace_back("supervised.cross_entropy", finite(ce.item(), "the cross-entropy"));
+        out.emplace_back("supervised.cross_entropy", finite(ce.item(), step_ + 1, "the cross-entropy"));
         out.emplace_back("supervised.accuracy", double(correct) / double(batch.labels.size()));
         add(ce);
     }
     Rng neg(seed_, fmt::format("negatives/{}", step_));
     for (auto& o : m_.objectives) {
-        Scores s = make_scores(*o.discriminator, f.local, f.global, o.negatives, neg);
+        Scores s = make_scores(*o.discriminator, f.local, f.global, o.negatives, neg, o.negative_samples);
         Bound b = o.estimator->bound(s);
         out.emplace_back(fmt::format("{}.{}", o.name, o.estimator->quantity()),
-                         finite(b.value.item(), fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
+                         finite(b.value.item(), step_ + 1, fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
+        if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
         add(b.loss * o.weight);
     }
+    if (m_.kind == "mi_estimation" && std::isfinite(batch.true_mi)) out.emplace_back("true_mi", batch.true_mi);
     Var prior_d_loss;
     if (m_.prior) {
         auto& p = *m_.prior;
@@ -203,57 +261,138 @@ StepMetrics DimTrainer::train_step(const Batch& batch) {
         Var g_loss = ops::mean(ops::softplus(-p.discriminator->score(yt)));
         prior_d_loss = ops::mean(ops::softplus(-p.discriminator->score(real))) +
                        ops::mean(ops::softplus(p.discriminator->score(yt.detach())));
-        out.emplace_back("prior.g_loss", finite(g_loss.item(), "the prior term (encoder)"));
-        out.emplace_back("prior.d_loss", finite(prior_d_loss.item(), "the prior term (discriminator)"));
+        out.emplace_back("prior.g_loss", finite(g_loss.item(), step_ + 1, "the prior term (encoder)"));
+        out.emplace_back("prior.d_loss", finite(prior_d_loss.item(), step_ + 1, "the prior term (discriminator)"));
         add(g_loss * p.weight);
     }
-    out.emplace_back("loss", finite(total.item(), "the total loss"));
+    out.emplace_back("loss", finite(total.item(), step_ + 1, "the total loss"));
     total.backward();
-    if (prior_opt_) {
-        prior_opt_->zero_grad();  // drop what the encoder's term sent into D
+    if (auto* pg = group("prior_adam")) {
+        pg->opt->zero_grad();  // drop what the encoder's term sent into D
         prior_d_loss.backward();
     }
-    if (clip_ > 0) out.emplace_back("grad_norm", optim::clip_grad_norm(opt_->params(), clip_));
-    opt_->step();
-    if (prior_opt_) prior_opt_->step();
+    if (clip_ > 0) out.emplace_back("grad_norm", optim::clip_grad_norm(groups_[0].opt->params(), clip_));
+    for (auto& g : groups_) g.opt->step();
     ++step_;
     return out;
 }
 
-data::TensorFile DimTrainer::checkpoint() const {
+StepMetrics Trainer::gan_step(const Batch& batch) {
+    StepMetrics out;
+    for (auto& g : groups_) g.opt->zero_grad();
+    m_.generator->train(true);
+    Rng noise(seed_, fmt::format("noise/{}", step_));
+    Var z(m_.noise->sample({batch_, m_.noise_dim}, noise));
+    Var fake = m_.generator->encode(z).global;
+    // The losses meet the generator at its output: each is differentiated to
+    // d/dx first, then through the generator separately, so the two parameter
+    // gradients can be measured and balanced.
+    Var x(fake.value(), true);
+    Var g_loss = ops::mean(ops::softplus(-m_.critic->score(x)));
+    out.emplace_back("gan.g_loss", finite(g_loss.item(), step_ + 1, "the generator's GAN loss"));
+    g_loss.backward();
+    const Tensor dx_gan = x.grad();
+    Group& gen = *group("adam");
+    std::vector<Tensor> g_gan;
+    auto take_grads = [&] {
+        std::vector<Tensor> g;
+        for (auto& p : gen.opt->params()) g.push_back(p.grad().defined() ? p.grad().clone() : Tensor::zeros(p.shape()));
+        gen.opt->zero_grad();
+        return g;
+    };
+    fake.backward(dx_gan, true);
+    g_gan = take_grads();
+
+    if (!m_.objectives.empty()) {
+        auto& o = m_.objectives.front();
+        Var xm(fake.value(), true);
+        Rng neg(seed_, fmt::format("negatives/{}", step_));
+        Bound b = o.estimator->bound(make_scores(*o.discriminator, xm, z, o.negatives, neg, o.negative_samples));
+        out.emplace_back(fmt::format("{}.{}", o.name, o.estimator->quantity()),
+                         finite(b.value.item(), step_ + 1, fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
+        if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
+        b.loss.backward();  // the objective's critic maximises the bound; xm gets d(-I)/dx
+        fake.backward(xm.grad(), true);
+        std::vector<Tensor> g_mi = take_grads();
+        const double n_gan = norm(g_gan), n_mi = norm(g_mi);
+        const double scale = n_mi > 0 ? std::min(n_gan, n_mi) / n_mi : 0.0;
+        out.emplace_back("mi.scale", scale);
+        out.emplace_back("mi.grad_norm_ratio", n_gan > 0 ? n_mi / n_gan : 0.0);
+        const float k = static_cast<float>(o.weight * scale);
+        for (std::size_t i = 0; i < g_gan.size(); ++i) {  // plain copies: layouts may differ
+            auto gv = g_gan[i].to_vector();
+            const auto mv = g_mi[i].to_vector();
+            for (std::size_t j = 0; j < gv.size(); ++j) gv[j] += k * mv[j];
+            g_gan[i] = Tensor::from(g_gan[i].shape(), gv);
+        }
+    }
+    for (std::size_t i = 0; i < g_gan.size(); ++i) {
+        Var p = gen.opt->params()[i];  // a handle: the same parameter
+        p.add_grad(g_gan[i]);
+    }
+
+    // The critic: data against G(z), detached.
+    Group& critic = *group("critic_adam");
+    critic.opt->zero_grad();  // drop what the generator's loss sent into it
+    Var d_loss = ops::mean(ops::softplus(-m_.critic->score(Var(batch.x)))) +
+                 ops::mean(ops::softplus(m_.critic->score(fake.detach())));
+    out.emplace_back("gan.d_loss", finite(d_loss.item(), step_ + 1, "the critic's GAN loss"));
+    d_loss.backward();
+    for (auto& g : groups_) g.opt->step();
+    ++step_;
+    return out;
+}
+
+data::TensorFile Trainer::checkpoint() const {
     data::TensorFile f;
     for (const auto& [name, v] : parameters()) f.tensors["param/" + name] = v.value();
     for (const auto& [name, t] : buffers()) f.tensors["buffer/" + name] = *t;
     for (const auto& [name, t] : optimizer_state()) f.tensors[name] = *t;
     f.metadata["step"] = std::to_string(step_);
-    f.metadata["adam_steps"] = std::to_string(opt_->steps());
-    if (prior_opt_) f.metadata["prior_adam_steps"] = std::to_string(prior_opt_->steps());
+    for (const auto& g : groups_) f.metadata[g.name + "_steps"] = std::to_string(g.opt->steps());
     for (const auto& o : m_.objectives) f.metadata["estimator_state/" + o.name] = encode_doubles(o.estimator->state());
     return f;
 }
 
-void DimTrainer::restore(const data::TensorFile& f) {
+void Trainer::restore(const data::TensorFile& f) {
     for (auto& [name, v] : parameters()) copy_tensor(f, "param/" + name, v.value());
     for (auto& [name, t] : buffers()) copy_tensor(f, "buffer/" + name, *t);
     for (auto& [name, t] : optimizer_state()) copy_tensor(f, name, *t);
     step_ = std::stoll(f.metadata.at("step"));
-    opt_->set_steps(std::stoll(f.metadata.at("adam_steps")));
-    if (prior_opt_) prior_opt_->set_steps(std::stoll(f.metadata.at("prior_adam_steps")));
+    for (auto& g : groups_) {
+        auto it = f.metadata.find(g.name + "_steps");
+        if (it == f.metadata.end()) throw Error(fmt::format("checkpoint has no step count of optimizer '{}'", g.name));
+        g.opt->set_steps(std::stoll(it->second));
+    }
     for (auto& o : m_.objectives)
         if (auto it = f.metadata.find("estimator_state/" + o.name); it != f.metadata.end())
             o.estimator->set_state(decode_doubles(it->second));
 }
 
-void DimTrainer::load_encoder_weights(const data::TensorFile& f) {
-    for (auto& p : m_.encoder->parameters()) copy_tensor(f, p.name, p.var.value());
-    for (auto& b : m_.encoder->buffers()) copy_tensor(f, b.name, *b.tensor);
+// The network a run produces: the encoder (dim, supervised), the generator
+// (gan), or the critics (mi_estimation).
+nn::Module* Trainer::product(std::string* what) const {
+    if (m_.encoder) return *what = "encoder", m_.encoder.get();
+    if (m_.generator) return *what = "generator", m_.generator.get();
+    return nullptr;
 }
 
-data::TensorFile DimTrainer::encoder_weights() const {
+void Trainer::load_encoder_weights(const data::TensorFile& f) {
+    std::string what;
+    nn::Module* m = product(&what);
+    if (!m) throw Error("this experiment has no encoder or generator to load");
+    for (auto& p : m->parameters()) copy_tensor(f, p.name, p.var.value());
+    for (auto& b : m->buffers()) copy_tensor(f, b.name, *b.tensor);
+}
+
+data::TensorFile Trainer::encoder_weights() const {
     data::TensorFile f;
-    for (auto& p : m_.encoder->parameters()) f.tensors[p.name] = p.var.value();
-    for (auto& b : m_.encoder->buffers()) f.tensors[b.name] = *b.tensor;
-    f.metadata["format"] = "infomax encoder";
+    std::string what;
+    if (nn::Module* m = product(&what)) {
+        for (auto& p : m->parameters()) f.tensors[p.name] = p.var.value();
+        for (auto& b : m->buffers()) f.tensors[b.name] = *b.tensor;
+        f.metadata["format"] = "infomax " + what;
+    }
     return f;
 }
 

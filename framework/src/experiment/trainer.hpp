@@ -1,7 +1,16 @@
-// The DIM training step and its state (internal to the framework).
+// The training step of every kind and its state (internal to the framework).
 //
 // Kind supervised replaces the objectives by cross-entropy of a head on y,
-// updating the encoder and the head. Which parameters each loss updates (dim):
+// updating the encoder and the head. Kind mi_estimation has no encoder: the
+// objectives score the data's pairs (x, z) and only their critics learn.
+// Kind gan (seed 004's MI-regularised GAN):
+//  - the critic learns to tell data from G(z) (its own Adam, G(z) detached);
+//  - the generator minimises softplus(-critic(G(z))) - weight * scale * I,
+//    with I the objective's bound on (G(z), z) and adaptive clipping
+//    scale = min(|g_gan|, |g_I|) / |g_I| over the generator's gradients, so
+//    the MI gradient is never larger than the GAN loss's;
+//  - the objective's critic maximises the bound (its own Adam).
+// An objective with its own `lr` gets its own Adam. Which parameters each loss updates (dim):
 //  - the objectives' losses (minus each bound, weighted) update the encoder and
 //    every objective's discriminator: both maximise the bounds;
 //  - prior matching: the prior discriminator learns to tell prior samples from
@@ -35,9 +44,9 @@ using StepMetrics = std::vector<std::pair<std::string, double>>;
 // shape that differs from the model's.
 void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& into);
 
-class DimTrainer {
+class Trainer {
 public:
-    DimTrainer(Model& model, const config::Document& spec);
+    Trainer(Model& model, const config::Document& spec);
 
     std::int64_t steps_per_epoch() const { return steps_per_epoch_; }
     std::int64_t total_steps() const { return total_steps_; }
@@ -46,7 +55,9 @@ public:
 
     struct Batch {
         Tensor x;
+        Tensor z;                          // paired data (mi_estimation) only
         std::vector<std::int64_t> labels;  // kind supervised only
+        double true_mi = 0;                // mean true I(x; z) of the batch; NaN if unknown
     };
     // The batch of the next step (deterministic in seed and step).
     Batch next_batch() const;
@@ -59,11 +70,14 @@ public:
 
     data::TensorFile checkpoint() const;
     void restore(const data::TensorFile& f);
+    // The encoder's (or the generator's) weights; empty for mi_estimation.
     data::TensorFile encoder_weights() const;
     void load_encoder_weights(const data::TensorFile& f);  // what encoder_weights() wrote
 
 private:
     Batch batch_at(std::int64_t step) const;
+    StepMetrics gan_step(const Batch& batch);
+    nn::Module* product(std::string* what) const;
     // Every trained part with the prefix of its names ("encoder.", "head.", ...).
     std::vector<std::pair<std::string, nn::Module*>> modules() const;
     // Both optimizers' moments, named as in a checkpoint ("adam/m/<parameter>").
@@ -76,8 +90,15 @@ private:
     std::int64_t batch_, steps_per_epoch_, total_steps_, step_ = 0;
     float clip_ = 0;
     Augment augment_;
-    std::unique_ptr<optim::Adam> opt_, prior_opt_;
-    std::vector<std::string> main_names_, prior_names_;
+    // Parameters updated by one Adam; `name` prefixes its moments in a
+    // checkpoint ("adam", "prior_adam", "critic_adam", "objective_adam.<name>").
+    struct Group {
+        std::string name;
+        std::vector<std::string> params;
+        std::unique_ptr<optim::Adam> opt;
+    };
+    Group* group(const std::string& name);
+    std::vector<Group> groups_;
 };
 
 }  // namespace infomax::detail

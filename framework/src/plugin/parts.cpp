@@ -1,6 +1,7 @@
 // Shared behaviour of parts: the default pairwise scoring and negative sampling.
 #include <fmt/format.h>
 
+#include <limits>
 #include <numeric>
 
 #include "infomax/ops/ops.hpp"
@@ -38,6 +39,8 @@ Tensor Dataset::pair(const std::string&, const std::vector<std::int64_t>&) const
     throw Error(fmt::format("{} has no second variable z: it is not paired data", describe()));
 }
 
+double Dataset::true_mi(const std::string&, std::int64_t) const { return std::numeric_limits<double>::quiet_NaN(); }
+
 const std::vector<std::string>& negative_sampling_names() {
     static const std::vector<std::string> n{"all", "permutation", "roll", "shuffle_locations"};
     return n;
@@ -55,8 +58,15 @@ std::vector<std::int64_t> derangement(std::int64_t n, Rng& rng) {
 
 }  // namespace
 
-Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng) {
+Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng,
+                   std::int64_t count) {
     const std::int64_t n = a.size(0);
+    if (count < 1) throw Error(fmt::format("scores: {} negative samples per sample: need at least 1", count));
+    if (count > 1 && negatives != "roll" && negatives != "permutation")
+        throw Error(fmt::format("negative_samples {} needs negatives roll or permutation; {} makes its own", count,
+                                negatives));
+    if (count >= n)
+        throw ShapeError(fmt::format("scores: {} negative samples per sample need a batch of more than {}", count, count));
     if (b.size(0) != n)
         throw ShapeError(fmt::format("scores: the two sides have batch sizes {} and {}", n, b.size(0)));
     if (n < 2) throw ShapeError("scores: negative samples need a batch of at least 2");
@@ -71,6 +81,21 @@ Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::stri
     }
     Var pos = d.pairs(a, b);
     Var shuffled;
+    if ((negatives == "roll" || negatives == "permutation") && count > 1) {
+        // count mismatched copies of a against b, scored in one call: (N, count * P).
+        std::vector<std::int64_t> ia, ib;
+        for (std::int64_t k = 1; k <= count; ++k) {
+            const auto perm = negatives == "roll" ? std::vector<std::int64_t>{} : derangement(n, rng);
+            for (std::int64_t i = 0; i < n; ++i) {
+                ia.push_back(negatives == "roll" ? (i - k + n) % n : perm[i]);
+                ib.push_back(i);
+            }
+        }
+        Var s = d.pairs(ops::index_select(a, 0, ia), ops::index_select(b, 0, ib));  // (count * N, P), k-major
+        const std::int64_t p = s.size(1);
+        Var neg = ops::reshape(ops::permute(ops::reshape(s, {count, n, p}), {1, 0, 2}), {n, count * p});
+        return {pos, neg};
+    }
     if (negatives == "roll") {
         shuffled = ops::roll(a, 1, 0);
     } else if (negatives == "permutation") {

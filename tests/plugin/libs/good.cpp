@@ -13,7 +13,7 @@ public:
     std::string quantity() const override { return "test_const"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(s.pos) * 0.0f + value_;
-        return {v, -v};
+        return {v, -v, {}};
     }
 
 private:

@@ -17,6 +17,8 @@ struct Objective {
     std::string name;
     float weight = 1.0f;
     std::string estimator_type, discriminator_type, negatives;
+    std::int64_t negative_samples = 1;
+    float lr = 0.0f;  // the critic's own learning rate; 0: the optimizer's
     std::shared_ptr<Estimator> estimator;
     std::shared_ptr<Discriminator> discriminator;
 };
@@ -29,7 +31,7 @@ struct PriorTerm {
 };
 
 struct Model {
-    std::string kind;                  // dim | supervised | mi_estimation
+    std::string kind;                  // dim | supervised | mi_estimation | gan
     std::string data_type;
     std::shared_ptr<Dataset> data;
     std::string encoder_type;
@@ -37,7 +39,13 @@ struct Model {
     std::vector<Objective> objectives;
     std::optional<PriorTerm> prior;
     std::shared_ptr<nn::Sequential> head;  // kind supervised: y -> class scores
-    Shape input_shape, local_shape, global_shape;  // per sample
+    // kind gan: generator z -> x (its global output), the noise z, the critic.
+    std::string generator_type, noise_type, critic_type;
+    std::shared_ptr<Encoder> generator;
+    std::shared_ptr<Prior> noise;
+    std::int64_t noise_dim = 0;
+    std::shared_ptr<Discriminator> critic;
+    Shape input_shape, local_shape, global_shape;  // per sample: the objectives score (local, global)
     // Several lines: every part with its type and the inferred shapes.
     std::string summary() const;
 };

@@ -38,6 +38,7 @@ struct BuildContext {
     Shape input_shape;    // (C, H, W) of the data
     Shape local_shape;    // (C, H, W) of M, or (D) of x for vector data
     Shape global_shape;   // (D) of y, or of z
+    std::int64_t batch_size = 0;  // data.batch_size of the spec
 };
 
 struct Features {
@@ -77,6 +78,9 @@ struct Scores {
 struct Bound {
     Var value;  // the estimate (scalar), in nats; `quantity()` says of what
     Var loss;   // the scalar to minimise
+    // An estimate of I in nats from the same scores, when `value` is not one
+    // (JSD's critic read through the NWJ bound); undefined otherwise.
+    Var mi;
 };
 
 class Estimator : public Part {
@@ -114,6 +118,18 @@ public:
     // Paired data (x, z) for MI estimation: z for the same samples as batch().
     virtual bool paired() const { return false; }
     virtual Tensor pair(const std::string& split, const std::vector<std::int64_t>& index) const;
+    // The true I(x; z) in nats of the pair at `index`, when the data knows it
+    // (synthetic pairs); NaN otherwise.
+    virtual double true_mi(const std::string& split, std::int64_t index) const;
+    // Streamed data draws each sample fresh from its index: the trainer takes
+    // the training split in order (step s uses samples [s*B, (s+1)*B)), never
+    // shuffles and never repeats it. Schedules (the MI staircase) rely on it.
+    virtual bool streamed() const { return false; }
+    // A mixture of Gaussian modes (the 25-Gaussians GAN target): the centers
+    // (K, D) and the common standard deviation, so generated samples can be
+    // scored by modes covered. An undefined tensor when the data is not one.
+    virtual Tensor mode_centers() const { return Tensor(); }
+    virtual double mode_std() const { return 0.0; }
 };
 
 // Negative sampling: how mismatched pairs are made from a batch.
@@ -121,8 +137,11 @@ public:
 //   permutation        pair a_{p(i)} with b_i, p a random derangement
 //   shuffle_locations  each location of a from an independently chosen other sample (DIM paper)
 //   all                every other sample's a, every location (InfoNCE)
+// `count` negatives per sample for roll (shifts 1..count) and permutation
+// (count independent derangements); all and shuffle_locations take one.
 // Returns the positive and negative scores for an estimator.
-Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng);
+Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng,
+                   std::int64_t count = 1);
 const std::vector<std::string>& negative_sampling_names();
 
 }  // namespace infomax

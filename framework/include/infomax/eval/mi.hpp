@@ -1,0 +1,47 @@
+// Scoring MI estimates against the truth, and generators against a mixture.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infomax/tensor/tensor.hpp"
+
+namespace infomax::eval {
+
+// A metrics.csv: its header and rows (numbers; empty cells are NaN).
+struct MetricsTable {
+    std::vector<std::string> columns;
+    std::vector<std::vector<double>> rows;
+    // The column's index; throws naming the known columns when absent.
+    std::size_t column(const std::string& name) const;
+};
+MetricsTable read_metrics_csv(const std::string& path);
+
+// One estimator at one MI level of a run: the logged estimates of the last
+// `window` steps of the level (a level is a run of rows with one true MI).
+struct LevelStats {
+    std::string estimate;      // the column, e.g. "mi.mi_dv"
+    double true_mi = 0;
+    std::int64_t first_step = 0, last_step = 0;  // the level's steps
+    std::int64_t rows = 0;     // estimates in the window
+    double mean = 0, bias = 0, variance = 0, mse = 0, std = 0;
+};
+// Needs a "true_mi" column and the "step" column; one entry per estimate
+// column and level, levels in order.
+std::vector<LevelStats> mi_level_stats(const MetricsTable& t, const std::vector<std::string>& estimates,
+                                       std::int64_t window);
+std::string mi_level_table_markdown(const std::vector<LevelStats>& stats);
+
+// Generated 2-D samples against the modes of a mixture: a sample is high
+// quality within 3 std of its nearest mode; a mode is covered when it holds at
+// least a quarter of its fair share (samples / modes / 4) of high-quality
+// samples.
+struct ModeCoverage {
+    std::int64_t modes = 0, covered = 0, samples = 0, high_quality = 0, threshold = 0;
+    double high_quality_share = 0;
+    std::vector<std::int64_t> per_mode;  // high-quality samples by mode
+};
+ModeCoverage mode_coverage(const Tensor& samples, const Tensor& centers, double std);
+
+}  // namespace infomax::eval

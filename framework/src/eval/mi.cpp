@@ -1,0 +1,126 @@
+#include "infomax/eval/mi.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "infomax/runtime/error.hpp"
+
+namespace infomax::eval {
+
+std::size_t MetricsTable::column(const std::string& name) const {
+    for (std::size_t i = 0; i < columns.size(); ++i)
+        if (columns[i] == name) return i;
+    throw Error(fmt::format("metrics have no column '{}' (columns: {})", name, fmt::join(columns, ", ")));
+}
+
+MetricsTable read_metrics_csv(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error(fmt::format("{}: cannot read the metrics", path));
+    MetricsTable t;
+    std::string line;
+    auto split = [](const std::string& s) {
+        std::vector<std::string> out;
+        std::stringstream ss(s);
+        std::string cell;
+        while (std::getline(ss, cell, ',')) out.push_back(cell);
+        if (!s.empty() && s.back() == ',') out.emplace_back();
+        return out;
+    };
+    if (!std::getline(in, line)) throw Error(fmt::format("{}: empty metrics file", path));
+    t.columns = split(line);
+    std::int64_t number = 1;
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty()) continue;
+        const auto cells = split(line);
+        if (cells.size() != t.columns.size())
+            throw Error(fmt::format("{}:{}: {} values for {} columns", path, number, cells.size(), t.columns.size()));
+        std::vector<double> row;
+        for (const auto& c : cells) row.push_back(c.empty() ? std::numeric_limits<double>::quiet_NaN() : std::stod(c));
+        t.rows.push_back(std::move(row));
+    }
+    return t;
+}
+
+std::vector<LevelStats> mi_level_stats(const MetricsTable& t, const std::vector<std::string>& estimates,
+                                       std::int64_t window) {
+    const std::size_t step_col = t.column("step"), truth_col = t.column("true_mi");
+    // Levels: maximal runs of rows with the same true MI.
+    std::vector<std::pair<std::size_t, std::size_t>> levels;  // [begin, end) rows
+    for (std::size_t r = 0; r < t.rows.size(); ++r) {
+        if (levels.empty() || t.rows[r][truth_col] != t.rows[levels.back().first][truth_col]) levels.push_back({r, r});
+        levels.back().second = r + 1;
+    }
+    std::vector<LevelStats> out;
+    for (const auto& name : estimates) {
+        const std::size_t col = t.column(name);
+        for (const auto& [b, e] : levels) {
+            LevelStats s;
+            s.estimate = name;
+            s.true_mi = t.rows[b][truth_col];
+            s.last_step = static_cast<std::int64_t>(t.rows[e - 1][step_col]);
+            s.first_step = b == 0 ? 1 : static_cast<std::int64_t>(t.rows[b - 1][step_col]) + 1;
+            double sum = 0, sq = 0;
+            for (std::size_t r = b; r < e; ++r) {
+                if (static_cast<std::int64_t>(t.rows[r][step_col]) <= s.last_step - window) continue;
+                const double v = t.rows[r][col];
+                sum += v;
+                sq += (v - s.true_mi) * (v - s.true_mi);
+                ++s.rows;
+            }
+            if (s.rows == 0) continue;
+            s.mean = sum / double(s.rows);
+            s.bias = s.mean - s.true_mi;
+            s.mse = sq / double(s.rows);
+            s.variance = s.mse - s.bias * s.bias;  // E[(v - t)^2] = var + bias^2
+            if (s.variance < 0) s.variance = 0;
+            s.std = std::sqrt(s.variance);
+            out.push_back(s);
+        }
+    }
+    return out;
+}
+
+std::string mi_level_table_markdown(const std::vector<LevelStats>& stats) {
+    std::string s = "| estimate | true MI | steps | window | mean | bias | variance | MSE |\n"
+                    "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const auto& l : stats)
+        s += fmt::format("| {} | {:.3f} | {}-{} | {} | {:.3f} | {:+.3f} | {:.4f} | {:.4f} |\n", l.estimate, l.true_mi,
+                         l.first_step, l.last_step, l.rows, l.mean, l.bias, l.variance, l.mse);
+    return s;
+}
+
+ModeCoverage mode_coverage(const Tensor& samples, const Tensor& centers, double std) {
+    if (samples.dim() != 2 || centers.dim() != 2 || samples.size(1) != centers.size(1))
+        throw ShapeError(fmt::format("mode coverage: samples {} and centers {} must be (N, D) and (K, D)",
+                                     to_string(samples.shape()), to_string(centers.shape())));
+    ModeCoverage c;
+    c.modes = centers.size(0);
+    c.samples = samples.size(0);
+    c.per_mode.assign(static_cast<std::size_t>(c.modes), 0);
+    const auto x = samples.to_vector(), m = centers.to_vector();
+    const std::int64_t d = samples.size(1);
+    for (std::int64_t i = 0; i < c.samples; ++i) {
+        double best = std::numeric_limits<double>::infinity();
+        std::int64_t arg = 0;
+        for (std::int64_t k = 0; k < c.modes; ++k) {
+            double dist = 0;
+            for (std::int64_t j = 0; j < d; ++j) dist += std::pow(double(x[i * d + j]) - m[k * d + j], 2);
+            if (dist < best) best = dist, arg = k;
+        }
+        if (std::sqrt(best) <= 3 * std) {
+            ++c.high_quality;
+            ++c.per_mode[static_cast<std::size_t>(arg)];
+        }
+    }
+    c.threshold = std::max<std::int64_t>(1, c.samples / c.modes / 4);
+    for (auto n : c.per_mode) c.covered += n >= c.threshold;
+    c.high_quality_share = c.samples ? double(c.high_quality) / double(c.samples) : 0;
+    return c;
+}
+
+}  // namespace infomax::eval

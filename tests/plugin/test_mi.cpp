@@ -1,0 +1,308 @@
+// MI estimation and the MI-regularised GAN: the samplers' true MI, the JSD
+// reading, several negatives per sample, the level statistics and mode
+// coverage against hand-computed values, and small runs end to end.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "infomax/data/files.hpp"
+#include "infomax/eval/mi.hpp"
+#include "infomax/experiment/run.hpp"
+#include "infomax/ops/ops.hpp"
+#include "infomax/plugin/registry.hpp"
+#include "infomax/runtime/error.hpp"
+
+using namespace infomax;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Parts {
+    Parts() { registry.load_defaults(); }
+    template <class T>
+    std::shared_ptr<T> make(const std::string& kind, const std::string& yaml, BuildContext& ctx) {
+        docs.push_back(std::make_unique<config::Document>(config::parse(yaml, "test.yaml")));
+        const config::Schema wrapper = config::Schema::from_yaml(
+            "type: object\nx-plugin: " + kind + "\nproperties:\n  type: {type: string}\n");
+        auto errs = config::validate(*docs.back(), wrapper, registry.schema_lookup());
+        INFO((errs.empty() ? "" : errs[0].to_string()));
+        REQUIRE(errs.empty());
+        const std::string type = docs.back()->root["type"].as<std::string>();
+        return registry.create_as<T>(kind, type, config::Params(*docs.back(), ""), ctx);
+    }
+    Registry registry;
+    std::vector<std::unique_ptr<config::Document>> docs;
+};
+
+// I(x; z) of jointly Gaussian x, z with independent coordinate pairs, from
+// the sample correlation of each pair: -1/2 sum log(1 - r^2).
+double gaussian_mi_from_samples(const std::vector<float>& x, const std::vector<float>& z, std::int64_t n, std::int64_t d) {
+    double mi = 0;
+    for (std::int64_t k = 0; k < d; ++k) {
+        double sx = 0, sz = 0, sxx = 0, szz = 0, sxz = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double a = x[i * d + k], b = z[i * d + k];
+            sx += a, sz += b, sxx += a * a, szz += b * b, sxz += a * b;
+        }
+        const double cov = sxz / n - sx / n * sz / n, vx = sxx / n - sx / n * sx / n, vz = szz / n - sz / n * sz / n;
+        const double r = cov / std::sqrt(vx * vz);
+        mi += -0.5 * std::log(1 - r * r);
+    }
+    return mi;
+}
+
+struct TempDir {
+    TempDir() : path(fs::temp_directory_path() / ("infomax-mi-test-" + std::to_string(::getpid()))) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return (path / name).string();
+    }
+    fs::path path;
+};
+
+RunResult run(const std::string& file) {
+    RunOptions o;
+    o.spec = file;
+    o.progress = false;
+    return run_experiment(o);
+}
+
+nlohmann::json results(const RunResult& r) { return nlohmann::json::parse(std::ifstream(fs::path(r.dir) / "results.json")); }
+
+}  // namespace
+
+TEST_CASE("the Gaussian sampler's MI matches -(d/2) log(1 - rho^2), per level of a staircase", "[mi][data]") {
+    Parts parts;
+    BuildContext ctx;
+    ctx.batch_size = 100;
+    auto g = parts.make<Dataset>("dataset", "{type: gaussian, dim: 4, mi: [1.0, 3.0], steps_per_level: 500}", ctx);
+    REQUIRE(g->streamed());
+    CHECK(g->size("train") == 2 * 500 * 100);
+    for (const auto& [first, truth] : std::vector<std::pair<std::int64_t, double>>{{0, 1.0}, {50000, 3.0}}) {
+        std::vector<std::int64_t> idx(50000);
+        std::iota(idx.begin(), idx.end(), first);
+        const auto x = g->batch("train", idx).to_vector(), z = g->pair("train", idx).to_vector();
+        CHECK(gaussian_mi_from_samples(x, z, 50000, 4) == Approx(truth).margin(0.03));
+        CHECK(g->true_mi("train", first) == truth);
+        CHECK(g->true_mi("train", first + 49999) == truth);
+    }
+    // Fresh samples are a function of the index: asking twice gives the same bits.
+    CHECK(g->batch("train", {7, 76543}).to_vector() == g->batch("train", {7, 76543}).to_vector());
+    // Cubic: z^3, the same MI (the cube root recovers the Gaussian pair).
+    auto c = parts.make<Dataset>("dataset", "{type: gaussian, dim: 4, mi: 2.0, cubic: true}", ctx);
+    std::vector<std::int64_t> idx(50000);
+    std::iota(idx.begin(), idx.end(), 0);
+    auto x = c->batch("train", idx).to_vector(), z = c->pair("train", idx).to_vector();
+    for (auto& v : z) v = std::cbrt(v);
+    CHECK(gaussian_mi_from_samples(x, z, 50000, 4) == Approx(2.0).margin(0.03));
+    // A fixed set (seed 004's static case) and independent uniforms (MI 0).
+    auto fixed = parts.make<Dataset>("dataset", "{type: gaussian, dim: 2, mi: 1.0, size: 1000}", ctx);
+    CHECK_FALSE(fixed->streamed());
+    CHECK(fixed->size("test") == 200);
+    auto u = parts.make<Dataset>("dataset", "{type: uniform_pairs, size: 100}", ctx);
+    CHECK(u->sample_shape() == Shape{10});
+    CHECK(u->pair("train", {0, 1}).shape() == Shape{2, 15});
+    CHECK(u->true_mi("train", 3) == 0.0);
+}
+
+TEST_CASE("JSD reads its critic through the NWJ bound as an MI estimate", "[mi][estimator]") {
+    Parts parts;
+    BuildContext ctx;
+    const std::vector<float> pos{1.0f, -0.5f, 2.0f, 0.25f}, neg{-1.0f, 0.5f, 0.0f, -2.0f, 1.5f, 0.3f};
+    double mean_pos = 0, mean_exp = 0;
+    for (float p : pos) mean_pos += p / 4.0;
+    for (float n : neg) mean_exp += std::exp(n) / 6.0;
+    auto b = parts.make<Estimator>("estimator", "type: jsd", ctx)->bound({Var(Tensor::from({2, 2}, pos)), Var(Tensor::from({2, 3}, neg))});
+    REQUIRE(b.mi.defined());
+    CHECK(b.mi.item() == Approx(mean_pos + 1 - mean_exp).epsilon(1e-5));
+    auto dv = parts.make<Estimator>("estimator", "type: dv", ctx)->bound({Var(Tensor::from({2, 2}, pos)), Var(Tensor::from({2, 3}, neg))});
+    CHECK_FALSE(dv.mi.defined());  // DV's value is an MI estimate itself
+}
+
+TEST_CASE("several negatives per sample: shifts 1..K of roll, K derangements", "[mi][negatives]") {
+    Parts parts;
+    BuildContext ctx{nullptr, nn::Init::pytorch_default, {}, {1}, {1}};
+    Rng init(1), rng(2);
+    ctx.rng = &init;
+    // A joint critic is an MLP; use the scores of a separable one with known embeddings instead:
+    // compare against pairs() called on the shifted batch directly.
+    auto joint = parts.make<Discriminator>("discriminator", "{type: joint, critic_layers: [4]}", ctx);
+    Var x(Tensor::from({4, 1}, {1, 2, 3, 4})), z(Tensor::from({4, 1}, {10, 20, 30, 40}));
+    Scores s = make_scores(*joint, x, z, "roll", rng, 3);
+    REQUIRE(s.neg.shape() == Shape{4, 3});
+    for (std::int64_t k = 1; k <= 3; ++k) {
+        const auto expect = joint->pairs(ops::roll(x, k, 0), z).value().to_vector();
+        for (std::int64_t i = 0; i < 4; ++i) CHECK(s.neg.value().to_vector()[i * 3 + (k - 1)] == Approx(expect[i]));
+    }
+    Scores p = make_scores(*joint, x, z, "permutation", rng, 2);
+    CHECK(p.neg.shape() == Shape{4, 2});
+    for (std::int64_t i = 0; i < 4; ++i)  // never the positive pair itself
+        for (std::int64_t k = 0; k < 2; ++k) CHECK(p.neg.value().to_vector()[i * 2 + k] != Approx(p.pos.value().to_vector()[i]));
+    CHECK_THROWS_WITH(make_scores(*joint, x, z, "all", rng, 2),
+                      "negative_samples 2 needs negatives roll or permutation; all makes its own");
+    CHECK_THROWS_WITH(make_scores(*joint, x, z, "roll", rng, 4),
+                      "scores: 4 negative samples per sample need a batch of more than 4");
+}
+
+TEST_CASE("level statistics: mean, bias, variance and MSE over the last window of each level", "[mi][eval]") {
+    eval::MetricsTable t;
+    t.columns = {"step", "mi.mi_dv", "true_mi"};
+    // Level 2 nats at steps 1-4, level 4 nats at steps 5-8.
+    const double est[] = {0.5, 1.0, 1.5, 2.5, 3.0, 3.0, 5.0, 4.0};
+    for (int i = 0; i < 8; ++i) t.rows.push_back({double(i + 1), est[i], i < 4 ? 2.0 : 4.0});
+    const auto s = eval::mi_level_stats(t, {"mi.mi_dv"}, 2);  // the last two steps of each level
+    REQUIRE(s.size() == 2);
+    CHECK(s[0].true_mi == 2.0);
+    CHECK(s[0].first_step == 1);
+    CHECK(s[0].last_step == 4);
+    CHECK(s[0].rows == 2);
+    CHECK(s[0].mean == Approx(2.0));    // (1.5 + 2.5) / 2
+    CHECK(s[0].bias == Approx(0.0));
+    CHECK(s[0].variance == Approx(0.25));
+    CHECK(s[0].mse == Approx(0.25));
+    CHECK(s[1].first_step == 5);
+    CHECK(s[1].mean == Approx(4.5));    // (5 + 4) / 2
+    CHECK(s[1].bias == Approx(0.5));
+    CHECK(s[1].variance == Approx(0.25));
+    CHECK(s[1].mse == Approx(0.5));     // (1 + 0) / 2
+    CHECK_THROWS_WITH(eval::mi_level_stats(t, {"mi.mi_nwj"}, 2),
+                      "metrics have no column 'mi.mi_nwj' (columns: step, mi.mi_dv, true_mi)");
+}
+
+TEST_CASE("mode coverage: nearest mode within 3 std, a quarter of the fair share", "[mi][eval]") {
+    const Tensor centers = Tensor::from({2, 2}, {0, 0, 10, 10});
+    // 8 samples: 5 near mode 0, 1 near mode 1, 2 far from both. Fair share 4, threshold 1.
+    const Tensor x = Tensor::from({8, 2}, {0, 0, 0.1f, 0, 0, -0.2f, 0.29f, 0, 0.05f, 0.05f, 10, 10.1f, 5, 5, 0, 0.31f});
+    const auto c = eval::mode_coverage(x, centers, 0.1);
+    CHECK(c.high_quality == 6);
+    CHECK(c.per_mode == std::vector<std::int64_t>{5, 1});
+    CHECK(c.threshold == 1);
+    CHECK(c.covered == 2);
+    CHECK(c.high_quality_share == Approx(6.0 / 8.0));
+}
+
+TEST_CASE("mi_estimation runs a staircase: per-step estimates beside the truth, a table and a plot", "[mi][run]") {
+    TempDir t;
+    const std::string spec = t.write("mi.yaml",
+        "name: mi-test\nkind: mi_estimation\nseed: 3\n"
+        "data: {type: gaussian, dim: 5, mi: [1.0, 2.0], steps_per_level: 600, batch_size: 64}\n"
+        "objectives:\n  mi:\n    estimator: nwj\n    discriminator: {type: separable, critic_layers: [64], embed_dim: 16}\n"
+        "optimizer: {lr: 1.0e-3}\ntrain: {log_every: 1}\neval: {window: 200}\n"
+        "output: {dir: " + (t.path / "runs").string() + "}\n");
+    auto r = run(spec);
+    CHECK(r.steps == 1200);
+    for (const char* f : {"metrics.csv", "mi_levels.md", "mi_levels.csv", "mi.svg", "results.json", "checkpoints/step-00001200.safetensors"})
+        CHECK(fs::exists(fs::path(r.dir) / f));
+    CHECK_FALSE(fs::exists(fs::path(r.dir) / "encoder.safetensors"));  // no encoder in mi_estimation
+    const auto m = eval::read_metrics_csv((fs::path(r.dir) / "metrics.csv").string());
+    REQUIRE(m.rows.size() == 1200);
+    CHECK(m.rows[599][m.column("true_mi")] == 1.0);
+    CHECK(m.rows[600][m.column("true_mi")] == 2.0);
+    auto j = results(r);
+    REQUIRE(j["mi_levels"].size() == 2);
+    // The estimator learns: within 0.3 nats of the truth at 1 nat, and it
+    // follows the step up to 2 nats (by at least 0.3) without passing it.
+    CHECK(std::abs(j["mi_levels"][0]["bias"].get<double>()) < 0.3);
+    CHECK(j["mi_levels"][1]["true_mi"] == 2.0);
+    CHECK(j["mi_levels"][1]["mean"].get<double>() > j["mi_levels"][0]["mean"].get<double>() + 0.3);
+    CHECK(j["mi_levels"][1]["mean"].get<double>() < 2.0);
+    CHECK(j["held_out"]["mi"]["true_mi"] == Approx(2.0));
+    std::ifstream svg(fs::path(r.dir) / "mi.svg");
+    const std::string text((std::istreambuf_iterator<char>(svg)), {});
+    CHECK(text.find("<svg") == 0);
+    CHECK(text.find("true MI") != std::string::npos);
+    CHECK(text.find("<path d=\"M") != std::string::npos);
+}
+
+TEST_CASE("mi_estimation on paired NPY arrays: images as x and z", "[mi][run]") {
+    TempDir t;
+    // z is x shifted by one pixel plus noise: dependent images.
+    Rng rng(5);
+    std::vector<float> x(512 * 16), z(512 * 16);
+    for (auto& v : x) v = rng.uniform();
+    for (std::size_t i = 0; i < x.size(); ++i) z[i] = x[(i / 16) * 16 + (i + 1) % 16] + 0.1f * rng.normal();
+    data::write_npy((t.path / "x.npy").string(), Tensor::from({512, 1, 4, 4}, x));
+    data::write_npy((t.path / "z.npy").string(), Tensor::from({512, 1, 4, 4}, z));
+    const std::string spec = t.write("npy.yaml",
+        "name: npy-mi\nkind: mi_estimation\n"
+        "data: {type: npy, x: " + (t.path / "x.npy").string() + ", z: " + (t.path / "z.npy").string() + ", batch_size: 32}\n"
+        "objectives: {mi: {estimator: infonce, discriminator: {type: joint, critic_layers: [32]}}}\n"
+        "optimizer: {lr: 1.0e-3}\ntrain: {epochs: 3, log_every: 8}\n"
+        "output: {dir: " + (t.path / "runs").string() + "}\n");
+    auto r = run(spec);
+    CHECK(r.steps == 3 * 16);
+    const auto m = eval::read_metrics_csv((fs::path(r.dir) / "metrics.csv").string());
+    CHECK_THROWS_WITH(m.column("true_mi"), Catch::Contains("no column 'true_mi'"));  // unknown truth: none logged
+    // InfoNCE learns the dependence: the last estimate is above the first.
+    CHECK(m.rows.back()[m.column("mi.mi_infonce")] > m.rows.front()[m.column("mi.mi_infonce")]);
+    CHECK(fs::exists(fs::path(r.dir) / "mi.svg"));
+}
+
+TEST_CASE("the MI-regularised GAN: adaptive clipping and modes covered", "[mi][gan][run]") {
+    TempDir t;
+    auto spec = [&](bool regularised) {
+        return t.write(regularised ? "reg.yaml" : "plain.yaml",
+            std::string("name: gan\nkind: gan\nseed: 2\n"
+            "data: {type: gaussian_grid, batch_size: 64}\nnoise: {distribution: normal, dim: 2}\n"
+            "generator: {type: layer_stack, layers: [{linear: {out: 32}}, relu, {linear: {out: 2}}]}\n"
+            "critic: {type: prior_mlp, hidden: [32]}\noptimizer: {lr: 1.0e-3, betas: [0.5, 0.999]}\n"
+            "train: {steps: 200, log_every: 1}\neval: {samples: 500}\n") +
+            (regularised ? "objectives: {mi: {weight: 1.0, estimator: nwj, discriminator: {type: joint, critic_layers: [32]}, lr: 1.0e-4}}\n" : "") +
+            "output: {dir: " + (t.path / "runs").string() + "}\n");
+    };
+    auto plain = run(spec(false));
+    auto reg = run(spec(true));
+    for (const auto& r : {plain, reg}) {
+        auto j = results(r);
+        CHECK(j["gan"]["modes"] == 25);
+        CHECK(j["gan"]["samples"] == 500);
+        CHECK(j["gan"]["covered_threshold"] == 5);
+        CHECK(fs::exists(fs::path(r.dir) / "samples.svg"));
+        CHECK(fs::exists(fs::path(r.dir) / "generator.safetensors"));
+    }
+    // Every step: scale = min(|g_gan|, |g_I|) / |g_I| = min(1, 1 / ratio), ratio = |g_I| / |g_gan|.
+    const auto m = eval::read_metrics_csv((fs::path(reg.dir) / "metrics.csv").string());
+    REQUIRE(m.rows.size() == 200);
+    for (const auto& row : m.rows) {
+        const double ratio = row[m.column("mi.grad_norm_ratio")], scale = row[m.column("mi.scale")];
+        CHECK(scale == Approx(std::min(1.0, 1.0 / ratio)).epsilon(1e-4));
+        CHECK(scale <= 1.0);
+    }
+    // The regulariser changes the generator's path: same seed, other samples.
+    const auto a = data::read_npy((fs::path(plain.dir) / "samples.npy").string()).values;
+    const auto b = data::read_npy((fs::path(reg.dir) / "samples.npy").string()).values;
+    CHECK(a != b);
+}
+
+TEST_CASE("mi and gan spec errors name the place and the fix", "[mi][errors]") {
+    TempDir t;
+    auto fails = [&](const std::string& body) {
+        try {
+            run(t.write("bad.yaml", body + "output: {dir: " + (t.path / "runs").string() + "}\n"));
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(fails("name: a\nkind: mi_estimation\ndata: {type: gaussian, mi: [1, 2], size: 100}\n"
+                     "objectives: {mi: {estimator: dv, discriminator: joint}}\n"),
+               Catch::Contains("bad.yaml:3:") && Catch::Contains("a staircase of MI levels draws fresh samples: set size: 0"));
+    CHECK_THAT(fails("name: a\nkind: mi_estimation\ndata: {type: gaussian, batch_size: 8}\n"
+                     "objectives: {mi: {estimator: dv, discriminator: joint, negatives: all, negative_samples: 3}}\n"),
+               Catch::Contains("bad.yaml:4:") && Catch::Contains("3 negatives per sample need negatives: roll or permutation; all makes its own"));
+    CHECK_THAT(fails("name: a\nkind: gan\ndata: {type: gaussian_grid}\nnoise: {dim: 2}\n"
+                     "generator: {type: layer_stack, layers: [{linear: {out: 3}}]}\ncritic: prior_mlp\n"),
+               Catch::Contains("bad.yaml:5:") && Catch::Contains("the generator makes samples of shape [3], the data's are [2]"));
+    CHECK_THAT(fails("name: a\nkind: gan\ndata: {type: gaussian_grid}\n"
+                     "generator: {type: layer_stack, layers: [{linear: {out: 2}}]}\ncritic: prior_mlp\n"),
+               Catch::Contains("a gan experiment needs noise (e.g. noise: {distribution: normal, dim: 2})"));
+    CHECK(fs::exists(t.path / "runs") == false);  // nothing written for a bad spec
+}
