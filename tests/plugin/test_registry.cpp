@@ -50,7 +50,7 @@ TEST_CASE("loading errors name the file and the problem", "[plugin]") {
                           "infomax_add_plugin)");
     CHECK_THROWS_WITH(r.load_library(TEST_OLD_ABI),
                       std::string("plugin '") + TEST_OLD_ABI + "' was built for infomax plugin ABI 0 (infomax test), "
-                          "this infomax " + version() + " has ABI 1: rebuild the plugin against this version");
+                          "this infomax " + version() + " has ABI " + std::to_string(kAbiVersion) + ": rebuild the plugin against this version");
     const fs::path junk = fs::temp_directory_path() / "infomax-junk-plugin.so";
     std::ofstream(junk) << std::string(256, 'x');  // long enough to be read as a header
     CHECK_THROWS_WITH(r.load_library(junk.string()),

@@ -543,8 +543,10 @@ RunResult run_experiment(const RunOptions& opt) {
 
     const config::Params train = root.has("train") ? root.child("train") : config::Params(doc, "");
     const std::int64_t log_every = root.has("train") ? train.integer("log_every") : 50;
+    // Default: every epoch; streamed data has no epochs: every tenth of the run.
     const std::int64_t ck_every = root.has("train") && train.has("checkpoint_every") ? train.integer("checkpoint_every")
-                                                                                     : trainer.steps_per_epoch();
+                                  : model.data->streamed() ? std::max<std::int64_t>(1, trainer.total_steps() / 10)
+                                                           : trainer.steps_per_epoch();
     const bool tty = opt.progress && isatty(STDOUT_FILENO);
     g_stop.store(false);
     auto old = std::signal(SIGINT, on_sigint);
