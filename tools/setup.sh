@@ -13,6 +13,7 @@ packages=(
   libyaml-cpp-dev libboost-dev libboost-filesystem-dev
   catch2
   dataset-fashion-mnist            # the default dataset, in /usr/share/datasets/fashion-mnist
+  chromium                         # the tests render HTML reports headless to PNG
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,8 @@
 // 2 internal error.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <exception>
 #include <functional>
@@ -12,6 +14,7 @@
 #include "infomax/config/spec.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
+#include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
@@ -30,6 +33,7 @@ struct Args {
     std::string resume;            // --resume RUN_DIR
     bool export_features = false;  // --export-features
     bool progress = true;          // --no-progress
+    std::string out;               // --out DIR (suite)
 };
 
 bool is_override(const std::string& a) {
@@ -125,6 +129,47 @@ int cmd_eval(const Args& a) {
     return 0;
 }
 
+// The running executable, so suite runs use this very infomax.
+std::string self_path() {
+    char buf[4096];
+    const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) throw Error("cannot find the infomax executable (/proc/self/exe)");
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+int cmd_suite(const Args& a) {
+    if (a.positional.size() != 1) throw Error("usage: infomax suite SUITE.yaml [key.path=value ...] [--out DIR]");
+    infomax::SuiteOptions o;
+    o.file = a.positional[0];
+    o.overrides = a.overrides;
+    o.out = a.out;
+    o.cli = self_path();
+    o.plugin_paths = a.plugin_paths;
+    auto r = infomax::run_suite(o);
+    return r.interrupted ? 130 : r.failed ? 1 : 0;
+}
+
+int cmd_report(const Args& a) {
+    if (a.positional.size() != 1) throw Error("usage: infomax report SUITE_DIR|RUN_DIR");
+    fmt::print("{}\n", infomax::write_report(a.positional[0]));
+    return 0;
+}
+
+int cmd_reproduce(const Args& a) {
+    if (a.positional.size() != 1) throw Error("usage: infomax reproduce RUN_DIR");
+    infomax::ReproduceOptions o;
+    o.run_dir = a.positional[0];
+    o.plugin_paths = a.plugin_paths;
+    auto r = infomax::reproduce_run(o);
+    for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
+    if (r.match) {
+        fmt::print("reproduced: every metric, result and final parameter matches bit for bit ({})\n", r.new_dir);
+        return 0;
+    }
+    fmt::print("NOT reproduced: first difference: {}\n(reproduction in {})\n", r.first_difference, r.new_dir);
+    return 3;
+}
+
 int cmd_reference(const Args& a) {
     infomax::Registry registry;
     registry.load_defaults();
@@ -148,10 +193,13 @@ int cmd_help(const Args&) {
         "  --threads N        threads for oneDNN and TBB together (default: $INFOMAX_THREADS, else all cores)\n"
         "  --plugin-path DIR  also load plugins from DIR (repeatable; also $INFOMAX_PLUGIN_PATH, ':'-separated)\n"
         "  --no-progress      plain progress lines even on a terminal\n"
+        "  --out DIR          suite: put the suite directory under DIR (default: the suite's output.dir)\n"
         "  Ctrl-C during run  writes a checkpoint and stops (exit 130); continue with run --resume DIR\n"
         "  --version          same as 'infomax version'\n"
         "  -h, --help         this text\n\n"
-        "Not implemented yet: suite, report, bench, reproduce; run trains kind dim only.\n");
+        "exit codes: 0 ok, 1 bad input or a failed run, 2 internal error, 3 reproduce found a difference,\n"
+        "  130 interrupted (Ctrl-C)\n\n"
+        "Not implemented yet: bench.\n");
     return 0;
 }
 
@@ -161,6 +209,9 @@ const std::vector<Command>& commands() {
         {"version", "version", "versions of infomax, oneDNN (ISA, runtime), oneTBB; the thread count", cmd_version},
         {"run", "run SPEC [overrides] | run --resume DIR", "train and evaluate in a new run directory, or continue one", cmd_run},
         {"eval", "eval RUN_DIR [--export-features]", "evaluate a run's encoder (probes, held-out bounds)", cmd_eval},
+        {"suite", "suite SUITE [overrides] [--out DIR]", "run a suite's runs (skips finished, resumes interrupted), then tabulate", cmd_suite},
+        {"report", "report SUITE_DIR|RUN_DIR", "write the tables and report.html of a suite, or a run's report.html", cmd_report},
+        {"reproduce", "reproduce RUN_DIR", "run a run again and check every metric matches bit for bit", cmd_reproduce},
         {"validate", "validate SPEC [overrides]", "check a spec and build its model (no training)", cmd_validate},
         {"show", "show SPEC [overrides]", "print the resolved spec (extends, overrides, defaults)", cmd_show},
         {"plugins", "plugins [show NAME]", "list the registered parts, or one part's params", cmd_plugins},
@@ -193,6 +244,8 @@ int main(int argc, char** argv) {
                 args.resume = value("--resume");
             } else if (a == "--export-features") {
                 args.export_features = true;
+            } else if (a == "--out") {
+                args.out = value("--out");
             } else if (a == "--no-progress") {
                 args.progress = false;
             } else if (a == "--plugin-path") {

@@ -17,6 +17,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
 #include "infomax/eval/probes.hpp"
+#include "infomax/experiment/suite.hpp"
 #include "infomax/report/plot.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
@@ -56,7 +57,7 @@ std::string local_time(const char* format) {
 fs::path create_run_dir(const fs::path& root, const std::string& name, const std::string& hash) {
     const fs::path parent = root / name;
     fs::create_directories(parent);
-    const std::string base = fmt::format("{}-{}", local_time("{:%Y%m%d-%H%M%S}"), hash.substr(0, 8));
+    const std::string base = fmt::format("{}-{}", local_time("{:%Y%m%d-%H%M%S}"), hash);
     for (int k = 1; k < 1000; ++k) {
         const fs::path p = parent / (k == 1 ? base : fmt::format("{}-{}", base, k));
         if (fs::create_directory(p)) return p;
@@ -144,6 +145,22 @@ private:
     std::string header_;
 };
 
+}  // namespace
+
+// The CPU's model name (/proc/cpuinfo), recorded in manifests.
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.starts_with("model name")) {
+            const auto colon = line.find(':');
+            return colon == std::string::npos ? line : line.substr(colon + 2);
+        }
+    return "unknown";
+}
+
+namespace {
+
 json manifest(const config::Document& doc, const Registry& registry, const Model& m) {
     json j;
     j["seed"] = config::Params(doc, "").integer("seed");
@@ -154,6 +171,7 @@ json manifest(const config::Document& doc, const Registry& registry, const Model
     char host[256] = {0};
     gethostname(host, sizeof host - 1);
     j["host"] = host;
+    j["cpu"] = cpu_model();
     json parts = json::array();
     std::map<std::string, std::string> hashes;
     for (const auto* e : registry.entries()) {
@@ -495,6 +513,8 @@ std::unique_ptr<Registry> make_registry(const std::vector<std::string>& paths) {
 
 void request_stop() { g_stop.store(true); }
 
+std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format("{:016x}", fnv64(resolved_yaml)).substr(0, 8); }
+
 RunResult run_experiment(const RunOptions& opt) {
     auto registry = make_registry(opt.plugin_paths);
     const bool resuming = !opt.resume.empty();
@@ -528,7 +548,7 @@ RunResult run_experiment(const RunOptions& opt) {
         // Everything checked: now, and only now, make the directory.
         const std::string out_root = root.has("output") ? root.child("output").string("dir") : "runs";
         const std::string resolved = config::dump(doc);
-        dir = create_run_dir(out_root, root.string("name"), fmt::format("{:016x}", fnv64(resolved)));
+        dir = create_run_dir(out_root, root.string("name"), resolved_hash(resolved));
         data::write_file_atomic((dir / "resolved.yaml").string(), resolved);
         data::write_file_atomic((dir / "manifest.json").string(), manifest(doc, *registry, model).dump(2) + "\n");
     }
@@ -625,6 +645,7 @@ RunResult run_experiment(const RunOptions& opt) {
     json ev = evaluate(model, doc, log, dir, false);
     results.update(ev);
     data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");
+    write_report(dir.string());
     log.line(fmt::format("results: {}", (dir / "results.json").string()));
     return result;
 }

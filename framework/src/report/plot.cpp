@@ -144,4 +144,85 @@ std::string svg(const Chart& c) {
     return o;
 }
 
+std::string bars_svg(const std::string& title, const std::vector<std::string>& labels, const std::vector<double>& values,
+                     const std::vector<double>& errors, int best) {
+    const double label_w = 260, bar_w = 380, row = 22, top = 40;
+    const double height = top + row * double(labels.size()) + 30, width = label_w + bar_w + 110;
+    double lo = 0, hi = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!std::isfinite(values[i])) continue;
+        const double e = i < errors.size() && std::isfinite(errors[i]) ? errors[i] : 0;
+        lo = std::min(lo, values[i] - e);
+        hi = std::max(hi, values[i] + e);
+    }
+    if (hi <= lo) hi = lo + 1;
+    auto px = [&](double v) { return label_w + (v - lo) / (hi - lo) * bar_w; };
+    std::string o = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+        "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        "<text x=\"{2}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{3}</text>\n",
+        width, height, width / 2, escape(title));
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const double y = top + row * double(i);
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", label_w - 8, y + 15, escape(labels[i]));
+        if (i >= values.size() || !std::isfinite(values[i])) continue;
+        const double x0 = px(std::min(0.0, values[i])), x1 = px(std::max(0.0, values[i]));
+        o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>\n", x0, y + 3,
+                         std::max(1.0, x1 - x0), row - 6, int(i) == best ? "#1f4e79" : "#7fa7d1");
+        const double e = i < errors.size() && std::isfinite(errors[i]) ? errors[i] : 0;
+        if (e > 0)
+            o += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#222\"/>\n", px(values[i] - e),
+                             y + row / 2, px(values[i] + e), y + row / 2);
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", label_w + bar_w + 8, y + 15,
+                         label_of(values[i]) + (e > 0 ? " ± " + label_of(e) : ""));
+    }
+    o += "</svg>\n";
+    return o;
+}
+
+std::string heatmap_svg(const std::string& title, const std::string& x_label, const std::vector<std::string>& x,
+                        const std::string& y_label, const std::vector<std::string>& y,
+                        const std::vector<std::vector<double>>& values) {
+    const double cell = 64, left = 110, top = 50;
+    const double width = std::max(360.0, left + cell * double(x.size()) + 30), height = top + cell * double(y.size()) + 60;
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const auto& r : values)
+        for (double v : r)
+            if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    std::string o = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+        "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        "<text x=\"{2}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{3}</text>\n",
+        width, height, width / 2, escape(title));
+    for (std::size_t r = 0; r < y.size(); ++r) {
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8, top + cell * (double(r) + 0.5) + 4,
+                         escape(y[r]));
+        for (std::size_t c = 0; c < x.size(); ++c) {
+            const double v = r < values.size() && c < values[r].size() ? values[r][c] : NAN;
+            std::string fill = "#dddddd";
+            if (std::isfinite(v)) {
+                const double t = hi > lo ? (v - lo) / (hi - lo) : 1.0;  // light yellow to dark blue
+                fill = fmt::format("rgb({},{},{})", int(255 - 220 * t), int(250 - 170 * t), int(200 - 60 * t));
+            }
+            o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"white\"/>\n",
+                             left + cell * double(c), top + cell * double(r), cell, cell, fill);
+            if (std::isfinite(v)) {
+                const double t = hi > lo ? (v - lo) / (hi - lo) : 1.0;
+                o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"{}\">{}</text>\n",
+                                 left + cell * (double(c) + 0.5), top + cell * (double(r) + 0.5) + 4, t > 0.55 ? "white" : "black",
+                                 fmt::format("{:.4g}", v));
+            }
+        }
+    }
+    for (std::size_t c = 0; c < x.size(); ++c)
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", left + cell * (double(c) + 0.5),
+                         top + cell * double(y.size()) + 16, escape(x[c]));
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", left + cell * double(x.size()) / 2,
+                     top + cell * double(y.size()) + 40, escape(x_label));
+    o += fmt::format("<text transform=\"translate(16 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+                     top + cell * double(y.size()) / 2, escape(y_label));
+    o += "</svg>\n";
+    return o;
+}
+
 }  // namespace infomax::report

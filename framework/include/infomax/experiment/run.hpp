@@ -39,6 +39,10 @@ struct RunResult {
 
 RunResult run_experiment(const RunOptions& options);
 
+// The 8 hex digits that end a run directory's name: a hash of the resolved
+// spec (config::dump), so equal specs give equal suffixes.
+std::string resolved_hash(const std::string& resolved_yaml);
+
 // Ask a running experiment to checkpoint and stop after its current step
 // (what SIGINT does). Safe to call from a signal handler.
 void request_stop();

@@ -30,4 +30,15 @@ struct Chart {
 // line); lines longer than 4000 points are thinned to every k-th point.
 std::string svg(const Chart& chart);
 
+// Horizontal bars with error whiskers (mean ± std by setting); the best bar
+// (index `best`, -1 for none) is drawn darker.
+std::string bars_svg(const std::string& title, const std::vector<std::string>& labels, const std::vector<double>& values,
+                     const std::vector<double>& errors, int best = -1);
+
+// A grid of values (rows y, columns x) coloured from low (light) to high
+// (dark), each cell labelled; NaN cells are left grey.
+std::string heatmap_svg(const std::string& title, const std::string& x_label, const std::vector<std::string>& x,
+                        const std::string& y_label, const std::vector<std::string>& y,
+                        const std::vector<std::vector<double>>& values);
+
 }  // namespace infomax::report

@@ -1,0 +1,64 @@
+// Suites, reports and reproduction.
+//
+// `infomax suite FILE` expands a suite (schemas/suite.schema.yaml) into runs,
+// each named by its settings ("objectives.global.weight=0.5,seed=1"), and
+// runs them as `infomax run` processes, several at once within the thread
+// budget. Finished runs are skipped, interrupted ones resumed, failed ones
+// reported at the end while the others go on.
+//
+// <output.dir>/<suite name>/
+//   suite.yaml        the suite as run (defaults filled in)
+//   runs.json         every run: settings, seed, status, directory, error
+//   <run name>/run.log, <run name>/<spec name>/<stamp>-<hash>/   each run
+//   table.md, table.csv, report.html   the aggregate (infomax report DIR)
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace infomax {
+
+struct SuiteOptions {
+    std::string file;
+    std::vector<std::string> overrides;   // after the suite's own, for every run (e.g. train.steps=10)
+    std::string out;                      // the suite directory's parent (default: the suite's output.dir)
+    std::string cli;                      // the infomax executable that runs each run
+    std::vector<std::string> plugin_paths;
+};
+
+struct SuiteRunStatus {
+    std::string name, status, dir, error;  // status: finished (skipped), done, resumed, failed, interrupted
+};
+
+struct SuiteResult {
+    std::string dir;
+    std::vector<SuiteRunStatus> runs;
+    int failed = 0;
+    bool interrupted = false;
+};
+
+SuiteResult run_suite(const SuiteOptions& options);
+
+// Writes table.md, table.csv and report.html of a suite directory (from its
+// suite.yaml and runs.json), or report.html of a run directory. Returns the
+// report's path.
+std::string write_report(const std::string& dir);
+
+struct ReproduceOptions {
+    std::string run_dir;
+    std::vector<std::string> plugin_paths;
+};
+
+struct ReproduceResult {
+    bool match = false;
+    std::string new_dir;
+    std::string first_difference;       // empty when everything matches
+    std::vector<std::string> warnings;  // plugins, libraries, CPU or threads that differ from the manifest
+};
+
+// Runs the run's resolved spec again (same seed, the manifest's threads) into
+// <run dir>/reproductions/ and compares every logged metric (not timings),
+// every result (not timings) and the final checkpoint, bit for bit.
+ReproduceResult reproduce_run(const ReproduceOptions& options);
+
+}  // namespace infomax

@@ -1,0 +1,175 @@
+// infomax reproduce RUN_DIR: the same spec, seed and threads again, compared
+// bit for bit with what the run wrote.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "infomax/data/files.hpp"
+#include "infomax/experiment/run.hpp"
+#include "infomax/experiment/suite.hpp"
+#include "infomax/plugin/registry.hpp"
+#include "infomax/runtime/error.hpp"
+#include "infomax/runtime/threads.hpp"
+#include "infomax/version.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace infomax {
+
+std::string cpu_model();  // run.cpp
+
+namespace {
+
+std::vector<std::vector<std::string>> read_csv_cells(const fs::path& p) {
+    std::vector<std::vector<std::string>> rows;
+    std::ifstream in(p);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::vector<std::string> cells;
+        std::size_t start = 0;
+        while (true) {
+            const auto end = line.find(',', start);
+            cells.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
+            if (end == std::string::npos) break;
+            start = end + 1;
+        }
+        rows.push_back(cells);
+    }
+    return rows;
+}
+
+// Metrics, not timings: every column but images_per_s.
+std::string compare_metrics(const fs::path& a, const fs::path& b) {
+    const auto x = read_csv_cells(a), y = read_csv_cells(b);
+    if (x.empty() || y.empty()) return "metrics.csv is missing or empty";
+    if (x[0] != y[0]) return fmt::format("metrics.csv columns differ: {} vs {}", fmt::join(x[0], ","), fmt::join(y[0], ","));
+    for (std::size_t r = 1; r < std::min(x.size(), y.size()); ++r)
+        for (std::size_t c = 0; c < x[0].size() && c < x[r].size() && c < y[r].size(); ++c) {
+            if (x[0][c] == "images_per_s") continue;
+            if (x[r][c] != y[r][c])
+                return fmt::format("metrics.csv step {}, {}: {} in the run, {} in the reproduction", x[r][0], x[0][c], x[r][c],
+                                   y[r][c]);
+        }
+    if (x.size() != y.size()) return fmt::format("metrics.csv has {} rows in the run, {} in the reproduction", x.size(), y.size());
+    return "";
+}
+
+void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out) {
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    } else if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], prefix + "." + std::to_string(i), out);
+    } else {
+        out.emplace_back(prefix, j);
+    }
+}
+
+std::string compare_results(const fs::path& a, const fs::path& b) {
+    if (!fs::exists(a)) return "the run has no results.json";
+    std::vector<std::pair<std::string, json>> x, y;
+    flatten(json::parse(std::ifstream(a)), "", x);
+    flatten(json::parse(std::ifstream(b)), "", y);
+    std::map<std::string, json> ym(y.begin(), y.end());
+    for (const auto& [k, v] : x) {
+        if (k.find("seconds") != std::string::npos) continue;  // timings
+        auto it = ym.find(k);
+        if (it == ym.end()) return fmt::format("results.json: {} is missing in the reproduction", k);
+        if (it->second != v) return fmt::format("results.json {}: {} in the run, {} in the reproduction", k, v.dump(), it->second.dump());
+    }
+    return "";
+}
+
+std::string latest(const fs::path& dir) {
+    std::string best;
+    if (!fs::is_directory(dir / "checkpoints")) return best;
+    for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+        if (e.path().extension() == ".safetensors" && e.path().string() > best) best = e.path().string();
+    return best;
+}
+
+std::string compare_checkpoints(const fs::path& a, const fs::path& b) {
+    const std::string ca = latest(a), cb = latest(b);
+    if (ca.empty() || cb.empty()) return "a checkpoint is missing";
+    if (fs::path(ca).filename() != fs::path(cb).filename())
+        return fmt::format("final checkpoints differ in step: {} vs {}", fs::path(ca).filename().string(), fs::path(cb).filename().string());
+    const auto x = data::read_safetensors(ca), y = data::read_safetensors(cb);
+    for (const auto& [name, t] : x.tensors) {
+        auto it = y.tensors.find(name);
+        if (it == y.tensors.end()) return fmt::format("checkpoint tensor {} is missing in the reproduction", name);
+        const auto u = t.to_vector(), v = it->second.to_vector();
+        if (u.size() != v.size()) return fmt::format("checkpoint tensor {} has another size", name);
+        for (std::size_t i = 0; i < u.size(); ++i)
+            if (std::memcmp(&u[i], &v[i], sizeof(float)) != 0)
+                return fmt::format("checkpoint tensor {} element {}: {:.9g} in the run, {:.9g} in the reproduction", name, i, u[i], v[i]);
+    }
+    if (x.metadata != y.metadata) return "checkpoint metadata (step, optimizer counts, estimator state) differs";
+    return "";
+}
+
+}  // namespace
+
+ReproduceResult reproduce_run(const ReproduceOptions& opt) {
+    const fs::path dir = opt.run_dir;
+    if (!fs::exists(dir / "resolved.yaml") || !fs::exists(dir / "manifest.json"))
+        throw Error(fmt::format("{}: not a run directory (resolved.yaml and manifest.json expected)", opt.run_dir));
+    if (!fs::exists(dir / "results.json"))
+        throw Error(fmt::format("{}: the run has not finished (no results.json): finish it with infomax run --resume {}",
+                                opt.run_dir, opt.run_dir));
+    const json manifest = json::parse(std::ifstream(dir / "manifest.json"));
+    ReproduceResult r;
+    // What may make the bits differ, said before the run.
+    Registry registry;
+    registry.load_defaults();
+    for (const auto& p : opt.plugin_paths) registry.load_directory(p);
+    for (const auto& p : manifest["plugins"]) {
+        const auto* now = [&]() -> const PartEntry* {
+            for (const auto* e : registry.entries())
+                if (e->kind == p["kind"] && e->name == p["name"]) return e;
+            return nullptr;
+        }();
+        if (!now) {
+            r.warnings.push_back(fmt::format("plugin {} '{}' of the run is not loaded now", p["kind"].get<std::string>(),
+                                             p["name"].get<std::string>()));
+            continue;
+        }
+        if (now->version != p["version"])
+            r.warnings.push_back(fmt::format("{} '{}' is version {} now, {} in the run", now->kind, now->name, now->version,
+                                             p["version"].get<std::string>()));
+        std::ifstream in(now->file, std::ios::binary);
+        std::uint64_t h = 0xcbf29ce484222325ull;
+        for (char c : std::string(std::istreambuf_iterator<char>(in), {})) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+        if (fmt::format("fnv64:{:016x}", h) != p["file_hash"])
+            r.warnings.push_back(fmt::format("{} '{}' comes from a different file now ({}; its hash differs from the run's)",
+                                             now->kind, now->name, now->file));
+    }
+    if (manifest["libraries"] != build_info())
+        r.warnings.push_back(fmt::format("libraries differ: run: {}; now: {}", manifest["libraries"].get<std::string>(), build_info()));
+    if (manifest.contains("cpu") && manifest["cpu"] != cpu_model())
+        r.warnings.push_back(fmt::format("CPU differs: run: {}; now: {}", manifest["cpu"].get<std::string>(), cpu_model()));
+    const int run_threads = manifest["threads"].get<int>();
+    if (threads() != run_threads) set_threads(run_threads);
+
+    RunOptions o;
+    o.spec = (dir / "resolved.yaml").string();
+    o.overrides = {"output.dir=" + (dir / "reproductions").string()};
+    o.plugin_paths = opt.plugin_paths;
+    o.progress = false;
+    const RunResult again = run_experiment(o);
+    r.new_dir = again.dir;
+    for (auto diff : {compare_metrics(dir / "metrics.csv", fs::path(again.dir) / "metrics.csv"),
+                      compare_checkpoints(dir, again.dir),
+                      compare_results(dir / "results.json", fs::path(again.dir) / "results.json")})
+        if (!diff.empty()) {
+            r.first_difference = diff;
+            break;
+        }
+    r.match = r.first_difference.empty();
+    return r;
+}
+
+}  // namespace infomax

@@ -1,0 +1,25 @@
+// Suite planning, shared by the runner and the report (internal).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infomax/config/spec.hpp"
+
+namespace infomax::detail {
+
+struct PlannedRun {
+    std::string name;     // the directory: settings and seed, e.g. "objectives.global.weight=0.5,seed=1"
+    std::string setting;  // the same without the seed: runs of one setting are aggregated
+    std::string spec;     // the spec file
+    std::vector<std::string> overrides;
+    std::int64_t seed = -1;  // -1: no seed axis
+};
+
+std::string suite_schema_path();
+// Loads and validates a suite file (defaults filled in).
+config::Document load_suite(const std::string& file);
+std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file);
+
+}  // namespace infomax::detail

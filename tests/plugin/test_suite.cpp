@@ -1,0 +1,200 @@
+// Suites, reports and reproduction end to end through the real CLI on small
+// synthetic runs: expansion and naming, skipping finished runs, a failed run
+// that does not stop the others, equal tables from equal suites, the HTML
+// report rendered by headless Chromium, and reproduce's verdicts.
+#include <catch2/catch.hpp>
+#include <zlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "infomax/experiment/run.hpp"
+#include "infomax/experiment/suite.hpp"
+#include "infomax/runtime/error.hpp"
+
+using namespace infomax;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    TempDir() : path(fs::temp_directory_path() / ("infomax-suite-test-" + std::to_string(::getpid()))) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return (path / name).string();
+    }
+    fs::path path;
+};
+
+std::string read(const fs::path& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+const char* kSpec =
+    "name: tiny\nkind: dim\nseed: 7\n"
+    "data: {type: synthetic, shape: [1, 8, 8], size: 128, classes: 3, batch_size: 32}\n"
+    "encoder:\n  type: layer_stack\n  layers: [{conv: {out: 4, kernel: 3}}, relu, {tap: local}, flatten, {linear: {out: 4}}]\n"
+    "objectives:\n  global: {weight: 1.0, estimator: jsd, discriminator: {type: global_concat, hidden: [8]}}\n"
+    "optimizer: {lr: 1.0e-3}\ntrain: {steps: 6, log_every: 2}\neval: {probes: [linear], linear_max_iter: 20}\n";
+
+SuiteResult suite(const std::string& file, const fs::path& out) {
+    SuiteOptions o;
+    o.file = file;
+    o.cli = INFOMAX_CLI;
+    o.out = out.string();
+    return run_suite(o);
+}
+
+// Decodes an 8-bit RGB or RGBA PNG and returns the share of pixels that are
+// not (near) white.
+double inked_share(const std::string& png) {
+    REQUIRE(png.size() > 8);
+    REQUIRE(png.compare(1, 3, "PNG") == 0);
+    std::size_t pos = 8;
+    std::uint32_t w = 0, h = 0;
+    int channels = 0;
+    std::string idat;
+    auto be32 = [&](std::size_t p) {
+        return (std::uint32_t(std::uint8_t(png[p])) << 24) | (std::uint32_t(std::uint8_t(png[p + 1])) << 16) |
+               (std::uint32_t(std::uint8_t(png[p + 2])) << 8) | std::uint32_t(std::uint8_t(png[p + 3]));
+    };
+    while (pos + 8 <= png.size()) {
+        const std::uint32_t len = be32(pos);
+        const std::string type = png.substr(pos + 4, 4);
+        if (type == "IHDR") {
+            w = be32(pos + 8);
+            h = be32(pos + 12);
+            REQUIRE(std::uint8_t(png[pos + 16]) == 8);
+            const int color = std::uint8_t(png[pos + 17]);
+            REQUIRE((color == 2 || color == 6));
+            channels = color == 2 ? 3 : 4;
+        } else if (type == "IDAT") {
+            idat += png.substr(pos + 8, len);
+        }
+        pos += 12 + len;
+    }
+    const std::size_t stride = std::size_t(w) * channels;
+    std::vector<unsigned char> raw((stride + 1) * h);
+    uLongf n = raw.size();
+    REQUIRE(uncompress(raw.data(), &n, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) == Z_OK);
+    std::vector<unsigned char> img(stride * h), prev(stride, 0);
+    for (std::uint32_t y = 0; y < h; ++y) {
+        const unsigned char f = raw[y * (stride + 1)];
+        const unsigned char* in = &raw[y * (stride + 1) + 1];
+        unsigned char* row = &img[y * stride];
+        for (std::size_t i = 0; i < stride; ++i) {
+            const int a = i >= std::size_t(channels) ? row[i - channels] : 0, b = prev[i],
+                      c = i >= std::size_t(channels) ? prev[i - channels] : 0;
+            int p = 0;
+            if (f == 1) p = a;
+            else if (f == 2) p = b;
+            else if (f == 3) p = (a + b) / 2;
+            else if (f == 4) {
+                const int q = a + b - c, pa = std::abs(q - a), pb = std::abs(q - b), pc = std::abs(q - c);
+                p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+            }
+            row[i] = static_cast<unsigned char>(in[i] + p);
+        }
+        std::copy(row, row + stride, prev.begin());
+    }
+    std::size_t inked = 0;
+    for (std::size_t p = 0; p < std::size_t(w) * h; ++p)
+        if (img[p * channels] < 235 || img[p * channels + 1] < 235 || img[p * channels + 2] < 235) ++inked;
+    return double(inked) / double(std::size_t(w) * h);
+}
+
+}  // namespace
+
+TEST_CASE("a suite expands, runs, skips what is finished, survives a failed run, and tabulates", "[suite]") {
+    TempDir t;
+    t.write("tiny.yaml", kSpec);
+    const std::string file = t.write("s.yaml",
+        "name: tiny-suite\nbase: tiny.yaml\noverrides: [train.steps=4]\n"
+        "sweep:\n  - grid: {objectives.global.weight: [0.5, 1.0]}\n"
+        "  - list: [{encoder.layers.4.linear.out: 4}, {data.validation: 500}]\n"
+        "seeds: [1, 2]\n"
+        "metrics: [probes.global.linear.test_accuracy, {path: held_out.global.value, label: held-out JSD}]\n");
+    auto r = suite(file, t.path / "a");
+    REQUIRE(r.runs.size() == 8);
+    CHECK(r.runs[0].name == "objectives.global.weight=0.5,encoder.layers.4.linear.out=4,seed=1");
+    CHECK(r.runs[0].status == "done");
+    // data.validation 500 of 128 samples cannot build: those runs fail, the others finish.
+    CHECK(r.failed == 4);
+    CHECK(r.runs[2].status == "failed");
+    CHECK_THAT(r.runs[2].error, Catch::Contains("holds out 500 of only 128 training images"));
+    const std::string table = read(fs::path(r.dir) / "table.md");
+    CHECK_THAT(table, Catch::Contains("| objectives.global.weight=0.5,encoder.layers.4.linear.out=4 | 2 |"));
+    CHECK_THAT(table, Catch::Contains("| held-out JSD |"));
+    CHECK_THAT(table, Catch::Contains("Runs without results: objectives.global.weight=0.5,data.validation=500,seed=1 (failed"));
+    CHECK_THAT(table, Catch::Contains("**"));  // a best setting is marked
+    auto runs = nlohmann::json::parse(read(fs::path(r.dir) / "runs.json"));
+    CHECK(runs[0]["seed"] == 1);
+    CHECK(fs::exists(fs::path(runs[0]["dir"].get<std::string>()) / "report.html"));
+
+    // Again: the finished runs are skipped, the failed ones tried again.
+    auto again = suite(file, t.path / "a");
+    CHECK(again.runs[0].status == "finished");
+    CHECK(again.runs[2].status == "failed");
+    CHECK(read(fs::path(again.dir) / "table.md") == table);
+
+    // The same suite elsewhere, from scratch: the same table, bit for bit.
+    auto other = suite(file, t.path / "b");
+    CHECK(read(fs::path(other.dir) / "table.md") == table);
+    CHECK(read(fs::path(other.dir) / "table.csv") == read(fs::path(r.dir) / "table.csv"));
+
+    // The report renders: headless Chromium draws it to a PNG with content.
+    const fs::path png = t.path / "report.png";
+    const std::string cmd = "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir=" +
+                            (t.path / "chromium").string() + " --window-size=1200,1600 --screenshot=" + png.string() +
+                            " file://" + (fs::path(r.dir) / "report.html").string() + " > " + (t.path / "chromium.log").string() + " 2>&1";
+    INFO("needs Debian's chromium (tools/setup.sh installs it); log: " << read(t.path / "chromium.log"));
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    REQUIRE(fs::exists(png));
+    const double ink = inked_share(read(png));
+    INFO("share of non-white pixels: " << ink);
+    CHECK(ink > 0.03);
+}
+
+TEST_CASE("a suite whose runs do not load runs nothing and names each problem", "[suite][errors]") {
+    TempDir t;
+    t.write("tiny.yaml", kSpec);
+    const std::string file = t.write("s.yaml", "name: bad\nbase: tiny.yaml\nsweep: [{grid: {optimizer.lr_rate: [0.1]}}]\n");
+    CHECK_THROWS_WITH(suite(file, t.path / "out"),
+                      Catch::Contains("1 of 1 runs do not load; nothing was run") &&
+                          Catch::Contains("run 'optimizer.lr_rate=0.1'") && Catch::Contains("unknown key 'lr_rate' (did you mean 'lr'?)"));
+    CHECK_FALSE(fs::exists(t.path / "out" / "bad" / "runs.json"));
+    const std::string zip = t.write("z.yaml", "name: z\nbase: tiny.yaml\nsweep: [{zip: {seed: [1, 2], train.steps: [3]}}]\n");
+    CHECK_THROWS_WITH(suite(zip, t.path / "out"),
+                      Catch::Contains("z.yaml:3:") && Catch::Contains("zip lists must have one length: train.steps has 1 values, the first had 2"));
+}
+
+TEST_CASE("reproduce proves a match, and names the first difference when there is one", "[reproduce]") {
+    TempDir t;
+    const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
+    RunOptions o;
+    o.spec = spec;
+    o.progress = false;
+    const auto run = run_experiment(o);
+    auto r = reproduce_run({run.dir, {}});
+    CHECK(r.match);
+    CHECK(r.first_difference.empty());
+    CHECK(r.warnings.empty());
+    CHECK(fs::path(r.new_dir).parent_path().parent_path() == fs::path(run.dir) / "reproductions");
+    // A metric changed by hand is found.
+    std::string csv = read(fs::path(run.dir) / "metrics.csv");
+    const auto row = csv.find("\n4,");
+    REQUIRE(row != std::string::npos);
+    const auto epoch_end = csv.find(',', row + 3);  // "\n4," then the epoch, then global.jsd
+    csv.insert(epoch_end + 1, "9");
+    std::ofstream(fs::path(run.dir) / "metrics.csv") << csv;
+    auto bad = reproduce_run({run.dir, {}});
+    CHECK_FALSE(bad.match);
+    CHECK_THAT(bad.first_difference, Catch::StartsWith("metrics.csv step 4, global.jsd: 9"));
+}
