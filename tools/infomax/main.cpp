@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "infomax/config/spec.hpp"
+#include "infomax/experiment/bench.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
@@ -34,6 +35,8 @@ struct Args {
     bool export_features = false;  // --export-features
     bool progress = true;          // --no-progress
     std::string out;               // --out DIR (suite)
+    int steps = 20, warmup = 5;    // --steps N, --warmup N (bench)
+    bool json = false;             // --json (bench)
 };
 
 bool is_override(const std::string& a) {
@@ -170,6 +173,18 @@ int cmd_reproduce(const Args& a) {
     return 3;
 }
 
+int cmd_bench(const Args& a) {
+    infomax::BenchOptions o;
+    o.spec = need_spec(a, "bench");
+    o.overrides = a.overrides;
+    o.plugin_paths = a.plugin_paths;
+    o.steps = a.steps;
+    o.warmup = a.warmup;
+    const auto r = infomax::bench_spec(o);
+    fmt::print("{}\n", a.json ? infomax::bench_json(r) : infomax::bench_table(r));
+    return 0;
+}
+
 int cmd_reference(const Args& a) {
     infomax::Registry registry;
     registry.load_defaults();
@@ -194,12 +209,13 @@ int cmd_help(const Args&) {
         "  --plugin-path DIR  also load plugins from DIR (repeatable; also $INFOMAX_PLUGIN_PATH, ':'-separated)\n"
         "  --no-progress      plain progress lines even on a terminal\n"
         "  --out DIR          suite: put the suite directory under DIR (default: the suite's output.dir)\n"
+        "  --steps N, --warmup N, --json   bench: timed steps (20), warm-up steps (5), one JSON object\n"
         "  Ctrl-C during run  writes a checkpoint and stops (exit 130); continue with run --resume DIR\n"
         "  --version          same as 'infomax version'\n"
         "  -h, --help         this text\n\n"
         "exit codes: 0 ok, 1 bad input or a failed run, 2 internal error, 3 reproduce found a difference,\n"
         "  130 interrupted (Ctrl-C)\n\n"
-        "Not implemented yet: bench.\n");
+        "Not implemented yet: precision bf16 (bench and run are f32).\n");
     return 0;
 }
 
@@ -211,6 +227,8 @@ const std::vector<Command>& commands() {
         {"eval", "eval RUN_DIR [--export-features]", "evaluate a run's encoder (probes, held-out bounds)", cmd_eval},
         {"suite", "suite SUITE [overrides] [--out DIR]", "run a suite's runs (skips finished, resumes interrupted), then tabulate", cmd_suite},
         {"report", "report SUITE_DIR|RUN_DIR", "write the tables and report.html of a suite, or a run's report.html", cmd_report},
+        {"bench", "bench SPEC [overrides] [--steps N] [--warmup N] [--json]",
+         "time the training step and inference; phases, op families, GFLOP/s against the sgemm peak", cmd_bench},
         {"reproduce", "reproduce RUN_DIR", "run a run again and check every metric matches bit for bit", cmd_reproduce},
         {"validate", "validate SPEC [overrides]", "check a spec and build its model (no training)", cmd_validate},
         {"show", "show SPEC [overrides]", "print the resolved spec (extends, overrides, defaults)", cmd_show},
@@ -244,6 +262,15 @@ int main(int argc, char** argv) {
                 args.resume = value("--resume");
             } else if (a == "--export-features") {
                 args.export_features = true;
+            } else if (a == "--steps" || a == "--warmup") {
+                const std::string v = value(a.c_str());
+                char* end = nullptr;
+                const long n = std::strtol(v.c_str(), &end, 10);
+                if (*end != '\0' || n < (a == "--steps" ? 1 : 0))
+                    throw Error(fmt::format("{} '{}': expected a whole number >= {}", a, v, a == "--steps" ? 1 : 0));
+                (a == "--steps" ? args.steps : args.warmup) = static_cast<int>(n);
+            } else if (a == "--json") {
+                args.json = true;
             } else if (a == "--out") {
                 args.out = value("--out");
             } else if (a == "--no-progress") {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -218,9 +219,15 @@ double norm(const std::vector<Tensor>& g) {
 
 }  // namespace
 
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+}  // namespace
+
 StepMetrics Trainer::train_step(const Batch& batch) {
     if (m_.kind == "gan") return gan_step(batch);
     StepMetrics out;
+    auto t = Clock::now();
     for (auto& g : groups_) g.opt->zero_grad();
     Features f;
     if (m_.encoder) {
@@ -266,19 +273,25 @@ StepMetrics Trainer::train_step(const Batch& batch) {
         add(g_loss * p.weight);
     }
     out.emplace_back("loss", finite(total.item(), step_ + 1, "the total loss"));
+    phases_.forward = since(t);
+    t = Clock::now();
     total.backward();
     if (auto* pg = group("prior_adam")) {
         pg->opt->zero_grad();  // drop what the encoder's term sent into D
         prior_d_loss.backward();
     }
     if (clip_ > 0) out.emplace_back("grad_norm", optim::clip_grad_norm(groups_[0].opt->params(), clip_));
+    phases_.backward = since(t);
+    t = Clock::now();
     for (auto& g : groups_) g.opt->step();
+    phases_.optimizer = since(t);
     ++step_;
     return out;
 }
 
 StepMetrics Trainer::gan_step(const Batch& batch) {
     StepMetrics out;
+    auto t = Clock::now();
     for (auto& g : groups_) g.opt->zero_grad();
     m_.generator->train(true);
     Rng noise(seed_, fmt::format("noise/{}", step_));
@@ -290,6 +303,8 @@ StepMetrics Trainer::gan_step(const Batch& batch) {
     Var x(fake.value(), true);
     Var g_loss = ops::mean(ops::softplus(-m_.critic->score(x)));
     out.emplace_back("gan.g_loss", finite(g_loss.item(), step_ + 1, "the generator's GAN loss"));
+    phases_.forward = since(t);
+    t = Clock::now();
     g_loss.backward();
     const Tensor dx_gan = x.grad();
     Group& gen = *group("adam");
@@ -338,7 +353,10 @@ StepMetrics Trainer::gan_step(const Batch& batch) {
                  ops::mean(ops::softplus(m_.critic->score(fake.detach())));
     out.emplace_back("gan.d_loss", finite(d_loss.item(), step_ + 1, "the critic's GAN loss"));
     d_loss.backward();
+    phases_.backward = since(t);
+    t = Clock::now();
     for (auto& g : groups_) g.opt->step();
+    phases_.optimizer = since(t);
     ++step_;
     return out;
 }

@@ -64,6 +64,15 @@ public:
     // One training step; returns its metrics. Throws on a non-finite value.
     StepMetrics train_step(const Batch& batch);
 
+    // Seconds of the last step's phases: forward (up to the first backward
+    // pass), backward (gradients; in a gan also the critic's passes), optimizer.
+    struct Phases {
+        double forward = 0, backward = 0, optimizer = 0;
+    };
+    const Phases& last_phases() const { return phases_; }
+    // The network a forward pass times for inference: the encoder or generator (null for mi_estimation).
+    nn::Module* inference_module() const { return m_.encoder ? static_cast<nn::Module*>(m_.encoder.get()) : m_.generator.get(); }
+
     // Every parameter and buffer, by qualified name ("encoder.stack.0.weight").
     std::vector<std::pair<std::string, Var>> parameters() const;
     std::vector<std::pair<std::string, Tensor*>> buffers() const;
@@ -99,6 +108,7 @@ private:
     };
     Group* group(const std::string& name);
     std::vector<Group> groups_;
+    Phases phases_;
 };
 
 }  // namespace infomax::detail

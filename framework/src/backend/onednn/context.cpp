@@ -1,3 +1,6 @@
+#include <chrono>
+
+#include "infomax/runtime/profile.hpp"
 #include "backend/onednn/context.hpp"
 
 #include <fmt/format.h>
@@ -85,10 +88,17 @@ std::string key_of(const memory::desc& md) {
     return k;
 }
 
-void execute(const char* op, const dnnl::primitive& p, const std::unordered_map<int, memory>& args) {
+void execute(const char* op, const dnnl::primitive& p, const std::unordered_map<int, memory>& args, double flops) {
     try {
+        if (!profile::enabled()) {
+            p.execute(stream(), args);
+            stream().wait();
+            return;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
         p.execute(stream(), args);
         stream().wait();
+        profile::record(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), flops);
     } catch (const dnnl::error& e) { rethrow(op, e); }
 }
 

@@ -37,9 +37,9 @@ Tensor to_desc(const Tensor& t, const dnnl::memory::desc& md);
 std::string key_of(const dnnl::memory::desc& md);
 
 // Run a primitive on the model thread's stream; oneDNN errors become
-// InternalError naming the op.
+// InternalError naming the op. `flops` feeds the profile (infomax/runtime/profile.hpp).
 void execute(const char* op, const dnnl::primitive& p,
-             const std::unordered_map<int, dnnl::memory>& args);
+             const std::unordered_map<int, dnnl::memory>& args, double flops = 0);
 [[noreturn]] void rethrow(const char* op, const dnnl::error& e);
 
 // Primitive descriptors and primitives, created once per key (shape, params,

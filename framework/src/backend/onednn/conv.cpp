@@ -83,18 +83,19 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, std::vector<std::in
     Tensor y = tensor_for(ys, e.fwd_pd.dst_desc());
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(src)}, {DNNL_ARG_WEIGHTS, mem(w)}, {DNNL_ARG_DST, mem(y)}};
     if (has_bias) args.emplace(DNNL_ARG_BIAS, mem(bias.value()));
-    execute("conv2d", e.fwd, args);
+    const double flops = 2.0 * double(numel(ys)) * double(xs[1] * ws[2] * ws[3]);
+    execute("conv2d", e.fwd, args, flops);
 
     std::vector<Var> inputs{x, weight};
     if (has_bias) inputs.push_back(bias);
     return Var(y, std::move(inputs),
-               [&e, src, w, has_bias](std::vector<Var>& in, const Tensor& g) {
+               [&e, src, w, has_bias, flops](std::vector<Var>& in, const Tensor& g) {
                    if (in[0].requires_grad()) {  // skipped for the first layer: nobody needs it
                        Tensor gd = to_desc(g, e.bwd_data_pd.diff_dst_desc());
                        Tensor wd = to_desc(w, e.bwd_data_pd.weights_desc());
                        Tensor dx = tensor_for(in[0].shape(), e.bwd_data_pd.diff_src_desc());
                        execute("conv2d backward data", e.bwd_data,
-                               {{DNNL_ARG_DIFF_DST, mem(gd)}, {DNNL_ARG_WEIGHTS, mem(wd)}, {DNNL_ARG_DIFF_SRC, mem(dx)}});
+                               {{DNNL_ARG_DIFF_DST, mem(gd)}, {DNNL_ARG_WEIGHTS, mem(wd)}, {DNNL_ARG_DIFF_SRC, mem(dx)}}, flops);
                        in[0].add_grad(dx);
                    }
                    const bool need_b = has_bias && in[2].requires_grad();
@@ -109,7 +110,7 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, std::vector<std::in
                            db = Tensor::empty(in[2].shape());
                            a.emplace(DNNL_ARG_DIFF_BIAS, mem(db));
                        }
-                       execute("conv2d backward weights", e.bwd_w, a);
+                       execute("conv2d backward weights", e.bwd_w, a, flops);
                        in[1].add_grad(dw.plain());
                        if (need_b) in[2].add_grad(db);
                    }

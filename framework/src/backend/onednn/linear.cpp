@@ -61,10 +61,12 @@ Tensor mm(const Tensor& av, bool ta, const Tensor& bv, bool tb) {
         } catch (const dnnl::error& err) { rethrow("matmul", err); }
     });
     Tensor y = Tensor::empty(out);
+    const double k = double(ta ? as[r - 2] : as[r - 1]);
     execute("matmul", e.prim,
             {{DNNL_ARG_SRC, mem(a, mat_desc(as, ta))},
              {DNNL_ARG_WEIGHTS, mem(b, mat_desc(bs, tb))},
-             {DNNL_ARG_DST, mem(y)}});
+             {DNNL_ARG_DST, mem(y)}},
+            2.0 * double(numel(out)) * k);
     return y;
 }
 
@@ -101,18 +103,19 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, mem(xv)}, {DNNL_ARG_WEIGHTS, mem(weight.value())}, {DNNL_ARG_DST, mem(y)}};
     if (has_bias) args.emplace(DNNL_ARG_BIAS, mem(bias.value()));
-    execute("linear", e.fwd, args);
+    const double flops = 2.0 * double(xs[0]) * double(xs[1]) * double(ws[0]);
+    execute("linear", e.fwd, args, flops);
 
     std::vector<Var> inputs{x, weight};
     if (has_bias) inputs.push_back(bias);
     return Var(y, std::move(inputs),
-               [&e, xv, has_bias](std::vector<Var>& in, const Tensor& g) {
+               [&e, xv, has_bias, flops](std::vector<Var>& in, const Tensor& g) {
                    Tensor gp = g.plain();
                    if (in[0].requires_grad()) {
                        Tensor dx = Tensor::empty(xv.shape());
                        execute("linear backward data", e.bwd_data,
                                {{DNNL_ARG_DIFF_DST, mem(gp)}, {DNNL_ARG_WEIGHTS, mem(in[1].value())},
-                                {DNNL_ARG_DIFF_SRC, mem(dx)}});
+                                {DNNL_ARG_DIFF_SRC, mem(dx)}}, flops);
                        in[0].add_grad(dx);
                    }
                    const bool need_b = has_bias && in[2].requires_grad();
@@ -125,7 +128,7 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
                            db = Tensor::empty(in[2].shape());
                            a.emplace(DNNL_ARG_DIFF_BIAS, mem(db));
                        }
-                       execute("linear backward weights", e.bwd_w, a);
+                       execute("linear backward weights", e.bwd_w, a, flops);
                        in[1].add_grad(dw);
                        if (need_b) in[2].add_grad(db);
                    }

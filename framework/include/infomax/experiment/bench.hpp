@@ -1,0 +1,41 @@
+// infomax bench: the training step and the inference pass of a spec, timed
+// after a warm-up, with where the time goes and how close it is to the
+// machine's peak (a large sgemm measured in the same process).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace infomax {
+
+struct BenchOptions {
+    std::string spec;
+    std::vector<std::string> overrides, plugin_paths;
+    int steps = 20, warmup = 5;
+    bool measure_peak = true;
+};
+
+struct BenchFamily {
+    std::string name;  // conv, inner product, matmul, eltwise, batchnorm/pooling, reorder, other (our kernels, autograd)
+    double ms_per_step = 0, gflop_per_step = 0, share = 0;
+    double calls_per_step = 0;
+};
+
+struct BenchResult {
+    std::string name, kind, precision = "f32";
+    int threads = 0, steps = 0, warmup = 0;
+    std::int64_t batch = 0;
+    double train_images_per_s = 0, infer_images_per_s = 0;
+    double step_ms_median = 0, step_ms_min = 0, infer_ms_median = 0;
+    double data_ms = 0, forward_ms = 0, backward_ms = 0, optimizer_ms = 0;  // medians per step
+    double flops_per_train_step = 0, achieved_gflops = 0, peak_gflops = 0, peak_rss_mib = 0;
+    std::int64_t steady_state_allocations = 0;  // buffers asked of the system during the timed steps
+    std::vector<BenchFamily> families;
+};
+
+BenchResult bench_spec(const BenchOptions& options);
+std::string bench_table(const BenchResult& r);
+std::string bench_json(const BenchResult& r);  // one JSON object
+
+}  // namespace infomax

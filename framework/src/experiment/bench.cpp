@@ -1,0 +1,166 @@
+#include "infomax/experiment/bench.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "backend/onednn/peak.hpp"
+#include "experiment/trainer.hpp"
+#include "infomax/experiment/model.hpp"
+#include "infomax/runtime/error.hpp"
+#include "infomax/runtime/profile.hpp"
+#include "infomax/runtime/threads.hpp"
+
+namespace infomax {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_maxrss) / 1024.0;  // kilobytes on Linux
+}
+
+}  // namespace
+
+BenchResult bench_spec(const BenchOptions& opt) {
+    if (opt.steps < 1) throw Error(fmt::format("--steps {}: time at least one step", opt.steps));
+    if (opt.warmup < 0) throw Error(fmt::format("--warmup {}: cannot be negative", opt.warmup));
+    Registry registry;
+    registry.load_defaults();
+    for (const auto& p : opt.plugin_paths) registry.load_directory(p);
+    config::Document doc = load_spec(opt.spec, opt.overrides, registry);
+    const config::Params root(doc, "");
+    if (root.has("train") && root.child("train").integer("threads") > 0)
+        set_threads(static_cast<int>(root.child("train").integer("threads")));
+    Model model = build_model(doc, registry);
+    detail::Trainer trainer(model, doc);
+
+    BenchResult r;
+    r.name = root.string("name");
+    r.kind = model.kind;
+    r.threads = threads();
+    r.steps = opt.steps;
+    r.warmup = opt.warmup;
+    r.batch = trainer.batch_size();
+    for (int i = 0; i < opt.warmup; ++i) trainer.train_step(trainer.next_batch());
+
+    std::vector<double> step, data, fwd, bwd, optim;
+    profile::take();
+    profile::set_enabled(true);
+    const auto allocs = memory_stats().fresh_allocations;
+    for (int i = 0; i < opt.steps; ++i) {
+        const auto t0 = Clock::now();
+        auto batch = trainer.next_batch();
+        const auto t1 = Clock::now();
+        trainer.train_step(batch);
+        const auto t2 = Clock::now();
+        step.push_back(std::chrono::duration<double>(t2 - t0).count());
+        data.push_back(std::chrono::duration<double>(t1 - t0).count());
+        fwd.push_back(trainer.last_phases().forward);
+        bwd.push_back(trainer.last_phases().backward);
+        optim.push_back(trainer.last_phases().optimizer);
+    }
+    profile::set_enabled(false);
+    r.steady_state_allocations = memory_stats().fresh_allocations - allocs;
+    const auto families = profile::take();
+    double total_time = 0;
+    for (double s : step) total_time += s;
+    double profiled = 0;
+    for (const auto& [name, e] : families) {
+        BenchFamily f{name, 1e3 * e.seconds / opt.steps, e.flops / opt.steps / 1e9, e.seconds / total_time,
+                      double(e.calls) / opt.steps};
+        r.flops_per_train_step += e.flops / opt.steps;
+        profiled += e.seconds;
+        r.families.push_back(f);
+    }
+    std::sort(r.families.begin(), r.families.end(), [](const BenchFamily& a, const BenchFamily& b) { return a.ms_per_step > b.ms_per_step; });
+    r.families.push_back({"other (data, our kernels, autograd)", 1e3 * (total_time - profiled) / opt.steps, 0,
+                          (total_time - profiled) / total_time, 0});
+    r.step_ms_median = 1e3 * median(step);
+    r.step_ms_min = 1e3 * *std::min_element(step.begin(), step.end());
+    r.data_ms = 1e3 * median(data);
+    r.forward_ms = 1e3 * median(fwd);
+    r.backward_ms = 1e3 * median(bwd);
+    r.optimizer_ms = 1e3 * median(optim);
+    r.train_images_per_s = double(r.batch) / (r.step_ms_median / 1e3);
+    r.achieved_gflops = r.flops_per_train_step / (r.step_ms_median / 1e3) / 1e9;
+
+    // Inference: the encoder (or generator) alone, no gradients, same batch.
+    if (nn::Module* m = trainer.inference_module()) {
+        NoGradGuard ng;
+        m->train(false);
+        Tensor x = trainer.next_batch().x;
+        Rng noise(1, "bench noise");
+        if (model.generator) x = model.noise->sample({r.batch, model.noise_dim}, noise);
+        std::vector<double> inf;
+        for (int i = 0; i < opt.warmup + opt.steps; ++i) {
+            const auto t0 = Clock::now();
+            auto* enc = dynamic_cast<Encoder*>(m);
+            Features f = enc->encode(Var(x));
+            (void)f;
+            if (i >= opt.warmup) inf.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        }
+        r.infer_ms_median = 1e3 * median(inf);
+        r.infer_images_per_s = double(r.batch) / median(inf);
+    }
+    r.peak_rss_mib = peak_rss_mib();
+    if (opt.measure_peak) r.peak_gflops = detail::sgemm_gflops();
+    return r;
+}
+
+std::string bench_table(const BenchResult& r) {
+    std::string s = fmt::format("bench {} ({}, {}, batch {}, {} thread{}, {} steps after {} warm-up)\n", r.name, r.kind, r.precision,
+                                r.batch, r.threads, r.threads == 1 ? "" : "s", r.steps, r.warmup);
+    s += fmt::format("  train      {:>9.1f} images/s   step {:.2f} ms (median; min {:.2f})\n", r.train_images_per_s, r.step_ms_median,
+                     r.step_ms_min);
+    if (r.infer_images_per_s > 0) s += fmt::format("  inference  {:>9.1f} images/s   {:.2f} ms per batch\n", r.infer_images_per_s, r.infer_ms_median);
+    s += fmt::format("  compute    {:.3f} GFLOP per step, {:.1f} GFLOP/s", r.flops_per_train_step / 1e9, r.achieved_gflops);
+    if (r.peak_gflops > 0) s += fmt::format(" = {:.0f}% of the {:.1f} GFLOP/s sgemm peak", 100 * r.achieved_gflops / r.peak_gflops, r.peak_gflops);
+    s += fmt::format("\n  memory     peak RSS {:.0f} MiB; {} buffers allocated during the timed steps\n", r.peak_rss_mib,
+                     r.steady_state_allocations);
+    s += fmt::format("  phases     data {:.2f} ms | forward {:.2f} ms | backward {:.2f} ms | optimizer {:.2f} ms\n", r.data_ms,
+                     r.forward_ms, r.backward_ms, r.optimizer_ms);
+    s += fmt::format("  {:<38} {:>9} {:>7} {:>9} {:>10} {:>7}\n", "by op family", "ms/step", "share", "GFLOP", "GFLOP/s", "calls");
+    for (const auto& f : r.families)
+        s += fmt::format("  {:<38} {:>9.2f} {:>6.1f}% {:>9.3f} {:>10.1f} {:>7.0f}\n", f.name, f.ms_per_step, 100 * f.share,
+                         f.gflop_per_step, f.ms_per_step > 0 ? f.gflop_per_step / (f.ms_per_step / 1e3) : 0.0, f.calls_per_step);
+    return s;
+}
+
+std::string bench_json(const BenchResult& r) {
+    nlohmann::json j{{"name", r.name},
+                     {"kind", r.kind},
+                     {"precision", r.precision},
+                     {"threads", r.threads},
+                     {"batch", r.batch},
+                     {"steps", r.steps},
+                     {"warmup", r.warmup},
+                     {"train_images_per_s", r.train_images_per_s},
+                     {"infer_images_per_s", r.infer_images_per_s},
+                     {"step_ms_median", r.step_ms_median},
+                     {"step_ms_min", r.step_ms_min},
+                     {"flops_per_train_step", r.flops_per_train_step},
+                     {"achieved_gflops", r.achieved_gflops},
+                     {"peak_gflops", r.peak_gflops},
+                     {"peak_rss_mib", r.peak_rss_mib},
+                     {"steady_state_allocations", r.steady_state_allocations},
+                     {"phases_ms", {{"data", r.data_ms}, {"forward", r.forward_ms}, {"backward", r.backward_ms}, {"optimizer", r.optimizer_ms}}}};
+    for (const auto& f : r.families)
+        j["families"][f.name] = {{"ms_per_step", f.ms_per_step}, {"share", f.share}, {"gflop_per_step", f.gflop_per_step},
+                                 {"calls_per_step", f.calls_per_step}};
+    return j.dump(2);
+}
+
+}  // namespace infomax
