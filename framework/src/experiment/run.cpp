@@ -282,7 +282,9 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
         std::map<std::string, double> sums;
         std::int64_t batches = 0;
         double truth = 0;
-        for (std::int64_t s = 0; s + batch <= m.data->size(split); s += batch, ++batches) {
+        const std::int64_t max_batches = root.has("eval") ? root.child("eval").integer("held_out_batches") : 0;
+        for (std::int64_t s = 0; s + batch <= m.data->size(split) && (max_batches == 0 || batches < max_batches);
+             s += batch, ++batches) {
             std::vector<std::int64_t> idx(batch);
             std::iota(idx.begin(), idx.end(), s);
             Features f;
