@@ -339,13 +339,22 @@ std::string suite_report(const fs::path& dir) {
                 grid[r][c] = sum / double(v.size());
             }
         std::string title = hm;
+        bool percent = hm.ends_with("accuracy") || hm.ends_with("share");
         for (const auto& m : metrics)
             if (m.path == hm) title = m.label;
+        if (percent) {
+            title += " (%)";
+            for (auto& row : grid)
+                for (auto& v : row) v *= 100;
+        }
         o += "<h2>Heat map: " + html_escape(title) + " (mean over seeds)</h2>\n<figure>" +
              report::heatmap_svg(title, hx, xs, hy, ys, grid) + "</figure>\n";
     }
     o += "<h2>By setting</h2>\n";
     for (const auto& m : metrics) {
+        bool any = false;
+        for (const auto& st : settings) any |= cells[st][m.path].n > 0;
+        if (!any) continue;  // no run reported this metric
         std::vector<double> means, stds;
         int best_index = -1;
         for (std::size_t i = 0; i < settings.size(); ++i) {
