@@ -101,7 +101,7 @@ TEST_CASE("a run writes its directory and results", "[run]") {
     std::ifstream csv(fs::path(r.dir) / "metrics.csv");
     std::string header;
     std::getline(csv, header);
-    CHECK(header == "step,epoch,global.jsd,local.mi_dv,prior.g_loss,prior.d_loss,loss,images_per_s");
+    CHECK(header == "step,epoch,global.jsd,global.mi,local.mi_dv,prior.g_loss,prior.d_loss,loss,images_per_s");
     // A second run never reuses the directory.
     auto r2 = run((t.path / "tiny.yaml").string());
     CHECK(r2.dir != r.dir);
