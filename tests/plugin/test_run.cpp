@@ -125,6 +125,11 @@ TEST_CASE("Ctrl-C checkpoints and stops; resuming ends bitwise where an uninterr
     CHECK(same_bits(final_state(whole.dir), final_state(cut.dir)));
     CHECK_THROWS_WITH(run("", {}, cut.dir), cut.dir + ": this run is complete (20 of 20 steps); evaluate it again with: "
                                                       "infomax eval " + cut.dir);
+    // Trained to the end but no results (killed during evaluation): resuming evaluates.
+    fs::remove(fs::path(cut.dir) / "results.json");
+    auto finished = run("", {}, cut.dir);
+    CHECK(finished.steps == 20);
+    CHECK(fs::exists(fs::path(cut.dir) / "results.json"));
 }
 
 TEST_CASE("a crash loses only the steps since the last checkpoint", "[run][resume]") {

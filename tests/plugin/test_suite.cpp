@@ -138,9 +138,13 @@ TEST_CASE("a suite expands, runs, skips what is finished, survives a failed run,
     CHECK(runs[0]["seed"] == 1);
     CHECK(fs::exists(fs::path(runs[0]["dir"].get<std::string>()) / "report.html"));
 
-    // Again: the finished runs are skipped, the failed ones tried again.
+    // Again: the finished runs are skipped, the failed ones tried again, and a
+    // run that lost its results (killed during evaluation) resumes from its checkpoint.
+    fs::remove(fs::path(runs[0]["dir"].get<std::string>()) / "results.json");
     auto again = suite(file, t.path / "a");
-    CHECK(again.runs[0].status == "finished");
+    CHECK(again.runs[0].status == "resumed");
+    CHECK(again.runs[0].dir == runs[0]["dir"].get<std::string>());
+    CHECK(again.runs[1].status == "finished");
     CHECK(again.runs[2].status == "failed");
     CHECK(read(fs::path(again.dir) / "table.md") == table);
 

@@ -543,7 +543,10 @@ RunResult run_experiment(const RunOptions& opt) {
         if (ck.empty()) throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
         trainer.restore(data::read_safetensors(ck));
         restored = trainer.step();
-        if (restored >= trainer.total_steps())  // finished: nothing to continue, nothing to overwrite
+        // Finished and evaluated: nothing to continue, nothing to overwrite. A run
+        // that trained to the end but died before its results resumes into
+        // the evaluation alone.
+        if (restored >= trainer.total_steps() && fs::exists(dir / "results.json"))
             throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {}",
                                     opt.resume, restored, trainer.total_steps(), opt.resume));
     } else {
