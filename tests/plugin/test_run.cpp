@@ -196,3 +196,21 @@ TEST_CASE("kind supervised trains the encoder and a head with labels", "[run]") 
     CHECK_THROWS_WITH(run(t.write("bad.yaml", s + "objectives: {g: {estimator: jsd, discriminator: global_concat}}\n")),
                       Catch::Contains("objectives: a supervised experiment trains with labels: remove objectives"));
 }
+
+TEST_CASE("an encoder with dropout resumes bitwise: the dropout stream is in the checkpoint", "[run][resume]") {
+    TempDir t;
+    std::string s = spec(t.path / "runs");
+    const std::string from = "    - flatten\n", to = "    - flatten\n    - dropout: {p: 0.3}\n";
+    REQUIRE(s.find(from) != std::string::npos);
+    s.replace(s.find(from), from.size(), to);
+    const std::string file = t.write("drop.yaml", s);
+    auto whole = run(file);
+    auto cut = run(file, [](std::int64_t step) {
+        if (step == 9) std::raise(SIGINT);
+    });
+    REQUIRE(cut.interrupted);
+    auto f = data::read_safetensors((fs::path(cut.dir) / "checkpoints/step-00000009.safetensors").string());
+    CHECK(f.tensors.count("buffer/encoder.stack.5.rng_state") + f.tensors.count("buffer/encoder.5.rng_state") == 1);
+    run("", {}, cut.dir);
+    CHECK(same_bits(final_state(whole.dir), final_state(cut.dir)));
+}

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 
@@ -126,7 +128,26 @@ std::string MaxPool2d::describe() const {
 
 Var Flatten::forward(const Var& x) { return ops::flatten(x, 1); }
 
-Var Dropout::forward(const Var& x) { return ops::dropout(x, p, training_, rng); }
+Dropout::Dropout(float p_, Rng rng) : p(p_), rng_state_(Tensor::zeros({8})) {
+    const Rng::State st = rng.state();
+    std::memcpy(rng_state_.data(), st.s, sizeof st.s);
+}
+
+Var Dropout::forward(const Var& x) {
+    if (!training_ || p == 0.0f) return x;
+    Rng::State st;
+    std::memcpy(st.s, rng_state_.data(), sizeof st.s);
+    Rng rng;
+    rng.set_state(st);
+    Var y = ops::dropout(x, p, training_, rng);
+    st = rng.state();
+    std::memcpy(rng_state_.data(), st.s, sizeof st.s);
+    return y;
+}
+
+void Dropout::collect(const std::string& prefix, std::vector<NamedParameter>*, std::vector<NamedBuffer>* bs) {
+    if (bs) bs->push_back({prefix + "rng_state", &rng_state_});
+}
 std::string Dropout::describe() const { return fmt::format("dropout({})", p); }
 
 // ---- Sequential --------------------------------------------------------------

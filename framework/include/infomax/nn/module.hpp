@@ -121,13 +121,20 @@ public:
     std::string describe() const override { return "flatten"; }
 };
 
+// Its random stream's state is a buffer ("rng_state", the 4 state words as 8
+// raw 32-bit values), so a checkpoint restores the masks a resumed run draws.
 class Dropout : public Module {
 public:
-    Dropout(float p, Rng rng) : p(p), rng(rng) {}
+    Dropout(float p, Rng rng);
     Var forward(const Var& x) override;
     std::string describe() const override;
     float p;
-    Rng rng;
+
+protected:
+    void collect(const std::string& p, std::vector<NamedParameter>*, std::vector<NamedBuffer>* bs) override;
+
+private:
+    Tensor rng_state_;  // (8): the stream's state, bit for bit
 };
 
 class Sequential : public Module {
