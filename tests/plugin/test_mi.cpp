@@ -2,6 +2,7 @@
 // reading, several negatives per sample, the level statistics and mode
 // coverage against hand-computed values, and small runs end to end.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <filesystem>
@@ -342,4 +343,40 @@ TEST_CASE("a regularised GAN resumes bitwise: three optimizers and DV's moving a
         CHECK(v.to_vector() == b.tensors.at(k).to_vector());
     }
     CHECK(a.metadata == b.metadata);
+}
+
+TEST_CASE("CIFAR-10 binary batches are read record by record; a truncated file is named", "[data][cifar10]") {
+    TempDir t;
+    const fs::path dir = t.path / "cifar-10-batches-bin";
+    fs::create_directories(dir);
+    // Record r of file f: label (f + r) % 10, pixel k = (f * 7 + r * 3 + k) % 256.
+    auto write_file = [&](const std::string& name, int f, int records) {
+        std::string raw;
+        for (int r = 0; r < records; ++r) {
+            raw.push_back(static_cast<char>((f + r) % 10));
+            for (int k = 0; k < 3072; ++k) raw.push_back(static_cast<char>((f * 7 + r * 3 + k) % 256));
+        }
+        std::ofstream(dir / name, std::ios::binary) << raw;
+    };
+    for (int f = 1; f <= 5; ++f) write_file(fmt::format("data_batch_{}.bin", f), f, 4);
+    write_file("test_batch.bin", 9, 3);
+    Parts parts;
+    BuildContext ctx;
+    auto d = parts.make<Dataset>("dataset", "{type: cifar10, path: " + dir.string() + ", validation: 2}", ctx);
+    CHECK(d->sample_shape() == Shape{3, 32, 32});
+    CHECK(d->size("train") == 18);
+    CHECK(d->size("validation") == 2);
+    CHECK(d->size("test") == 3);
+    CHECK(d->classes() == 10);
+    // Train sample 5 is file 2's record 1: label 3, first pixels (14 + 3 + k) / 255, channel-major.
+    const auto x = d->batch("train", {5}).to_vector();
+    CHECK(x[0] == Approx(17 / 255.0));
+    CHECK(x[1024] == Approx(((17 + 1024) % 256) / 255.0));
+    CHECK(d->labels("train", {5}) == std::vector<std::int64_t>{3});
+    CHECK(d->labels("validation", {1}) == std::vector<std::int64_t>{(5 + 3) % 10});  // file 5, record 3
+    CHECK(d->labels("test", {2}) == std::vector<std::int64_t>{(9 + 2) % 10});
+    // A truncated file is reported against data.path with its size.
+    std::ofstream(dir / "test_batch.bin", std::ios::binary | std::ios::app) << "xx";
+    CHECK_THROWS_WITH(parts.make<Dataset>("dataset", "{type: cifar10, path: " + dir.string() + "}", ctx),
+                      Catch::Contains("is not a whole number of 3073-byte CIFAR-10 records (truncated?)"));
 }
