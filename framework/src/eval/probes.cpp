@@ -153,6 +153,8 @@ void fit(nn::Module& model, const Tensor& x, const std::vector<std::int64_t>& y,
     std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
     std::iota(idx.begin(), idx.end(), 0);
     std::vector<std::int64_t> labels;
+    const double total = double(opt.epochs) * double((n + batch - 1) / batch);
+    double t = 0;
     for (int e = 0; e < opt.epochs; ++e) {
         for (std::int64_t i = n - 1; i > 0; --i)
             std::swap(idx[i], idx[static_cast<std::int64_t>(order.below(static_cast<std::uint64_t>(i + 1)))]);
@@ -161,6 +163,8 @@ void fit(nn::Module& model, const Tensor& x, const std::vector<std::int64_t>& y,
             if (merge_single_row && n - s - len == 1) ++len;
             labels.resize(static_cast<std::size_t>(len));
             for (std::int64_t i = 0; i < len; ++i) labels[i] = y[idx[s + i]];
+            if (opt.cosine) adam.lr = static_cast<float>(opt.lr * 0.5 * (1.0 + std::cos(3.141592653589793 * t / total)));
+            t += 1;
             adam.zero_grad();
             Var loss = ops::cross_entropy(model(Var(gather_rows(x, idx.data() + s, len))), labels);
             loss.backward();

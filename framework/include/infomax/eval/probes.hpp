@@ -37,6 +37,7 @@ struct ProbeOptions {
     int batch_size = 256;
     float lr = 1e-3f;
     float weight_decay = 0.0f;  // Adam's L2 term (added to the gradient), on every parameter
+    bool cosine = true;         // anneal the learning rate to 0 over the epochs (half a cosine)
     std::uint64_t seed = 0;
     int hidden = 200;       // mlp
     float dropout = 0.1f;   // mlp, in [0, 1)
