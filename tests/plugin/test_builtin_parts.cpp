@@ -7,28 +7,12 @@
 
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
+#include "plugin/support.hpp"
 
 using namespace infomax;
+using infomax::test::Parts;
 
 namespace {
-
-struct Parts {
-    Parts() { registry.load_defaults(); }
-    template <class T>
-    std::shared_ptr<T> make(const std::string& kind, const std::string& yaml, BuildContext& ctx) {
-        docs.push_back(std::make_unique<config::Document>(config::parse(yaml, "test.yaml")));
-        // Validate as a spec would (x-plugin), so defaults are filled in.
-        const config::Schema wrapper = config::Schema::from_yaml(
-            "type: object\nx-plugin: " + kind + "\nproperties:\n  type: {type: string}\n");
-        auto errs = config::validate(*docs.back(), wrapper, registry.schema_lookup());
-        INFO((errs.empty() ? "" : errs[0].to_string()));
-        REQUIRE(errs.empty());
-        const std::string type = docs.back()->root["type"].as<std::string>();
-        return registry.create_as<T>(kind, type, config::Params(*docs.back(), ""), ctx);
-    }
-    Registry registry;
-    std::vector<std::unique_ptr<config::Document>> docs;
-};
 
 double sp(double x) { return std::log1p(std::exp(x)); }
 

@@ -16,28 +16,13 @@
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
+#include "plugin/support.hpp"
 
 using namespace infomax;
+using infomax::test::Parts;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Parts {
-    Parts() { registry.load_defaults(); }
-    template <class T>
-    std::shared_ptr<T> make(const std::string& kind, const std::string& yaml, BuildContext& ctx) {
-        docs.push_back(std::make_unique<config::Document>(config::parse(yaml, "test.yaml")));
-        const config::Schema wrapper = config::Schema::from_yaml(
-            "type: object\nx-plugin: " + kind + "\nproperties:\n  type: {type: string}\n");
-        auto errs = config::validate(*docs.back(), wrapper, registry.schema_lookup());
-        INFO((errs.empty() ? "" : errs[0].to_string()));
-        REQUIRE(errs.empty());
-        const std::string type = docs.back()->root["type"].as<std::string>();
-        return registry.create_as<T>(kind, type, config::Params(*docs.back(), ""), ctx);
-    }
-    Registry registry;
-    std::vector<std::unique_ptr<config::Document>> docs;
-};
 
 // I(x; z) of jointly Gaussian x, z with independent coordinate pairs, from
 // the sample correlation of each pair: -1/2 sum log(1 - r^2).
@@ -55,19 +40,6 @@ double gaussian_mi_from_samples(const std::vector<float>& x, const std::vector<f
     }
     return mi;
 }
-
-struct TempDir {
-    TempDir() : path(fs::temp_directory_path() / ("infomax-mi-test-" + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
-    fs::path path;
-};
 
 RunResult run(const std::string& file) {
     RunOptions o;
@@ -191,7 +163,7 @@ TEST_CASE("mode coverage: nearest mode within 3 std, a quarter of the fair share
 }
 
 TEST_CASE("mi_estimation runs a staircase: per-step estimates beside the truth, a table and a plot", "[mi][run]") {
-    TempDir t;
+    test::TempDir t("mi-test");
     const std::string spec = t.write("mi.yaml",
         "name: mi-test\nkind: mi_estimation\nseed: 3\n"
         "data: {type: gaussian, dim: 5, mi: [1.0, 2.0], steps_per_level: 600, batch_size: 64}\n"
@@ -224,7 +196,7 @@ TEST_CASE("mi_estimation runs a staircase: per-step estimates beside the truth, 
 }
 
 TEST_CASE("mi_estimation on paired NPY arrays: images as x and z", "[mi][run]") {
-    TempDir t;
+    test::TempDir t("mi-test");
     // z is x shifted by one pixel plus noise: dependent images.
     Rng rng(5);
     std::vector<float> x(512 * 16), z(512 * 16);
@@ -248,7 +220,7 @@ TEST_CASE("mi_estimation on paired NPY arrays: images as x and z", "[mi][run]") 
 }
 
 TEST_CASE("the MI-regularised GAN: adaptive clipping and modes covered", "[mi][gan][run]") {
-    TempDir t;
+    test::TempDir t("mi-test");
     auto spec = [&](bool regularised) {
         return t.write(regularised ? "reg.yaml" : "plain.yaml",
             std::string("name: gan\nkind: gan\nseed: 2\n"
@@ -284,7 +256,7 @@ TEST_CASE("the MI-regularised GAN: adaptive clipping and modes covered", "[mi][g
 }
 
 TEST_CASE("mi and gan spec errors name the place and the fix", "[mi][errors]") {
-    TempDir t;
+    test::TempDir t("mi-test");
     auto fails = [&](const std::string& body) {
         try {
             run(t.write("bad.yaml", body + "output: {dir: " + (t.path / "runs").string() + "}\n"));
@@ -309,7 +281,7 @@ TEST_CASE("mi and gan spec errors name the place and the fix", "[mi][errors]") {
 }
 
 TEST_CASE("a regularised GAN resumes bitwise: three optimizers and DV's moving average", "[mi][gan][resume]") {
-    TempDir t;
+    test::TempDir t("mi-test");
     const std::string body =
         "name: gan\nkind: gan\nseed: 4\n"
         "data: {type: gaussian_grid, batch_size: 32}\nnoise: {distribution: normal, dim: 2}\n"
@@ -346,7 +318,7 @@ TEST_CASE("a regularised GAN resumes bitwise: three optimizers and DV's moving a
 }
 
 TEST_CASE("CIFAR-10 binary batches are read record by record; a truncated file is named", "[data][cifar10]") {
-    TempDir t;
+    test::TempDir t("mi-test");
     const fs::path dir = t.path / "cifar-10-batches-bin";
     fs::create_directories(dir);
     // Record r of file f: label (f + r) % 10, pixel k = (f * 7 + r * 3 + k) % 256.

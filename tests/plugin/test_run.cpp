@@ -13,24 +13,12 @@
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/runtime/error.hpp"
+#include "plugin/support.hpp"
 
 using namespace infomax;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    TempDir() : path(fs::temp_directory_path() / ("infomax-run-test-" + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
-    fs::path path;
-};
 
 // Every part with state: batchnorm buffers, DV's moving average, the prior's own optimizer.
 std::string spec(const fs::path& out) {
@@ -82,7 +70,7 @@ bool same_bits(const std::map<std::string, std::vector<float>>& a, const std::ma
 }  // namespace
 
 TEST_CASE("a run writes its directory and results", "[run]") {
-    TempDir t;
+    test::TempDir t("run-test");
     auto r = run(t.write("tiny.yaml", spec(t.path / "runs")));
     CHECK_FALSE(r.interrupted);
     CHECK(r.steps == 20);
@@ -109,7 +97,7 @@ TEST_CASE("a run writes its directory and results", "[run]") {
 }
 
 TEST_CASE("Ctrl-C checkpoints and stops; resuming ends bitwise where an uninterrupted run does", "[run][resume]") {
-    TempDir t;
+    test::TempDir t("run-test");
     const std::string file = t.write("tiny.yaml", spec(t.path / "runs"));
     auto whole = run(file);
     auto cut = run(file, [](std::int64_t s) {
@@ -133,7 +121,7 @@ TEST_CASE("Ctrl-C checkpoints and stops; resuming ends bitwise where an uninterr
 }
 
 TEST_CASE("a crash loses only the steps since the last checkpoint", "[run][resume]") {
-    TempDir t;
+    test::TempDir t("run-test");
     const std::string file = t.write("tiny.yaml", spec(t.path / "runs"));
     auto whole = run(file);
     std::string crashed_dir;
@@ -157,7 +145,7 @@ TEST_CASE("a crash loses only the steps since the last checkpoint", "[run][resum
 }
 
 TEST_CASE("a spec error makes no run directory", "[run][errors]") {
-    TempDir t;
+    test::TempDir t("run-test");
     const std::string bad = t.write("bad.yaml", spec(t.path / "runs") + "seed: -3\n");
     CHECK_THROWS_AS(run(bad), config::SpecError);
     CHECK_FALSE(fs::exists(t.path / "runs"));
@@ -166,7 +154,7 @@ TEST_CASE("a spec error makes no run directory", "[run][errors]") {
 }
 
 TEST_CASE("a non-finite bound stops training and names the term", "[run][errors]") {
-    TempDir t;
+    test::TempDir t("run-test");
     std::string s = spec(t.path / "runs");
     s.replace(s.find("estimator: dv"), 13, "estimator: {type: test_const, value: .nan}");
     s += std::string("plugins: [") + TEST_GOOD + "]\n";
@@ -175,7 +163,7 @@ TEST_CASE("a non-finite bound stops training and names the term", "[run][errors]
 }
 
 TEST_CASE("kind supervised trains the encoder and a head with labels", "[run]") {
-    TempDir t;
+    test::TempDir t("run-test");
     std::string s = spec(t.path / "runs");
     s.replace(s.find("kind: dim"), 9, "kind: supervised");
     s = s.substr(0, s.find("objectives:")) + s.substr(s.find("optimizer:"));
@@ -198,7 +186,7 @@ TEST_CASE("kind supervised trains the encoder and a head with labels", "[run]") 
 }
 
 TEST_CASE("an encoder with dropout resumes bitwise: the dropout stream is in the checkpoint", "[run][resume]") {
-    TempDir t;
+    test::TempDir t("run-test");
     std::string s = spec(t.path / "runs");
     const std::string from = "    - flatten\n", to = "    - flatten\n    - dropout: {p: 0.3}\n";
     REQUIRE(s.find(from) != std::string::npos);

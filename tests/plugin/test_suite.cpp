@@ -13,24 +13,12 @@
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/runtime/error.hpp"
+#include "plugin/support.hpp"
 
 using namespace infomax;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    TempDir() : path(fs::temp_directory_path() / ("infomax-suite-test-" + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
-    fs::path path;
-};
 
 std::string read(const fs::path& p) {
     std::ifstream in(p);
@@ -113,7 +101,7 @@ double inked_share(const std::string& png) {
 }  // namespace
 
 TEST_CASE("a suite expands, runs, skips what is finished, survives a failed run, and tabulates", "[suite]") {
-    TempDir t;
+    test::TempDir t("suite-test");
     t.write("tiny.yaml", kSpec);
     const std::string file = t.write("s.yaml",
         "name: tiny-suite\nbase: tiny.yaml\noverrides: [train.steps=4]\n"
@@ -167,7 +155,7 @@ TEST_CASE("a suite expands, runs, skips what is finished, survives a failed run,
 }
 
 TEST_CASE("a suite whose runs do not load runs nothing and names each problem", "[suite][errors]") {
-    TempDir t;
+    test::TempDir t("suite-test");
     t.write("tiny.yaml", kSpec);
     const std::string file = t.write("s.yaml", "name: bad\nbase: tiny.yaml\nsweep: [{grid: {optimizer.lr_rate: [0.1]}}]\n");
     CHECK_THROWS_WITH(suite(file, t.path / "out"),
@@ -180,7 +168,7 @@ TEST_CASE("a suite whose runs do not load runs nothing and names each problem", 
 }
 
 TEST_CASE("reproduce proves a match, and names the first difference when there is one", "[reproduce]") {
-    TempDir t;
+    test::TempDir t("suite-test");
     const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
     RunOptions o;
     o.spec = spec;

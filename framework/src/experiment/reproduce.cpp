@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "experiment/run_files.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
@@ -20,8 +21,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace infomax {
-
-std::string cpu_model();  // run.cpp
 
 namespace {
 
@@ -84,16 +83,9 @@ std::string compare_results(const fs::path& a, const fs::path& b) {
     return "";
 }
 
-std::string latest(const fs::path& dir) {
-    std::string best;
-    if (!fs::is_directory(dir / "checkpoints")) return best;
-    for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
-        if (e.path().extension() == ".safetensors" && e.path().string() > best) best = e.path().string();
-    return best;
-}
 
 std::string compare_checkpoints(const fs::path& a, const fs::path& b) {
-    const std::string ca = latest(a), cb = latest(b);
+    const std::string ca = detail::latest_checkpoint(a), cb = detail::latest_checkpoint(b);
     if (ca.empty() || cb.empty()) return "a checkpoint is missing";
     if (fs::path(ca).filename() != fs::path(cb).filename())
         return fmt::format("final checkpoints differ in step: {} vs {}", fs::path(ca).filename().string(), fs::path(cb).filename().string());
@@ -140,10 +132,7 @@ ReproduceResult reproduce_run(const ReproduceOptions& opt) {
         if (now->version != p["version"])
             r.warnings.push_back(fmt::format("{} '{}' is version {} now, {} in the run", now->kind, now->name, now->version,
                                              p["version"].get<std::string>()));
-        std::ifstream in(now->file, std::ios::binary);
-        std::uint64_t h = 0xcbf29ce484222325ull;
-        for (char c : std::string(std::istreambuf_iterator<char>(in), {})) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-        if (fmt::format("fnv64:{:016x}", h) != p["file_hash"])
+        if (detail::file_hash(now->file) != p["file_hash"])
             r.warnings.push_back(fmt::format("{} '{}' comes from a different file now ({}; its hash differs from the run's)",
                                              now->kind, now->name, now->file));
     }

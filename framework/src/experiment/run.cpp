@@ -13,6 +13,7 @@
 #include <map>
 #include <regex>
 
+#include "experiment/run_files.hpp"
 #include "experiment/trainer.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
@@ -41,10 +42,6 @@ std::uint64_t fnv64(const std::string& s) {
     return h;
 }
 
-std::string file_hash(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return fmt::format("fnv64:{:016x}", fnv64(std::string(std::istreambuf_iterator<char>(in), {})));
-}
 
 std::string local_time(const char* format) {
     const std::time_t t = std::time(nullptr);
@@ -147,6 +144,30 @@ private:
 
 }  // namespace
 
+namespace detail {
+
+std::string file_hash(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return fmt::format("fnv64:{:016x}", fnv64(std::string(std::istreambuf_iterator<char>(in), {})));
+}
+
+std::string latest_checkpoint(const fs::path& dir) {
+    std::string best;
+    if (!fs::is_directory(dir / "checkpoints")) return best;
+    for (const auto& e : fs::directory_iterator(dir / "checkpoints")) {
+        const std::string n = e.path().filename().string();
+        static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
+        if (std::regex_match(n, checkpoint_name) && (best.empty() || n > fs::path(best).filename().string()))
+            best = e.path().string();
+    }
+    return best;
+}
+
+}  // namespace detail
+
+using detail::file_hash;
+using detail::latest_checkpoint;
+
 // The CPU's model name (/proc/cpuinfo), recorded in manifests.
 std::string cpu_model() {
     std::ifstream in("/proc/cpuinfo");
@@ -184,17 +205,6 @@ json manifest(const config::Document& doc, const Registry& registry, const Model
     return j;
 }
 
-std::string latest_checkpoint(const fs::path& dir) {
-    std::string best;
-    if (!fs::is_directory(dir / "checkpoints")) return best;
-    for (const auto& e : fs::directory_iterator(dir / "checkpoints")) {
-        const std::string n = e.path().filename().string();
-        static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
-        if (std::regex_match(n, checkpoint_name) && (best.empty() || n > fs::path(best).filename().string()))
-            best = e.path().string();
-    }
-    return best;
-}
 
 // The weights file a finished run leaves: the encoder, or the generator of a gan.
 std::string product_file(const Model& m) { return m.generator ? "generator.safetensors" : "encoder.safetensors"; }

@@ -1,0 +1,53 @@
+// Helpers shared by the plugin tests: parts built from YAML as a spec would
+// build them, and a scratch directory per test process.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infomax/config/spec.hpp"
+#include "infomax/plugin/registry.hpp"
+
+namespace infomax::test {
+
+// Builds parts from YAML text, validated as a spec would be (x-plugin), so
+// defaults are filled in.
+struct Parts {
+    Parts() { registry.load_defaults(); }
+    template <class T>
+    std::shared_ptr<T> make(const std::string& kind, const std::string& yaml, BuildContext& ctx) {
+        docs.push_back(std::make_unique<config::Document>(config::parse(yaml, "test.yaml")));
+        const config::Schema wrapper = config::Schema::from_yaml(
+            "type: object\nx-plugin: " + kind + "\nproperties:\n  type: {type: string}\n");
+        auto errs = config::validate(*docs.back(), wrapper, registry.schema_lookup());
+        INFO((errs.empty() ? "" : errs[0].to_string()));
+        REQUIRE(errs.empty());
+        const std::string type = docs.back()->root["type"].as<std::string>();
+        return registry.create_as<T>(kind, type, config::Params(*docs.back(), ""), ctx);
+    }
+    Registry registry;
+    std::vector<std::unique_ptr<config::Document>> docs;
+};
+
+// A fresh directory <tmp>/infomax-<what>-<pid>, removed at the end of the test.
+struct TempDir {
+    explicit TempDir(const std::string& what)
+        : path(std::filesystem::temp_directory_path() / ("infomax-" + what + "-" + std::to_string(::getpid()))) {
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return (path / name).string();
+    }
+    std::filesystem::path path;
+};
+
+}  // namespace infomax::test
