@@ -58,21 +58,12 @@ std::string compare_metrics(const fs::path& a, const fs::path& b) {
     return "";
 }
 
-void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out) {
-    if (j.is_object()) {
-        for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
-    } else if (j.is_array()) {
-        for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], prefix + "." + std::to_string(i), out);
-    } else {
-        out.emplace_back(prefix, j);
-    }
-}
 
 std::string compare_results(const fs::path& a, const fs::path& b) {
     if (!fs::exists(a)) return "the run has no results.json";
     std::vector<std::pair<std::string, json>> x, y;
-    flatten(json::parse(std::ifstream(a)), "", x);
-    flatten(json::parse(std::ifstream(b)), "", y);
+    detail::flatten_json(json::parse(std::ifstream(a)), "", x);
+    detail::flatten_json(json::parse(std::ifstream(b)), "", y);
     std::map<std::string, json> ym(y.begin(), y.end());
     for (const auto& [k, v] : x) {
         if (k.find("seconds") != std::string::npos) continue;  // timings

@@ -163,6 +163,18 @@ std::string latest_checkpoint(const fs::path& dir) {
     return best;
 }
 
+void flatten_json(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out,
+                  std::size_t max_array) {
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it)
+            flatten_json(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out, max_array);
+    } else if (j.is_array() && j.size() <= max_array) {
+        for (std::size_t i = 0; i < j.size(); ++i) flatten_json(j[i], prefix + "." + std::to_string(i), out, max_array);
+    } else {
+        out.emplace_back(prefix, j);
+    }
+}
+
 }  // namespace detail
 
 using detail::file_hash;

@@ -153,7 +153,7 @@ std::string find_run_dir(const fs::path& key_dir, const std::string& hash) {
         if (!name_dir.is_directory()) continue;
         for (const auto& d : fs::directory_iterator(name_dir.path())) {
             const std::string n = d.path().filename().string();
-            if (d.is_directory() && (n.size() >= hash.size() && (n.find("-" + hash) != std::string::npos)) &&
+            if (d.is_directory() && n.find("-" + hash) != std::string::npos &&
                 fs::exists(d.path() / "resolved.yaml"))
                 return d.path().string();
         }

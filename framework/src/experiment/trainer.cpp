@@ -282,11 +282,15 @@ StepMetrics Trainer::train_step(const Batch& batch) {
     }
     if (clip_ > 0) out.emplace_back("grad_norm", optim::clip_grad_norm(groups_[0].opt->params(), clip_));
     phases_.backward = since(t);
-    t = Clock::now();
+    apply_updates();
+    return out;
+}
+
+void Trainer::apply_updates() {
+    const auto t = Clock::now();
     for (auto& g : groups_) g.opt->step();
     phases_.optimizer = since(t);
     ++step_;
-    return out;
 }
 
 StepMetrics Trainer::gan_step(const Batch& batch) {
@@ -354,10 +358,7 @@ StepMetrics Trainer::gan_step(const Batch& batch) {
     out.emplace_back("gan.d_loss", finite(d_loss.item(), step_ + 1, "the critic's GAN loss"));
     d_loss.backward();
     phases_.backward = since(t);
-    t = Clock::now();
-    for (auto& g : groups_) g.opt->step();
-    phases_.optimizer = since(t);
-    ++step_;
+    apply_updates();
     return out;
 }
 

@@ -86,6 +86,8 @@ public:
 private:
     Batch batch_at(std::int64_t step) const;
     StepMetrics gan_step(const Batch& batch);
+    // Every optimizer's step (timed as the optimizer phase), then the step count.
+    void apply_updates();
     nn::Module* product(std::string* what) const;
     // Every trained part with the prefix of its names ("encoder.", "head.", ...).
     std::vector<std::pair<std::string, nn::Module*>> modules() const;

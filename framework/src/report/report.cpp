@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "experiment/run_files.hpp"
 #include "experiment/suite_internal.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
@@ -108,14 +109,14 @@ std::string curves(const std::vector<std::pair<std::string, fs::path>>& runs, st
     return o;
 }
 
-void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
-    if (j.is_object()) {
-        for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
-    } else if (j.is_array() && j.size() <= 30) {
-        for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], prefix + "." + std::to_string(i), out);
-    } else {
-        out.emplace_back(prefix, j.is_number_float() ? fmt::format("{:.6g}", j.get<double>()) : j.dump());
-    }
+// results.json leaves as text for tables (lists longer than 30, like per-mode
+// counts, stay one cell).
+std::vector<std::pair<std::string, std::string>> flat_results(const json& j) {
+    std::vector<std::pair<std::string, json>> leaves;
+    detail::flatten_json(j, "", leaves, 30);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [k, v] : leaves) out.emplace_back(k, v.is_number_float() ? fmt::format("{:.6g}", v.get<double>()) : v.dump());
+    return out;
 }
 
 std::string run_report(const fs::path& dir) {
@@ -123,8 +124,7 @@ std::string run_report(const fs::path& dir) {
     std::string o = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(name) + "</title>" + kStyle +
                     "</head><body>\n<h1>" + html_escape(name) + "</h1>\n";
     if (fs::exists(dir / "results.json")) {
-        std::vector<std::pair<std::string, std::string>> flat;
-        flatten(json::parse(read_text(dir / "results.json")), "", flat);
+        const auto flat = flat_results(json::parse(read_text(dir / "results.json")));
         o += "<h2>Results</h2>\n<table><tr><th>result</th><th>value</th></tr>\n";
         for (const auto& [k, v] : flat) o += "<tr><td>" + html_escape(k) + "</td><td>" + html_escape(v) + "</td></tr>\n";
         o += "</table>\n";
@@ -172,13 +172,10 @@ const json* at_path(const json& j, const std::string& path) {
 // Without `metrics:` in the suite: every probe's test accuracy, the
 // classifier's, held-out bounds, GAN coverage and MI level bias.
 std::vector<Metric> default_metrics(const std::vector<json>& results) {
-    std::vector<std::pair<std::string, std::string>> flat;
     std::set<std::string> seen;
     std::vector<Metric> out;
     for (const auto& r : results) {
-        flat.clear();
-        flatten(r, "", flat);
-        for (const auto& [k, v] : flat) {
+        for (const auto& [k, v] : flat_results(r)) {
             const bool take = (k.starts_with("probes.") && k.ends_with(".test_accuracy")) || k == "classifier.test_accuracy" ||
                               (k.starts_with("held_out.") && (k.ends_with(".value") || k.ends_with(".mi"))) ||
                               k == "gan.modes_covered" || k == "gan.high_quality_share" ||
