@@ -7,12 +7,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 
+#include "experiment/interrupts.hpp"
 #include "experiment/run_files.hpp"
 #include "experiment/trainer.hpp"
 #include "infomax/data/files.hpp"
@@ -34,7 +34,6 @@ namespace infomax {
 namespace {
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_sigint(int) { g_stop.store(true); }
 
 std::uint64_t fnv64(const std::string& s) {
     std::uint64_t h = 0xcbf29ce484222325ull;
@@ -540,6 +539,8 @@ void request_stop() { g_stop.store(true); }
 std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format("{:016x}", fnv64(resolved_yaml)).substr(0, 8); }
 
 RunResult run_experiment(const RunOptions& opt) {
+    // First, before any oneDNN or TBB thread exists: see interrupts.hpp.
+    detail::InterruptGuard interrupts(g_stop);
     auto registry = make_registry(opt.plugin_paths);
     const bool resuming = !opt.resume.empty();
     fs::path dir;
@@ -596,7 +597,7 @@ RunResult run_experiment(const RunOptions& opt) {
                                                            : trainer.steps_per_epoch();
     const bool tty = opt.progress && isatty(STDOUT_FILENO);
     g_stop.store(false);
-    auto old = std::signal(SIGINT, on_sigint);
+    interrupts.arm();
     RunResult result{dir.string(), 0, false};
     std::vector<std::pair<std::string, double>> sums;
     std::int64_t in_window = 0;
@@ -654,12 +655,12 @@ RunResult run_experiment(const RunOptions& opt) {
             }
         }
     } catch (const Error& e) {
-        std::signal(SIGINT, old);
+        interrupts.disarm();
         const std::string ck = latest_checkpoint(dir);
         log.line(fmt::format("error: {}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
         throw Error(fmt::format("{}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
     }
-    std::signal(SIGINT, old);
+    interrupts.disarm();
     result.steps = trainer.step();
     if (result.interrupted) return result;
 
