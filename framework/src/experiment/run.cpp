@@ -12,6 +12,8 @@
 #include <map>
 #include <regex>
 
+#include <tbb/task_group.h>
+
 #include "experiment/interrupts.hpp"
 #include "experiment/run_files.hpp"
 #include "experiment/trainer.hpp"
@@ -604,8 +606,23 @@ RunResult run_experiment(const RunOptions& opt) {
     auto t0 = Clock::now(), window_start = t0, last_print = t0 - std::chrono::hours(1);
     const std::int64_t first = trainer.step();
     try {
+        // The next batch is prepared by a TBB task while the current step
+        // trains (batches are a pure function of the step, so the bits do not change).
+        tbb::task_group prefetch;
+        detail::Trainer::Batch next;
+        if (trainer.step() < trainer.total_steps()) next = trainer.next_batch();
         while (trainer.step() < trainer.total_steps()) {
-            auto m = trainer.train_step(trainer.next_batch());
+            detail::Trainer::Batch current = std::move(next);
+            const std::int64_t ahead = trainer.step() + 1;
+            if (ahead < trainer.total_steps()) prefetch.run([&next, &trainer, ahead] { next = trainer.batch_for(ahead); });
+            std::vector<std::pair<std::string, double>> m;
+            try {
+                m = trainer.train_step(current);
+            } catch (...) {
+                prefetch.wait();
+                throw;
+            }
+            prefetch.wait();
             if (sums.empty()) sums = m;
             else
                 for (std::size_t i = 0; i < m.size(); ++i) sums[i].second += m[i].second;

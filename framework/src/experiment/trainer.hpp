@@ -59,8 +59,11 @@ public:
         std::vector<std::int64_t> labels;  // kind supervised only
         double true_mi = 0;                // mean true I(x; z) of the batch; NaN if unknown
     };
-    // The batch of the next step (deterministic in seed and step).
+    // The batch of the next step, or of any step (deterministic in seed and
+    // step). batch_for may run on another thread while a step trains (the
+    // run loop prefetches), but not on two threads at once.
     Batch next_batch() const;
+    Batch batch_for(std::int64_t step) const { return batch_at(step); }
     // One training step; returns its metrics. Throws on a non-finite value.
     StepMetrics train_step(const Batch& batch);
 
