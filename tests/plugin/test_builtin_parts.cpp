@@ -116,7 +116,7 @@ TEST_CASE("negative sampling: roll, permutation, shuffled locations, all pairs",
                       "unknown negative sampling 'rol' (known: all, permutation, roll, shuffle_locations)");
 }
 
-TEST_CASE("local discriminators score every location; shuffled locations keep the shape", "[plugin][discriminator]") {
+TEST_CASE("local discriminators score every location, and shuffled locations keep the shape", "[plugin][discriminator]") {
     Parts parts;
     Rng init(3), rng(4);
     BuildContext ctx{&init, nn::Init::pytorch_default, {}, {6, 3, 3}, {5}};

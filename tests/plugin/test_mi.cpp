@@ -317,7 +317,7 @@ TEST_CASE("a regularised GAN resumes bitwise: three optimizers and DV's moving a
     CHECK(a.metadata == b.metadata);
 }
 
-TEST_CASE("CIFAR-10 binary batches are read record by record; a truncated file is named", "[data][cifar10]") {
+TEST_CASE("CIFAR-10 binary batches are read record by record, and a truncated file is named", "[data][cifar10]") {
     test::TempDir t("mi-test");
     const fs::path dir = t.path / "cifar-10-batches-bin";
     fs::create_directories(dir);

@@ -3,7 +3,11 @@
 // checkpoints), metrics, non-finite values, nothing made for a bad spec.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +38,15 @@ std::string spec(const fs::path& out) {
            "train: {steps: 20, checkpoint_every: 5, log_every: 4}\n"
            "eval: {probes: [linear], features: [global, local]}\n"
            "output: {dir: " + out.string() + "}\n";
+}
+
+// What a terminal's Ctrl-C does: SIGINT to the process (not to this thread,
+// which blocks it while training), then wait until the run's watcher thread has
+// taken it, so the run stops after this very step.
+void ctrl_c() {
+    kill(getpid(), SIGINT);
+    for (int i = 0; i < 5000 && !stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(stop_requested());
 }
 
 RunResult run(const std::string& file, std::function<void(std::int64_t)> after = {}, std::string resume = "") {
@@ -96,12 +109,12 @@ TEST_CASE("a run writes its directory and results", "[run]") {
     CHECK(same_bits(final_state(r.dir), final_state(r2.dir)));  // and is the same run, bit for bit
 }
 
-TEST_CASE("Ctrl-C checkpoints and stops; resuming ends bitwise where an uninterrupted run does", "[run][resume]") {
+TEST_CASE("Ctrl-C checkpoints and stops, and resuming ends bitwise where an uninterrupted run does", "[run][resume]") {
     test::TempDir t("run-test");
     const std::string file = t.write("tiny.yaml", spec(t.path / "runs"));
     auto whole = run(file);
     auto cut = run(file, [](std::int64_t s) {
-        if (s == 7) std::raise(SIGINT);  // the handler run installs: what a Ctrl-C does
+        if (s == 7) ctrl_c();
     });
     CHECK(cut.interrupted);
     CHECK(cut.steps == 7);
@@ -194,7 +207,7 @@ TEST_CASE("an encoder with dropout resumes bitwise: the dropout stream is in the
     const std::string file = t.write("drop.yaml", s);
     auto whole = run(file);
     auto cut = run(file, [](std::int64_t step) {
-        if (step == 9) std::raise(SIGINT);
+        if (step == 9) ctrl_c();
     });
     REQUIRE(cut.interrupted);
     auto f = data::read_safetensors((fs::path(cut.dir) / "checkpoints/step-00000009.safetensors").string());

@@ -18,6 +18,7 @@
 #include "infomax/ops/ops.hpp"
 #include "infomax/optim/optim.hpp"
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/precision.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "infomax/tensor/random.hpp"
 
@@ -443,6 +444,7 @@ std::int64_t count_correct(const Tensor& logits, const std::int64_t* labels) {
 }
 
 ProbeResult linear_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
+    const PrecisionScope f32(Precision::f32);  // probes measure in f32 whatever the encoder ran in
     const auto t0 = Clock::now();
     threads();  // apply the thread setting before our first TBB loop
     const std::string probe = "linear probe";
@@ -462,6 +464,7 @@ ProbeResult linear_probe(const Split& train, const Split& test, int classes, con
 }
 
 ProbeResult mlp_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
+    const PrecisionScope f32(Precision::f32);  // probes measure in f32 whatever the encoder ran in
     const auto t0 = Clock::now();
     threads();  // apply the thread setting before our first TBB loop
     const std::string probe = "mlp probe";
@@ -486,6 +489,7 @@ ProbeResult mlp_probe(const Split& train, const Split& test, int classes, const 
 }
 
 ProbeResult knn_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
+    const PrecisionScope f32(Precision::f32);  // probes measure in f32 whatever the encoder ran in
     const auto t0 = Clock::now();
     threads();  // apply the thread setting before our first TBB loop
     const std::string probe = "knn probe";

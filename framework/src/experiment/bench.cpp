@@ -45,11 +45,13 @@ BenchResult bench_spec(const BenchOptions& opt) {
     if (root.has("train") && root.child("train").integer("threads") > 0)
         set_threads(static_cast<int>(root.child("train").integer("threads")));
     Model model = build_model(doc, registry);
+    const PrecisionScope precision(model.precision);
     detail::Trainer trainer(model, doc);
 
     BenchResult r;
     r.name = root.string("name");
     r.kind = model.kind;
+    r.precision = to_string(model.precision);
     r.threads = threads();
     r.steps = opt.steps;
     r.warmup = opt.warmup;
@@ -116,7 +118,8 @@ BenchResult bench_spec(const BenchOptions& opt) {
         r.infer_images_per_s = double(r.batch) / median(inf);
     }
     r.peak_rss_mib = peak_rss_mib();
-    if (opt.measure_peak) r.peak_gflops = detail::sgemm_gflops();
+    if (opt.measure_peak)
+        r.peak_gflops = model.precision == Precision::bf16 ? detail::bf16_gemm_gflops() : detail::sgemm_gflops();
     return r;
 }
 
@@ -127,7 +130,9 @@ std::string bench_table(const BenchResult& r) {
                      r.step_ms_min);
     if (r.infer_images_per_s > 0) s += fmt::format("  inference  {:>9.1f} images/s   {:.2f} ms per batch\n", r.infer_images_per_s, r.infer_ms_median);
     s += fmt::format("  compute    {:.3f} GFLOP per step, {:.1f} GFLOP/s", r.flops_per_train_step / 1e9, r.achieved_gflops);
-    if (r.peak_gflops > 0) s += fmt::format(" = {:.0f}% of the {:.1f} GFLOP/s sgemm peak", 100 * r.achieved_gflops / r.peak_gflops, r.peak_gflops);
+    if (r.peak_gflops > 0)
+        s += fmt::format(" = {:.0f}% of the {:.1f} GFLOP/s {} peak", 100 * r.achieved_gflops / r.peak_gflops, r.peak_gflops,
+                         r.precision == "bf16" ? "bf16 GEMM" : "sgemm");
     s += fmt::format("\n  memory     peak RSS {:.0f} MiB; {} buffers allocated during the timed steps\n", r.peak_rss_mib,
                      r.steady_state_allocations);
     s += fmt::format("  phases     data {:.2f} ms | forward {:.2f} ms | backward {:.2f} ms | optimizer {:.2f} ms\n", r.data_ms,

@@ -81,6 +81,11 @@ Model build_model(const config::Document& doc, const Registry& registry) {
     BuildContext ctx;
     ctx.rng = &init;
     ctx.init = nn::parse_init(root.string("init"));
+    m.precision = parse_precision(root.string("precision"));
+    if (m.precision == Precision::bf16 && !bf16_supported())
+        root.fail("precision", "bf16 needs a CPU with AVX512_BF16 or AMX, and this one has neither "
+                               "(oneDNN would run reference kernels); use precision: f32");
+    const PrecisionScope dry_run_precision(m.precision);  // the dry run checks the bf16 primitives too
     if (!root.has("data")) root.fail("data", "missing required key 'data'");
     const config::Params dp = root.child("data");
     ctx.batch_size = dp.integer("batch_size");

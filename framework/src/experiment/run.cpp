@@ -24,6 +24,7 @@
 #include "infomax/report/plot.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/precision.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "infomax/version.hpp"
 
@@ -537,6 +538,7 @@ std::unique_ptr<Registry> make_registry(const std::vector<std::string>& paths) {
 }  // namespace
 
 void request_stop() { g_stop.store(true); }
+bool stop_requested() { return g_stop.load(); }
 
 std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format("{:016x}", fnv64(resolved_yaml)).substr(0, 8); }
 
@@ -560,6 +562,7 @@ RunResult run_experiment(const RunOptions& opt) {
     if (root.has("train") && root.child("train").integer("threads") > 0)
         set_threads(static_cast<int>(root.child("train").integer("threads")));
     Model model = build_model(doc, *registry);
+    const PrecisionScope precision(model.precision);
     detail::Trainer trainer(model, doc);
 
     std::int64_t restored = -1;
@@ -701,6 +704,7 @@ std::string evaluate_run(const EvalOptions& opt) {
     auto registry = make_registry(opt.plugin_paths);
     config::Document doc = load_spec((dir / "resolved.yaml").string(), {}, *registry);
     Model model = build_model(doc, *registry);
+    const PrecisionScope precision(model.precision);
     detail::Trainer trainer(model, doc);
     std::string source = (dir / product_file(model)).string();
     if ((model.encoder || model.generator) && fs::exists(source)) {

@@ -600,7 +600,7 @@ TEST_CASE("anchors are unshared, so an override changes one place only", "[confi
     CHECK(doc.origins.count("c.x") == 0);
 }
 
-TEST_CASE("additionalProperties may be a schema; validating twice changes nothing", "[config]") {
+TEST_CASE("additionalProperties may be a schema, and validating twice changes nothing", "[config]") {
     const Schema schema = Schema::from_yaml(R"(
 type: object
 properties:

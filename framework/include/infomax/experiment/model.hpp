@@ -10,6 +10,7 @@
 #include "infomax/config/spec.hpp"
 #include "infomax/plugin/parts.hpp"
 #include "infomax/plugin/registry.hpp"
+#include "infomax/runtime/precision.hpp"
 
 namespace infomax {
 
@@ -46,6 +47,7 @@ struct Model {
     std::int64_t noise_dim = 0;
     std::shared_ptr<Discriminator> critic;
     Shape input_shape, local_shape, global_shape;  // per sample: the objectives score (local, global)
+    Precision precision = Precision::f32;  // spec `precision`: run, eval and bench apply it
     // Several lines: every part with its type and the inferred shapes.
     std::string summary() const;
 };

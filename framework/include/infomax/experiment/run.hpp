@@ -46,6 +46,9 @@ std::string resolved_hash(const std::string& resolved_yaml);
 // Ask a running experiment to checkpoint and stop after its current step
 // (what SIGINT does). Safe to call from a signal handler.
 void request_stop();
+// True once a stop was asked for (request_stop or SIGINT) during the current
+// training loop; the run clears it when its training loop starts.
+bool stop_requested();
 
 struct EvalOptions {
     std::string run_dir;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/precision.hpp"
 #include "infomax/runtime/threads.hpp"
 
 namespace infomax::detail {
@@ -33,13 +34,17 @@ memory::dims dims_of(const Shape& s) {
     return memory::dims(s.begin(), s.end());
 }
 
-memory::desc plain_desc(const Shape& s) {
+memory::desc plain_desc(const Shape& s, memory::data_type dt) {
     static const memory::format_tag tags[] = {
         memory::format_tag::a,     memory::format_tag::ab,     memory::format_tag::abc,
         memory::format_tag::abcd,  memory::format_tag::abcde,  memory::format_tag::abcdef};
     auto d = dims_of(s);
     if (d.size() > 6) throw Error(fmt::format("tensors of rank {} are not supported (at most 6)", d.size()));
-    return memory::desc(d, memory::data_type::f32, tags[d.size() - 1]);
+    return memory::desc(d, dt, tags[d.size() - 1]);
+}
+
+memory::data_type compute_type() {
+    return precision() == Precision::bf16 ? memory::data_type::bf16 : memory::data_type::f32;
 }
 
 memory::desc desc_of(const Tensor& t) { return t.is_plain() ? plain_desc(t.shape()) : t.layout()->md; }
@@ -52,7 +57,8 @@ memory mem(const Tensor& t, const memory::desc& md) {
 
 Tensor tensor_for(const Shape& shape, const memory::desc& md) {
     if (md == plain_desc(shape)) return Tensor::empty(shape);
-    return Tensor::empty_like_layout(shape, std::make_shared<Layout>(Layout{md}));
+    return Tensor::empty_like_layout(shape, std::make_shared<Layout>(Layout{md}),
+                                     md.data_type() == memory::data_type::bf16 ? DType::bf16 : DType::f32);
 }
 
 namespace {

@@ -23,13 +23,17 @@ dnnl::stream& stream();
 
 dnnl::memory::dims dims_of(const Shape& s);
 // Dense row-major descriptor for a logical shape (rank 0 is treated as {1}).
-dnnl::memory::desc plain_desc(const Shape& s);
+dnnl::memory::desc plain_desc(const Shape& s, dnnl::memory::data_type dt = dnnl::memory::data_type::f32);
+// The data type conv2d, linear and matmul read their inputs and weights in:
+// bf16 under Precision::bf16 (infomax/runtime/precision.hpp), else f32.
+dnnl::memory::data_type compute_type();
 // The physical descriptor of t: its blocked layout, or plain.
 dnnl::memory::desc desc_of(const Tensor& t);
 // A descriptor of t's storage seen as `md` (same bytes), as a dnnl::memory.
 dnnl::memory mem(const Tensor& t);
 dnnl::memory mem(const Tensor& t, const dnnl::memory::desc& md);
-// A new tensor of logical `shape` whose storage follows `md`.
+// A new tensor of logical `shape` whose storage follows `md` (f32 or bf16 data;
+// a bf16 tensor is never plain: plain() converts it to f32).
 Tensor tensor_for(const Shape& shape, const dnnl::memory::desc& md);
 // t laid out as `md`: t itself when it already is, else a reordered copy.
 Tensor to_desc(const Tensor& t, const dnnl::memory::desc& md);

@@ -1,7 +1,9 @@
 // conv2d on oneDNN. The forward primitive picks its own layouts (format `any`);
 // activations stay in that blocked layout for the next oneDNN op. Weights are
 // kept plain (O, C, KH, KW) for the optimizer and checkpoints and reordered per
-// call: for the seed encoders this costs well under 1% of the step.
+// call: for the seed encoders this costs well under 1% of the step. Under
+// Precision::bf16 the input and weights are read as bf16 (the reorder converts)
+// and the output and all gradients are f32.
 #include <fmt/format.h>
 
 #include "backend/onednn/context.hpp"
@@ -56,13 +58,16 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, std::vector<std::in
                                      ws[3], xs[2] + 2 * padding[0], xs[3] + 2 * padding[1], to_string(xs)));
     const Shape ys{xs[0], ws[0], oh, ow};
 
-    const std::string key = fmt::format("{}|{}|{},{}|{},{}|{}", to_string(xs), to_string(ws), stride[0], stride[1],
-                                        padding[0], padding[1], has_bias);
+    const memory::data_type dt = compute_type();
+    const std::string key = fmt::format("{}|{}|{},{}|{},{}|{}|{}", to_string(xs), to_string(ws), stride[0], stride[1],
+                                        padding[0], padding[1], has_bias, int(dt));
     auto& e = cache.get(key, [&] {
         try {
             const auto f32 = memory::data_type::f32;
-            memory::desc src_any(dims_of(xs), f32, tag::any), w_any(dims_of(ws), f32, tag::any),
-                dst_any(dims_of(ys), f32, tag::any);
+            // Inputs in the compute type; outputs and gradients in f32.
+            memory::desc src_any(dims_of(xs), dt, tag::any), w_any(dims_of(ws), dt, tag::any),
+                dst_any(dims_of(ys), f32, tag::any), dx_any(dims_of(xs), f32, tag::any),
+                dw_any(dims_of(ws), f32, tag::any), dy_any(dims_of(ys), dt, tag::any);
             memory::desc b_md = has_bias ? memory::desc({ws[0]}, f32, tag::a) : memory::desc();
             const memory::dims st{stride[0], stride[1]}, pad{padding[0], padding[1]};
             dnnl::convolution_forward::primitive_desc fpd(
@@ -70,9 +75,9 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, std::vector<std::in
                  dst_any, st, pad, pad},
                 engine());
             dnnl::convolution_backward_data::primitive_desc dpd(
-                {dnnl::algorithm::convolution_direct, src_any, w_any, dst_any, st, pad, pad}, engine(), fpd);
+                {dnnl::algorithm::convolution_direct, dx_any, w_any, dy_any, st, pad, pad}, engine(), fpd);
             dnnl::convolution_backward_weights::primitive_desc wpd(
-                {dnnl::algorithm::convolution_direct, src_any, w_any, b_md, dst_any, st, pad, pad}, engine(), fpd);
+                {dnnl::algorithm::convolution_direct, src_any, dw_any, b_md, dy_any, st, pad, pad}, engine(), fpd);
             return ConvEntry{fpd, dnnl::convolution_forward(fpd), dpd, dnnl::convolution_backward_data(dpd), wpd,
                              dnnl::convolution_backward_weights(wpd)};
         } catch (const dnnl::error& err) { rethrow("conv2d", err); }

@@ -1,5 +1,8 @@
-// linear (oneDNN inner product) and batched matmul (oneDNN matmul). Both work
-// on plain row-major data: oneDNN's GEMM kernels take it as is, so no reorders.
+// linear (oneDNN inner product) and batched matmul (oneDNN matmul). In f32
+// both work on plain row-major data: oneDNN's GEMM kernels take it as is, so no
+// reorders. Under Precision::bf16 inputs and weights are converted to bf16 per
+// call (weights in the layout the primitive prefers); results and gradients
+// are f32.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,8 +24,10 @@ constexpr auto f32 = memory::data_type::f32;
 struct LinearEntry {
     dnnl::inner_product_forward::primitive_desc fwd_pd;
     dnnl::inner_product_forward fwd;
+    dnnl::inner_product_backward_data::primitive_desc bwd_data_pd;
     dnnl::inner_product_backward_data bwd_data;
     dnnl::inner_product_backward_weights bwd_w;
+    memory::desc diff_dst;  // the gradient of the output as the backward passes read it
 };
 
 struct MatmulEntry {
@@ -31,7 +36,7 @@ struct MatmulEntry {
 
 // Descriptor of a plain tensor of shape (batch..., R, C) seen as its transpose
 // when `t` is set (strides swapped on the last two dims).
-memory::desc mat_desc(const Shape& s, bool t) {
+memory::desc mat_desc(const Shape& s, bool t, memory::data_type dt = f32) {
     auto st = kernels::strides_of(s);
     memory::dims d(s.begin(), s.end()), strides(st.begin(), st.end());
     if (t) {
@@ -39,14 +44,16 @@ memory::desc mat_desc(const Shape& s, bool t) {
         std::swap(d[r - 1], d[r - 2]);
         std::swap(strides[r - 1], strides[r - 2]);
     }
-    return memory::desc(d, f32, strides);
+    return memory::desc(d, dt, strides);
 }
 
 // op(a) @ op(b), where op transposes the last two dims when asked; a and b have
 // the same rank, batch dims equal or 1 (broadcast). The result is plain.
 Tensor mm(const Tensor& av, bool ta, const Tensor& bv, bool tb) {
     static auto& cache = *new PrimitiveCache<MatmulEntry>();  // never destroyed: see context.hpp
-    Tensor a = av.plain(), b = bv.plain();
+    const memory::data_type dt = compute_type();
+    // Plain row-major in the compute type (a converting reorder under bf16).
+    Tensor a = to_desc(av, plain_desc(av.shape(), dt)), b = to_desc(bv, plain_desc(bv.shape(), dt));
     const Shape& as = a.shape();
     const Shape& bs = b.shape();
     const std::size_t r = as.size();
@@ -54,17 +61,17 @@ Tensor mm(const Tensor& av, bool ta, const Tensor& bv, bool tb) {
     for (std::size_t i = 0; i + 2 < r; ++i) out[i] = std::max(as[i], bs[i]);
     out[r - 2] = ta ? as[r - 1] : as[r - 2];
     out[r - 1] = tb ? bs[r - 2] : bs[r - 1];
-    auto& e = cache.get(fmt::format("{}{}|{}{}", to_string(as), ta, to_string(bs), tb), [&] {
+    auto& e = cache.get(fmt::format("{}{}|{}{}|{}", to_string(as), ta, to_string(bs), tb, int(dt)), [&] {
         try {
-            dnnl::matmul::primitive_desc pd({mat_desc(as, ta), mat_desc(bs, tb), plain_desc(out)}, engine());
+            dnnl::matmul::primitive_desc pd({mat_desc(as, ta, dt), mat_desc(bs, tb, dt), plain_desc(out)}, engine());
             return MatmulEntry{dnnl::matmul(pd)};
         } catch (const dnnl::error& err) { rethrow("matmul", err); }
     });
     Tensor y = Tensor::empty(out);
     const double k = double(ta ? as[r - 2] : as[r - 1]);
     execute("matmul", e.prim,
-            {{DNNL_ARG_SRC, mem(a, mat_desc(as, ta))},
-             {DNNL_ARG_WEIGHTS, mem(b, mat_desc(bs, tb))},
+            {{DNNL_ARG_SRC, mem(a, mat_desc(as, ta, dt))},
+             {DNNL_ARG_WEIGHTS, mem(b, mat_desc(bs, tb, dt))},
              {DNNL_ARG_DST, mem(y)}},
             2.0 * double(numel(out)) * k);
     return y;
@@ -86,22 +93,28 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
         throw ShapeError(fmt::format("linear: bias shape {} does not match {} outputs", to_string(bias.shape()),
                                      ws[0]));
     const Shape ys{xs[0], ws[0]};
-    auto& e = cache.get(fmt::format("{}|{}|{}", to_string(xs), to_string(ws), has_bias), [&] {
+    const memory::data_type dt = compute_type();
+    auto& e = cache.get(fmt::format("{}|{}|{}|{}", to_string(xs), to_string(ws), has_bias, int(dt)), [&] {
         try {
-            memory::desc src(dims_of(xs), f32, tag::ab), w(dims_of(ws), f32, tag::ab), dst(dims_of(ys), f32, tag::ab);
+            // f32: all plain. bf16: bf16 input and output gradient (plain), bf16
+            // weights in the primitive's layout; f32 output and gradients.
+            const bool low = dt != f32;
+            memory::desc src(dims_of(xs), dt, tag::ab), w(dims_of(ws), dt, low ? tag::any : tag::ab),
+                dst(dims_of(ys), f32, tag::ab), dx(dims_of(xs), f32, tag::ab), dw(dims_of(ws), f32, tag::ab),
+                dy(dims_of(ys), dt, tag::ab);
             memory::desc b = has_bias ? memory::desc({ws[0]}, f32, tag::a) : memory::desc();
             dnnl::inner_product_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, src, w, b, dst},
                                                             engine());
-            dnnl::inner_product_backward_data::primitive_desc dpd({src, w, dst}, engine(), fpd);
-            dnnl::inner_product_backward_weights::primitive_desc wpd({src, w, b, dst}, engine(), fpd);
-            return LinearEntry{fpd, dnnl::inner_product_forward(fpd), dnnl::inner_product_backward_data(dpd),
-                               dnnl::inner_product_backward_weights(wpd)};
+            dnnl::inner_product_backward_data::primitive_desc dpd({dx, w, dy}, engine(), fpd);
+            dnnl::inner_product_backward_weights::primitive_desc wpd({src, dw, b, dy}, engine(), fpd);
+            return LinearEntry{fpd, dnnl::inner_product_forward(fpd), dpd, dnnl::inner_product_backward_data(dpd),
+                               dnnl::inner_product_backward_weights(wpd), dy};
         } catch (const dnnl::error& err) { rethrow("linear", err); }
     });
-    Tensor xv = x.value().plain();
+    Tensor xv = to_desc(x.value(), e.fwd_pd.src_desc());
+    Tensor wv = to_desc(weight.value(), e.fwd_pd.weights_desc());
     Tensor y = Tensor::empty(ys);
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, mem(xv)}, {DNNL_ARG_WEIGHTS, mem(weight.value())}, {DNNL_ARG_DST, mem(y)}};
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(xv)}, {DNNL_ARG_WEIGHTS, mem(wv)}, {DNNL_ARG_DST, mem(y)}};
     if (has_bias) args.emplace(DNNL_ARG_BIAS, mem(bias.value()));
     const double flops = 2.0 * double(xs[0]) * double(xs[1]) * double(ws[0]);
     execute("linear", e.fwd, args, flops);
@@ -109,12 +122,13 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
     std::vector<Var> inputs{x, weight};
     if (has_bias) inputs.push_back(bias);
     return Var(y, std::move(inputs),
-               [&e, xv, has_bias, flops](std::vector<Var>& in, const Tensor& g) {
-                   Tensor gp = g.plain();
+               [&e, xv, wv, has_bias, flops](std::vector<Var>& in, const Tensor& g) {
+                   Tensor gp = to_desc(g, e.diff_dst);
                    if (in[0].requires_grad()) {
                        Tensor dx = Tensor::empty(xv.shape());
+                       Tensor wd = to_desc(wv, e.bwd_data_pd.weights_desc());
                        execute("linear backward data", e.bwd_data,
-                               {{DNNL_ARG_DIFF_DST, mem(gp)}, {DNNL_ARG_WEIGHTS, mem(in[1].value())},
+                               {{DNNL_ARG_DIFF_DST, mem(gp)}, {DNNL_ARG_WEIGHTS, mem(wd)},
                                 {DNNL_ARG_DIFF_SRC, mem(dx)}}, flops);
                        in[0].add_grad(dx);
                    }
