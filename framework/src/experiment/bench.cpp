@@ -118,6 +118,9 @@ BenchResult bench_spec(const BenchOptions& opt) {
         r.infer_images_per_s = double(r.batch) / median(inf);
     }
     r.peak_rss_mib = peak_rss_mib();
+    const MemoryStats pool = memory_stats();
+    r.pool_reserved_mib = double(pool.bytes_reserved) / (1 << 20);
+    r.pool_peak_in_use_mib = double(pool.peak_bytes_in_use) / (1 << 20);
     if (opt.measure_peak)
         r.peak_gflops = model.precision == Precision::bf16 ? detail::bf16_gemm_gflops() : detail::sgemm_gflops();
     return r;
@@ -133,8 +136,9 @@ std::string bench_table(const BenchResult& r) {
     if (r.peak_gflops > 0)
         s += fmt::format(" = {:.0f}% of the {:.1f} GFLOP/s {} peak", 100 * r.achieved_gflops / r.peak_gflops, r.peak_gflops,
                          r.precision == "bf16" ? "bf16 GEMM" : "sgemm");
-    s += fmt::format("\n  memory     peak RSS {:.0f} MiB; {} buffers allocated during the timed steps\n", r.peak_rss_mib,
-                     r.steady_state_allocations);
+    s += fmt::format("\n  memory     peak RSS {:.0f} MiB; tensor pool {:.0f} MiB held, {:.0f} MiB in use at most; {} buffers "
+                     "allocated during the timed steps\n",
+                     r.peak_rss_mib, r.pool_reserved_mib, r.pool_peak_in_use_mib, r.steady_state_allocations);
     s += fmt::format("  phases     data {:.2f} ms | forward {:.2f} ms | backward {:.2f} ms | optimizer {:.2f} ms\n", r.data_ms,
                      r.forward_ms, r.backward_ms, r.optimizer_ms);
     s += fmt::format("  {:<38} {:>9} {:>7} {:>9} {:>10} {:>7}\n", "by op family", "ms/step", "share", "GFLOP", "GFLOP/s", "calls");
@@ -160,6 +164,8 @@ std::string bench_json(const BenchResult& r) {
                      {"achieved_gflops", r.achieved_gflops},
                      {"peak_gflops", r.peak_gflops},
                      {"peak_rss_mib", r.peak_rss_mib},
+                     {"pool_reserved_mib", r.pool_reserved_mib},
+                     {"pool_peak_in_use_mib", r.pool_peak_in_use_mib},
                      {"steady_state_allocations", r.steady_state_allocations},
                      {"phases_ms", {{"data", r.data_ms}, {"forward", r.forward_ms}, {"backward", r.backward_ms}, {"optimizer", r.optimizer_ms}}}};
     for (const auto& f : r.families)

@@ -31,6 +31,9 @@ struct BenchResult {
     double data_ms = 0, forward_ms = 0, backward_ms = 0, optimizer_ms = 0;  // medians per step
     double flops_per_train_step = 0, achieved_gflops = 0, peak_gflops = 0, peak_rss_mib = 0;
     std::int64_t steady_state_allocations = 0;  // buffers asked of the system during the timed steps
+    // The tensor buffer pool after the timed steps: bytes it holds, and the most
+    // that were in use at once (the rest is free buffers of sizes not needed then).
+    double pool_reserved_mib = 0, pool_peak_in_use_mib = 0;
     std::vector<BenchFamily> families;
 };
 
