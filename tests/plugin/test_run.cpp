@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "experiment/interrupts.hpp"
 #include "infomax/config/spec.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/run.hpp"
@@ -214,4 +216,41 @@ TEST_CASE("an encoder with dropout resumes bitwise: the dropout stream is in the
     CHECK(f.tensors.count("buffer/encoder.stack.5.rng_state") + f.tensors.count("buffer/encoder.5.rng_state") == 1);
     run("", {}, cut.dir);
     CHECK(same_bits(final_state(whole.dir), final_state(cut.dir)));
+}
+
+namespace {
+std::atomic<int> program_handler_calls{0};
+extern "C" void program_handler(int) { ++program_handler_calls; }
+
+template <class Pred>
+bool wait_for(Pred done) {
+    for (int i = 0; i < 5000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return done();
+}
+}  // namespace
+
+TEST_CASE("the interrupt guard: SIGINT stops a training loop, and elsewhere does what the program asked", "[run][signals]") {
+    auto* before = std::signal(SIGINT, program_handler);
+    std::atomic<bool> stop{false};
+    {
+        detail::InterruptGuard guard(stop);
+        // Disarmed (setup, evaluation): the program's own handler, not the stop flag.
+        kill(getpid(), SIGINT);
+        CHECK(wait_for([] { return program_handler_calls.load() == 1; }));
+        CHECK_FALSE(stop.load());
+        // Armed (the training loop): the stop flag, not the program's handler.
+        guard.arm();
+        kill(getpid(), SIGINT);
+        CHECK(wait_for([&] { return stop.load(); }));
+        CHECK(program_handler_calls.load() == 1);
+        guard.disarm();
+        // An ignored SIGINT stays ignored.
+        std::signal(SIGINT, SIG_IGN);
+        stop = false;
+        kill(getpid(), SIGINT);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        CHECK_FALSE(stop.load());
+        CHECK(program_handler_calls.load() == 1);
+    }
+    std::signal(SIGINT, before);
 }

@@ -30,8 +30,20 @@ InterruptGuard::InterruptGuard(std::atomic<bool>& stop) : stop_(stop) {
                 stop_.store(true);
                 continue;
             }
-            // Not training: die of SIGINT, as without the guard.
-            std::signal(SIGINT, SIG_DFL);
+            // Not training: what the process did before the guard. Ignored
+            // stays ignored, a program's own handler is called, and the
+            // default ends the process by SIGINT.
+            struct sigaction current {};
+            sigaction(SIGINT, nullptr, &current);
+            if (current.sa_handler == SIG_IGN) continue;
+            if (current.sa_flags & SA_SIGINFO) {
+                current.sa_sigaction(SIGINT, nullptr, nullptr);
+                continue;
+            }
+            if (current.sa_handler != SIG_DFL) {
+                current.sa_handler(SIGINT);
+                continue;
+            }
             pthread_sigmask(SIG_UNBLOCK, &s, nullptr);
             raise(SIGINT);
         }

@@ -9,8 +9,9 @@
 // watcher thread takes it with sigwait.
 //
 // Armed (the training loop), SIGINT sets the stop flag: the run checkpoints and
-// stops. Disarmed (setup, evaluation), it ends the process as the default
-// action would. Threads that existed before the guard keep their mask; for them
+// stops. Disarmed (setup, evaluation), it does what the process's disposition
+// says: nothing if ignored, the program's handler, or the default (the
+// process ends by SIGINT). Threads that existed before the guard keep their mask; for them
 // the stop handler stays installed while armed.
 #pragma once
 
