@@ -232,7 +232,12 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     }
 
     g_suite_stop.store(false);
-    auto old = std::signal(SIGINT, on_suite_sigint);
+    // Without SA_RESTART (std::signal sets it): waitpid must return EINTR so the
+    // suite passes Ctrl-C on to its runs when only the suite got it (kill -INT).
+    struct sigaction on_int {}, old {};
+    on_int.sa_handler = on_suite_sigint;
+    sigemptyset(&on_int.sa_mask);
+    sigaction(SIGINT, &on_int, &old);
     std::map<pid_t, std::size_t> running;
     std::map<std::size_t, std::chrono::steady_clock::time_point> started;
     std::size_t next = 0;
@@ -304,7 +309,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         }
         std::fflush(stdout);
     }
-    std::signal(SIGINT, old);
+    sigaction(SIGINT, &old, nullptr);
     result.interrupted = g_suite_stop.load();
     for (std::size_t i = next; i < todo.size(); ++i) result.runs[todo[i]].status = "not started";
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SIGINT to the suite process alone (kill -INT, as a scheduler sends it, not a
+# terminal's Ctrl-C to the whole group): the suite passes it on, every running
+# run checkpoints and stops, the suite exits 130; run again, it resumes them.
+# Usage: suite_sigint.sh INFOMAX
+set -uo pipefail
+cli=$1
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+# Waits until every run log under $work/out shows training (at most 60 s).
+wait_for_runs() {
+  for _ in $(seq 1 600); do
+    n=$(grep -l "^epoch" "$work"/out/long/*/run.log 2>/dev/null | wc -l)
+    [ "$n" -ge 2 ] && return
+    sleep 0.1
+  done
+}
+cat > "$work/spec.yaml" <<YAML
+name: long
+kind: dim
+data: {type: synthetic, shape: [1, 12, 12], size: 256, classes: 4, batch_size: 32}
+encoder:
+  type: layer_stack
+  layers: [{conv: {out: 8, kernel: 3}}, relu, {tap: local}, flatten, {linear: {out: 6}}, {tap: global}]
+objectives:
+  global: {estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}
+train: {steps: 200000, log_every: 10, checkpoint_every: 1000000}
+eval: {probes: [linear]}
+YAML
+cat > "$work/suite.yaml" <<YAML
+name: long
+base: spec.yaml
+seeds: [1, 2]
+threads_per_run: 1
+YAML
+"$cli" --threads 2 suite "$work/suite.yaml" --out "$work/out" > "$work/suite.txt" 2>&1 &
+pid=$!
+wait_for_runs
+kill -INT $pid
+wait $pid
+rc=$?
+cat "$work/suite.txt"
+[ $rc -eq 130 ] || { echo "suite_sigint: expected exit 130, got $rc"; exit 1; }
+[ "$(grep -c ': interrupted (checkpoint written)' "$work/suite.txt")" -eq 2 ] \
+  || { echo "suite_sigint: both runs should be interrupted at a checkpoint"; exit 1; }
+# Run again: both resume from their checkpoints; stop them the same way.
+"$cli" --threads 2 suite "$work/suite.yaml" --out "$work/out" > "$work/again.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do [ "$(grep -c ': resuming ' "$work/again.txt")" -ge 2 ] && break; sleep 0.1; done
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+[ "$(grep -c ': resuming ' "$work/again.txt")" -eq 2 ] || { echo "suite_sigint: the runs were not resumed"; cat "$work/again.txt"; exit 1; }
+[ $rc -eq 130 ] || { echo "suite_sigint: expected 130 from the second interrupt, got $rc"; cat "$work/again.txt"; exit 1; }
+echo "suite_sigint: ok"
