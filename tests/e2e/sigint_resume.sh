@@ -13,19 +13,8 @@ wait_for_progress() {
     sleep 0.1
   done
 }
-cat > "$work/spec.yaml" <<YAML
-name: sigint
-kind: dim
-data: {type: synthetic, shape: [1, 12, 12], size: 256, classes: 4, batch_size: 32}
-encoder:
-  type: layer_stack
-  layers: [{conv: {out: 8, kernel: 3}}, relu, {tap: local}, flatten, {linear: {out: 6}}, {tap: global}]
-objectives:
-  global: {estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}
-train: {steps: 200000, log_every: 10, checkpoint_every: 1000000}
-eval: {probes: [linear]}
-output: {dir: $work/runs}
-YAML
+source "$(dirname "$0")/long_spec.sh"
+{ long_spec sigint; echo "output: {dir: $work/runs}"; } > "$work/spec.yaml"
 "$cli" run "$work/spec.yaml" --no-progress > "$work/out.txt" 2>&1 &
 pid=$!
 wait_for_progress "$work/out.txt"

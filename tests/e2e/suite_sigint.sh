@@ -15,18 +15,8 @@ wait_for_runs() {
     sleep 0.1
   done
 }
-cat > "$work/spec.yaml" <<YAML
-name: long
-kind: dim
-data: {type: synthetic, shape: [1, 12, 12], size: 256, classes: 4, batch_size: 32}
-encoder:
-  type: layer_stack
-  layers: [{conv: {out: 8, kernel: 3}}, relu, {tap: local}, flatten, {linear: {out: 6}}, {tap: global}]
-objectives:
-  global: {estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}
-train: {steps: 200000, log_every: 10, checkpoint_every: 1000000}
-eval: {probes: [linear]}
-YAML
+source "$(dirname "$0")/long_spec.sh"
+long_spec long > "$work/spec.yaml"
 cat > "$work/suite.yaml" <<YAML
 name: long
 base: spec.yaml

@@ -27,7 +27,6 @@ struct LinearEntry {
     dnnl::inner_product_backward_data::primitive_desc bwd_data_pd;
     dnnl::inner_product_backward_data bwd_data;
     dnnl::inner_product_backward_weights bwd_w;
-    memory::desc diff_dst;  // the gradient of the output as the backward passes read it
 };
 
 struct MatmulEntry {
@@ -108,7 +107,7 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
             dnnl::inner_product_backward_data::primitive_desc dpd({dx, w, dy}, engine(), fpd);
             dnnl::inner_product_backward_weights::primitive_desc wpd({src, dw, b, dy}, engine(), fpd);
             return LinearEntry{fpd, dnnl::inner_product_forward(fpd), dpd, dnnl::inner_product_backward_data(dpd),
-                               dnnl::inner_product_backward_weights(wpd), dy};
+                               dnnl::inner_product_backward_weights(wpd)};
         } catch (const dnnl::error& err) { rethrow("linear", err); }
     });
     Tensor xv = to_desc(x.value(), e.fwd_pd.src_desc());
@@ -123,7 +122,7 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
     if (has_bias) inputs.push_back(bias);
     return Var(y, std::move(inputs),
                [&e, xv, wv, has_bias, flops](std::vector<Var>& in, const Tensor& g) {
-                   Tensor gp = to_desc(g, e.diff_dst);
+                   Tensor gp = to_desc(g, e.bwd_data_pd.diff_dst_desc());  // both backward passes read it so
                    if (in[0].requires_grad()) {
                        Tensor dx = Tensor::empty(xv.shape());
                        Tensor wd = to_desc(wv, e.bwd_data_pd.weights_desc());
