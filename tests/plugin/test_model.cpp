@@ -37,8 +37,8 @@ std::string spec_error(const std::string& file, const std::vector<std::string>& 
     Registry r;
     r.load_defaults();
     try {
-        auto doc = load_spec(file, overrides, r);
-        build_model(doc, r);
+        Model m = build_model(Experiment::from(load_spec(file, overrides, r)), r);
+        training_steps(m, Experiment::from(load_spec(file, overrides, r)));
     } catch (const config::SpecError& e) {
         return e.what();
     }
@@ -52,7 +52,7 @@ TEST_CASE("a DIM spec builds a model with inferred shapes", "[model]") {
     Registry r;
     r.load_defaults();
     auto doc = load_spec(f.path, {}, r);
-    Model m = build_model(doc, r);
+    Model m = build_model(Experiment::from(doc), r);
     CHECK(m.local_shape == Shape{256, 5, 5});
     CHECK(m.global_shape == Shape{32});
     REQUIRE(m.objectives.size() == 2);
@@ -75,7 +75,7 @@ TEST_CASE("every estimator pairs with every pair critic in mi_estimation", "[mod
                                       est + ", discriminator: {type: " + critic + ", critic_layers: [8]}}\n");
             Registry r;
             r.load_defaults();
-            Model m = build_model(load_spec(f.path, {}, r), r);
+            Model m = build_model(Experiment::from(load_spec(f.path, {}, r)), r);
             CHECK(m.local_shape == Shape{5});
             CHECK(m.objectives.at(0).discriminator_type == critic);
         }

@@ -171,10 +171,17 @@ TEST_CASE("a spec error makes no run directory", "[run][errors]") {
 TEST_CASE("a non-finite bound stops training and names the term", "[run][errors]") {
     test::TempDir t("run-test");
     std::string s = spec(t.path / "runs");
-    s.replace(s.find("estimator: dv"), 13, "estimator: {type: test_const, value: .nan}");
+    s.replace(s.find("estimator: dv"), 13, "estimator: {type: test_const, value: 1.0e39}");  // inf as a float
     s += std::string("plugins: [") + TEST_GOOD + "]\n";
-    CHECK_THROWS_WITH(run(t.write("nan.yaml", s)),
-                      "step 1: objective 'local' (test_const) is nan: training stops here; last good checkpoint: none");
+    CHECK_THROWS_WITH(run(t.write("inf.yaml", s)),
+                      "step 1: objective 'local' (test_const) is inf: training stops here; last good checkpoint: none");
+    // A non-finite setting never gets that far: validation refuses it before a run directory exists.
+    std::string n = spec(t.path / "runs-nan");
+    n.replace(n.find("estimator: dv"), 13, "estimator: {type: test_const, value: .nan}");
+    n += std::string("plugins: [") + TEST_GOOD + "]\n";
+    const std::string file = t.write("nan.yaml", n);
+    CHECK_THROWS_WITH(run(file), file + ":17:61: objectives.local.estimator.value: expected a finite number, found .nan");
+    CHECK_FALSE(fs::exists(t.path / "runs-nan"));
 }
 
 TEST_CASE("kind supervised trains the encoder and a head with labels", "[run]") {

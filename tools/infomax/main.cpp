@@ -5,7 +5,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <string>
@@ -15,6 +18,7 @@
 #include "infomax/experiment/bench.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
+#include "infomax/experiment/session.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
@@ -31,6 +35,7 @@ struct Args {
     std::vector<std::string> positional;  // SPEC, NAME, ...
     std::vector<std::string> overrides;   // key.path=value, +k=v, ++k=v, ~k
     std::vector<std::string> plugin_paths;
+    int threads = 0;               // --threads N (0: not given)
     std::string resume;            // --resume RUN_DIR
     bool export_features = false;  // --export-features
     bool progress = true;          // --no-progress
@@ -41,6 +46,14 @@ struct Args {
 
 bool is_override(const std::string& a) {
     return a.find('=') != std::string::npos || (a.size() > 1 && a[0] == '~');
+}
+
+// "train.steps": a dotted key path without a file extension one would type for a spec.
+bool looks_like_key(const std::string& a) {
+    if (a.find('.') == std::string::npos || a.find('/') != std::string::npos) return false;
+    for (const char* ext : {".yaml", ".yml", ".json"})
+        if (a.size() > std::strlen(ext) && a.compare(a.size() - std::strlen(ext), std::string::npos, ext) == 0) return false;
+    return std::all_of(a.begin(), a.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_'; });
 }
 
 struct Command {
@@ -66,22 +79,27 @@ int cmd_version(const Args&) {
     return 0;
 }
 
+infomax::SessionOptions session_options(const Args& a) { return {a.threads, a.plugin_paths}; }
+
+// Everything that can be known before training: the spec and every part's
+// params, the model built and every objective scored once on a batch of 2,
+// eval's taps, step counts, the trainer's settings.
 int cmd_validate(const Args& a) {
     const std::string spec = need_spec(a, "validate");
-    infomax::Registry registry;
-    load_registry(registry, a);
-    auto doc = infomax::load_spec(spec, a.overrides, registry);
-    auto model = infomax::build_model(doc, registry);
-    fmt::print("{}: valid\n{}", spec, model.summary());
+    infomax::Session session(session_options(a));
+    const infomax::Experiment e = session.load(spec, a.overrides);
+    session.apply(e);
+    auto model = infomax::build_model(e, session.registry());
+    const std::int64_t steps = infomax::training_steps(model, e);
+    fmt::print("{}: valid ({} training steps)\n{}", spec, steps, model.summary());
     return 0;
 }
 
 int cmd_show(const Args& a) {
     const std::string spec = need_spec(a, "show");
-    infomax::Registry registry;
-    load_registry(registry, a);
-    auto doc = infomax::load_spec(spec, a.overrides, registry);
-    fmt::print("# {} resolved (extends, overrides and defaults applied)\n{}\n", spec, infomax::config::dump(doc));
+    infomax::Session session(session_options(a));
+    const infomax::Experiment e = session.load(spec, a.overrides);
+    fmt::print("# {} resolved (extends, overrides and defaults applied)\n{}\n", spec, e.resolved_yaml);
     return 0;
 }
 
@@ -117,16 +135,19 @@ int cmd_run(const Args& a) {
     else if (!a.positional.empty()) throw Error("usage: infomax run --resume RUN_DIR (no spec: the run has its own)");
     o.overrides = a.overrides;
     o.plugin_paths = a.plugin_paths;
+    o.threads = a.threads;
     o.progress = a.progress;
     auto r = infomax::run_experiment(o);
     return r.interrupted ? 130 : 0;
 }
 
 int cmd_eval(const Args& a) {
-    if (a.positional.size() != 1) throw Error("usage: infomax eval RUN_DIR [--export-features]");
+    if (a.positional.size() != 1) throw Error("usage: infomax eval RUN_DIR [eval.key=value ...] [--export-features]");
     infomax::EvalOptions o;
     o.run_dir = a.positional[0];
+    o.overrides = a.overrides;
     o.plugin_paths = a.plugin_paths;
+    o.threads = a.threads;
     o.export_features = a.export_features;
     infomax::evaluate_run(o);
     return 0;
@@ -148,6 +169,7 @@ int cmd_suite(const Args& a) {
     o.out = a.out;
     o.cli = self_path();
     o.plugin_paths = a.plugin_paths;
+    o.threads = a.threads;
     auto r = infomax::run_suite(o);
     return r.interrupted ? 130 : r.failed ? 1 : 0;
 }
@@ -163,6 +185,7 @@ int cmd_reproduce(const Args& a) {
     infomax::ReproduceOptions o;
     o.run_dir = a.positional[0];
     o.plugin_paths = a.plugin_paths;
+    o.threads = a.threads;
     auto r = infomax::reproduce_run(o);
     for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
     if (r.match) {
@@ -178,6 +201,7 @@ int cmd_bench(const Args& a) {
     o.spec = need_spec(a, "bench");
     o.overrides = a.overrides;
     o.plugin_paths = a.plugin_paths;
+    o.threads = a.threads;
     o.steps = a.steps;
     o.warmup = a.warmup;
     const auto r = infomax::bench_spec(o);
@@ -215,7 +239,7 @@ int cmd_help(const Args&) {
         "  -h, --help         this text\n\n"
         "exit codes: 0 ok, 1 bad input or a failed run, 2 internal error, 3 reproduce found a difference,\n"
         "  130 interrupted (Ctrl-C)\n\n"
-        "Not implemented yet: precision bf16 (bench and run are f32).\n");
+        "threads: --threads wins over the spec's train.threads, which wins over $INFOMAX_THREADS and all cores.\n");
     return 0;
 }
 
@@ -224,7 +248,7 @@ const std::vector<Command>& commands() {
         {"help", "help", "show this help", cmd_help},
         {"version", "version", "versions of infomax, oneDNN (ISA, runtime), oneTBB; the thread count", cmd_version},
         {"run", "run SPEC [overrides] | run --resume DIR", "train and evaluate in a new run directory, or continue one", cmd_run},
-        {"eval", "eval RUN_DIR [--export-features]", "evaluate a run's encoder (probes, held-out bounds)", cmd_eval},
+        {"eval", "eval RUN_DIR [eval.key=value ...] [--export-features]", "evaluate a finished run again, into a new results file", cmd_eval},
         {"suite", "suite SUITE [overrides] [--out DIR]", "run a suite's runs (skips finished, resumes interrupted), then tabulate", cmd_suite},
         {"report", "report SUITE_DIR|RUN_DIR", "write the tables and report.html of a suite, or a run's report.html", cmd_report},
         {"bench", "bench SPEC [overrides] [--steps N] [--warmup N] [--json]",
@@ -287,11 +311,16 @@ int main(int argc, char** argv) {
                 command = a;
             } else if (is_override(a)) {
                 args.overrides.push_back(a);
+            } else if (looks_like_key(a)) {
+                // "train.steps 10": a setting without its '='.
+                throw Error(fmt::format("argument '{}'{}: expected key.path=value (did you mean '{}={}'?)", a,
+                                        i + 1 < argv_s.size() ? fmt::format(" followed by '{}'", argv_s[i + 1]) : "",
+                                        a, i + 1 < argv_s.size() ? argv_s[i + 1] : "VALUE"));
             } else {
                 args.positional.push_back(a);
             }
         }
-        infomax::set_threads(threads);
+        args.threads = threads;
         if (command.empty()) return cmd_help(args), 1;
         for (const auto& c : commands())
             if (command == c.name) return c.run(args);

@@ -70,6 +70,20 @@ std::vector<std::int64_t> Params::integers(const std::string& key) const {
     return out;
 }
 
+std::vector<double> Params::numbers(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (!n.IsSequence()) fail(key, expected("a list of numbers", n));
+    std::vector<double> out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const Kind k = kind_of(n[i]);
+        double v = 0;
+        if ((k != Kind::Integer && k != Kind::Float) || !parse_float(n[i].Scalar(), v))
+            fail(index_path(key, i), expected("a number", n[i]));
+        out.push_back(v);
+    }
+    return out;
+}
+
 std::vector<std::string> Params::strings(const std::string& key) const {
     const YAML::Node n = need(*this, key);
     if (!n.IsSequence()) fail(key, expected("a list of strings", n));

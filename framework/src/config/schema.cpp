@@ -28,6 +28,44 @@ Schema& Schema::operator=(const Schema&) = default;
 
 const YAML::Node& Schema::node() const { return impl_->root; }
 
+namespace {
+
+// The keywords validate() knows. Anything else in a schema is a mistake of its
+// author (a `defualt` would silently give no default), not of the user's spec.
+const std::vector<std::string>& schema_keywords() {
+    static const std::vector<std::string> k{
+        "$defs", "$ref", "$schema", "additionalProperties", "anyOf", "const", "default", "description", "enum",
+        "examples", "exclusiveMaximum", "exclusiveMinimum", "items", "maxItems", "maxLength", "maximum", "minItems",
+        "minLength", "minimum", "oneOf", "pattern", "properties", "required", "title", "type", "x-plugin"};
+    return k;
+}
+
+void check_schema_keywords(const YAML::Node& s, const std::string& path, const std::string& name,
+                           std::vector<Diagnostic>& out) {
+    if (!s.IsMap()) return;
+    for (auto it = s.begin(); it != s.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string p = path.empty() ? key : path + "." + key;
+        const auto& known = schema_keywords();
+        if (std::find(known.begin(), known.end(), key) == known.end()) {
+            out.push_back({file_origin(name, it->first.Mark()), p,
+                           fmt::format("unknown schema keyword '{}'{}", key, did_you_mean(key, known))});
+            continue;
+        }
+        const YAML::Node v = it->second;
+        if ((key == "properties" || key == "$defs") && v.IsMap()) {
+            for (auto jt = v.begin(); jt != v.end(); ++jt)
+                check_schema_keywords(jt->second, p + "." + jt->first.Scalar(), name, out);
+        } else if (key == "items" || key == "additionalProperties") {
+            check_schema_keywords(v, p, name, out);
+        } else if ((key == "oneOf" || key == "anyOf") && v.IsSequence()) {
+            for (std::size_t i = 0; i < v.size(); ++i) check_schema_keywords(v[i], fmt::format("{}[{}]", p, i), name, out);
+        }
+    }
+}
+
+}  // namespace
+
 Schema Schema::from_yaml(const std::string& text, const std::string& name) {
     Schema s;
     try {
@@ -36,6 +74,9 @@ Schema Schema::from_yaml(const std::string& text, const std::string& name) {
     } catch (const YAML::Exception& e) {
         throw SpecError({Diagnostic{file_origin(name, e.mark), "", e.msg}});
     }
+    std::vector<Diagnostic> problems;
+    check_schema_keywords(s.impl_->root, "", name, problems);
+    if (!problems.empty()) throw SpecError(problems);
     s.impl_->name = name;
     return s;
 }
@@ -188,6 +229,8 @@ std::size_t utf8_length(const std::string& s) {
     return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
+constexpr std::size_t kMaxPatternInput = 1024;
+
 struct Checker {
     Document& doc;
     const PluginSchemaLookup& plugins;
@@ -312,6 +355,10 @@ struct Checker {
                      const std::string& path) {
         double x = 0;
         if (!parse_float(v.Scalar(), x)) return;
+        if (!std::isfinite(x)) {  // .nan and .inf are YAML numbers, never a usable setting
+            error(path, fmt::format("expected a finite number, found {}", found_text(v)));
+            return;
+        }
         struct Bound {
             const char* keyword;
             const char* op;
@@ -356,6 +403,12 @@ struct Checker {
             error(path, fmt::format("expected a string of at most {} character{}, found {}", n, n == 1 ? "" : "s",
                                     found_text(v)));
         if (auto p = get(schema, "pattern"); p && p->IsScalar()) {
+            // std::regex recurses per character: a huge string would overflow the stack.
+            if (s.size() > kMaxPatternInput) {
+                error(path, fmt::format("expected a string of at most {} characters matching {}, found one of {}",
+                                        kMaxPatternInput, p->Scalar(), s.size()));
+                return;
+            }
             try {
                 if (!std::regex_search(s, std::regex(p->Scalar())))
                     error(path, fmt::format("expected a string matching '{}', found {}", p->Scalar(), found_text(v)));
@@ -516,6 +569,22 @@ std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const Plug
     Checker checker{doc, plugins, true, out};
     checker.check(doc.root, schema.node(), schema.node(), "");
     sort_diagnostics(out);
+    return out;
+}
+
+Document with_section_defaults(const Document& doc, const Schema& schema, const std::vector<std::string>& sections) {
+    Document out{copy_node(doc.root), doc.origins, doc.key_origins};
+    const YAML::Node props = schema.node()["properties"];
+    std::vector<Diagnostic> problems;
+    Checker checker{out, {}, true, problems};
+    for (const auto& name : sections) {
+        if (find_child(out.root, name) || !props || !props[name]) continue;
+        YAML::Node section(YAML::NodeType::Map);
+        out.root.force_insert(name, section);
+        checker.check(section, props[name], schema.node(), name);
+    }
+    if (!problems.empty())  // an empty section must be valid: the schema itself is wrong
+        throw Error(fmt::format("schema error: an empty section is not valid: {}", problems.front().to_string()));
     return out;
 }
 

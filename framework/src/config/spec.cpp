@@ -409,6 +409,10 @@ namespace detail {
 namespace {
 
 constexpr int kMaxDepth = 256;  // self-referencing anchors would recurse forever
+// Hostile or mistaken YAML is refused in well under a second: a spec is text a
+// person writes, far below these limits.
+constexpr std::size_t kMaxSpecBytes = 1 << 20;
+constexpr std::size_t kMaxValues = 100000;  // aliases expand each time they are used (a "billion laughs")
 
 Origin mark_origin(const YAML::Mark& mark, const std::string& file) { return file_origin(file, mark); }
 
@@ -425,8 +429,18 @@ struct Recorder {
     const std::string& text;
     Document& doc;
     std::vector<Diagnostic>& diagnostics;
+    std::size_t values = 0;
 
     void walk(const YAML::Node& n, const std::string& path, const Origin* key_at, int depth) {
+        if (values > kMaxValues) return;
+        if (++values > kMaxValues) {
+            diagnostics.push_back({mark_origin(n.Mark(), file), path,
+                                   fmt::format("the document holds more than {} values (YAML aliases count each time "
+                                               "they are used); a spec is far smaller: remove the aliases that repeat "
+                                               "whole lists or maps",
+                                               kMaxValues)});
+            return;
+        }
         Origin o = mark_origin(n.Mark(), file);
         if (key_at && n.IsNull() && (o.line == 0 || !null_written_at(text, n.Mark().pos))) o = *key_at;
         doc.origins[path] = o;
@@ -462,6 +476,10 @@ struct Recorder {
 
 // One file's tree with origins; `extends` is not resolved yet.
 Document parse_text(const std::string& text, const std::string& file) {
+    if (text.size() > kMaxSpecBytes)
+        throw SpecError({Diagnostic{file_origin(file), "",
+                                    fmt::format("{} bytes: a spec file is at most {} bytes (1 MiB) of text; is this the right file?",
+                                                text.size(), kMaxSpecBytes)}});
     YAML::Node root;
     try {
         root = YAML::Load(text);
@@ -476,7 +494,7 @@ Document parse_text(const std::string& text, const std::string& file) {
         doc.origins[""] = file_origin(file, YAML::Mark());  // Mark() is line 0, column 0
         return doc;
     }
-    Recorder{file, text, doc, diagnostics}.walk(root, "", nullptr, 0);
+    Recorder{file, text, doc, diagnostics, 0}.walk(root, "", nullptr, 0);
     if (!diagnostics.empty()) throw SpecError(std::move(diagnostics));
     doc.root = copy_node(root);  // unshares anchors, so an override changes one place only
     return doc;
@@ -578,6 +596,12 @@ struct Loader {
             }
             try {
                 Document base = resolve(*base_text, shown);
+                if (!base.root.IsMap()) {
+                    diagnostics.push_back({doc.origin_of(at), at,
+                                           fmt::format("'{}' holds {}, not a map of settings: a spec extends only maps",
+                                                       name, base.root.IsSequence() ? "a list" : "a single value")});
+                    continue;
+                }
                 merge_map(merged, merged.root, base, base.root, "");
             } catch (const SpecError& e) {
                 diagnostics.insert(diagnostics.end(), e.diagnostics().begin(), e.diagnostics().end());

@@ -1,4 +1,5 @@
 #include "infomax/experiment/bench.hpp"
+#include "infomax/experiment/session.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -37,20 +38,15 @@ double peak_rss_mib() {
 BenchResult bench_spec(const BenchOptions& opt) {
     if (opt.steps < 1) throw Error(fmt::format("--steps {}: time at least one step", opt.steps));
     if (opt.warmup < 0) throw Error(fmt::format("--warmup {}: cannot be negative", opt.warmup));
-    Registry registry;
-    registry.load_defaults();
-    for (const auto& p : opt.plugin_paths) registry.load_directory(p);
-    config::Document doc = load_spec(opt.spec, opt.overrides, registry);
-    const config::Params root(doc, "");
-    if (root.has("train") && root.child("train").integer("threads") > 0)
-        set_threads(static_cast<int>(root.child("train").integer("threads")));
-    Model model = build_model(doc, registry);
-    const PrecisionScope precision(model.precision);
-    detail::Trainer trainer(model, doc);
+    Session session({opt.threads, opt.plugin_paths});
+    const Experiment e = session.load(opt.spec, opt.overrides);
+    session.apply(e);
+    Model model = build_model(e, session.registry());
+    detail::Trainer trainer(model, e);
 
     BenchResult r;
-    r.name = root.string("name");
-    r.kind = model.kind;
+    r.name = e.name;
+    r.kind = to_string(model.kind);
     r.precision = to_string(model.precision);
     r.threads = threads();
     r.steps = opt.steps;

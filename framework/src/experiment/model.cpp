@@ -54,179 +54,212 @@ config::Document load_spec(const std::string& file, const std::vector<std::strin
 
 namespace {
 
-std::string type_of(const config::Params& p) { return p.string("type"); }
-
 // Runs f; a shape or part error becomes a SpecError at `path`.
 template <class F>
-void at(const config::Document& doc, const std::string& path, const std::string& what, F&& f) {
+void at(const Experiment& e, const std::string& path, const std::string& what, F&& f) {
     try {
         f();
     } catch (const config::SpecError&) {
         throw;
-    } catch (const Error& e) {
-        throw config::SpecError({{doc.origin_of(path), path, fmt::format("{}: {}", what, e.what())}});
+    } catch (const Error& e2) {
+        e.fail(path, fmt::format("{}: {}", what, e2.what()));
     }
 }
 
 Shape per_sample(const Var& v) { return Shape(v.shape().begin() + 1, v.shape().end()); }
 
+// "estimator 'jsd' (libinfomax_estimators.so)": a part and the library it came from.
+std::string part_name(const Registry& registry, const char* kind, const std::string& type) {
+    const PartEntry* e = registry.find(kind, type);
+    return fmt::format("{} '{}'{}", kind, type, e ? fmt::format(" ({})", e->file) : "");
+}
+
 }  // namespace
 
-Model build_model(const config::Document& doc, const Registry& registry) {
+Bound Objective::score(const Var& a, const Var& b, Rng& negatives_rng, bool keep_state) const {
+    const auto state = keep_state ? estimator->state() : std::vector<double>{};
+    Bound bound = estimator->bound(make_scores(*discriminator, a, b, negatives, negatives_rng, negative_samples));
+    if (keep_state) estimator->set_state(state);
+    return bound;
+}
+
+std::string Objective::column() const { return fmt::format("{}.{}", name, estimator->quantity()); }
+
+Model build_model(const Experiment& e, const Registry& registry) {
     Model m;
-    const config::Params root(doc, "");
-    m.kind = root.string("kind");
-    Rng init(static_cast<std::uint64_t>(root.integer("seed")), "init");
+    m.kind = e.kind;
+    Rng init(e.seed, "init");
     Rng dry_rng(0, "dry run");
     BuildContext ctx;
     ctx.rng = &init;
-    ctx.init = nn::parse_init(root.string("init"));
-    m.precision = parse_precision(root.string("precision"));
+    ctx.init = nn::parse_init(e.init);
+    m.precision = e.precision;
     if (m.precision == Precision::bf16 && !bf16_supported())
-        root.fail("precision", "bf16 needs a CPU with AVX512_BF16 or AMX, and this one has neither "
-                               "(oneDNN would run reference kernels); use precision: f32");
+        e.fail("precision", "bf16 needs a CPU with AVX512_BF16 or AMX, and this one has neither "
+                            "(oneDNN would run reference kernels); use precision: f32");
     const PrecisionScope dry_run_precision(m.precision);  // the dry run checks the bf16 primitives too
-    if (!root.has("data")) root.fail("data", "missing required key 'data'");
-    const config::Params dp = root.child("data");
-    ctx.batch_size = dp.integer("batch_size");
-    m.data_type = type_of(dp);
-    m.data = registry.create_as<Dataset>("dataset", m.data_type, dp, ctx);
+    ctx.batch_size = e.data.batch_size;
+    m.data_type = e.data.part.type;
+    m.data = registry.create_as<Dataset>("dataset", m.data_type, e.params(e.data.part), ctx);
     m.input_shape = m.data->sample_shape();
     ctx.input_shape = m.input_shape;
-    if (m.kind == "mi_estimation" && !m.data->paired())
-        dp.fail("type", fmt::format("an mi_estimation experiment needs paired data (x, z); {} has none",
-                                    m.data->describe()));
     const std::int64_t n = 2;  // dry-run batch
 
+    // What each kind is made of; the kind's runner (runner.cpp) trains it.
+    auto refuse = [&](bool present, const char* key, const std::string& why) {
+        if (present) e.fail(key, why);
+    };
+    const bool has_encoder = e.kind == Kind::dim || e.kind == Kind::supervised;
+    refuse(e.encoder && !has_encoder,
+           "encoder", e.kind == Kind::gan ? "a gan experiment has a generator, not an encoder: rename this key"
+                                          : "an mi_estimation experiment has no encoder: remove this key");
+    if (e.kind != Kind::gan && e.gan) {
+        const auto& d = e.document();
+        for (const char* key : {"generator", "noise", "critic"})
+            if (config::Params(d, "").has(key)) e.fail(key, fmt::format("{}: is for kind gan", key));
+    }
+    refuse(e.head && e.kind != Kind::supervised, "head", "head: is for kind supervised");
+    refuse(e.prior && e.kind != Kind::dim, "prior",
+           e.kind == Kind::supervised ? "a supervised experiment has no prior: remove this key"
+                                      : "prior matching needs an encoder (kind: dim)");
+
     Var a, b;  // the two sides every objective scores
-    if (m.kind == "dim" || m.kind == "supervised") {
-        if (!root.has("encoder")) root.fail("encoder", fmt::format("a {} experiment needs an encoder", m.kind));
-        const config::Params ep = root.child("encoder");
-        m.encoder_type = type_of(ep);
-        m.encoder = registry.create_as<Encoder>("encoder", m.encoder_type, ep, ctx);
+    std::vector<std::string> taps;  // what eval.features may name
+    if (has_encoder) {
+        if (!e.encoder) e.fail("encoder", fmt::format("a {} experiment needs an encoder", to_string(e.kind)));
+        m.encoder_type = e.encoder->type;
+        m.encoder = registry.create_as<Encoder>("encoder", m.encoder_type, e.params(*e.encoder), ctx);
         Shape xs{n};
         xs.insert(xs.end(), m.input_shape.begin(), m.input_shape.end());
         Features f;
-        at(doc, "encoder", fmt::format("encoder '{}' does not accept the data's shape {}", m.encoder_type,
-                                       to_string(m.input_shape)),
+        at(e, "encoder", fmt::format("encoder '{}' does not accept the data's shape {}", m.encoder_type,
+                                     to_string(m.input_shape)),
            [&] { f = m.encoder->encode(Var(Tensor::zeros(xs))); });
-        if (!f.local.defined() && m.kind == "dim")
-            ep.fail("", fmt::format("encoder '{}' has no local tap: add `- tap: local` where M is taken", m.encoder_type));
-        if (f.global.dim() != 2)
-            ep.fail("", fmt::format("encoder '{}' gives y of shape {}: y must be a vector per sample", m.encoder_type,
-                                    to_string(f.global.shape())));
+        if (!f.local.defined() && e.kind == Kind::dim)
+            e.fail("encoder", fmt::format("encoder '{}' has no local tap: add `- tap: local` where M is taken", m.encoder_type));
+        if (!f.global.defined() || f.global.dim() != 2)
+            e.fail("encoder", fmt::format("encoder '{}' gives y of shape {}: y must be a vector per sample", m.encoder_type,
+                                          f.global.defined() ? to_string(f.global.shape()) : "(none)"));
         a = f.local;
         b = f.global;
-    } else if (m.kind == "gan") {
-        if (root.has("encoder")) root.fail("encoder", "a gan experiment has a generator, not an encoder: rename this key");
-        if (!root.has("generator")) root.fail("generator", "a gan experiment needs a generator (e.g. {type: layer_stack, ...})");
-        if (!root.has("critic")) root.fail("critic", "a gan experiment needs a critic (e.g. {type: prior_mlp, hidden: [128, 128]})");
+        taps = {"global"};
+        if (f.local.defined()) taps.insert(taps.end(), {"local", "local_pooled"});
+        for (const auto& [name, t] : f.taps)
+            if (std::find(taps.begin(), taps.end(), name) == taps.end()) taps.push_back(name);
+    } else if (e.kind == Kind::gan) {
+        const config::Params root(e.document(), "");
+        if (!root.has("generator")) e.fail("generator", "a gan experiment needs a generator (e.g. {type: layer_stack, ...})");
+        if (!root.has("critic")) e.fail("critic", "a gan experiment needs a critic (e.g. {type: prior_mlp, hidden: [128, 128]})");
         if (m.input_shape.size() != 1)
-            dp.fail("type", fmt::format("the gan trainer generates vectors; {} gives samples of shape {}",
-                                        m.data->describe(), to_string(m.input_shape)));
-        if (!root.has("noise")) root.fail("noise", "a gan experiment needs noise (e.g. noise: {distribution: normal, dim: 2})");
-        const config::Params np = root.child("noise");
-        m.noise_dim = np.integer("dim");
-        const config::Params dist = np.child("distribution");
-        m.noise_type = type_of(dist);
-        m.noise = registry.create_as<Prior>("prior", m.noise_type, dist, ctx);
-        const config::Params gp = root.child("generator");
-        m.generator_type = type_of(gp);
+            e.fail("data.type", fmt::format("the gan trainer generates vectors; {} gives samples of shape {}",
+                                            m.data->describe(), to_string(m.input_shape)));
+        if (!root.has("noise")) e.fail("noise", "a gan experiment needs noise (e.g. noise: {distribution: normal, dim: 2})");
+        const GanSpec& g = *e.gan;
+        m.noise_dim = g.noise_dim;
+        m.noise_type = g.noise.type;
+        m.noise = registry.create_as<Prior>("prior", m.noise_type, e.params(g.noise), ctx);
+        m.generator_type = g.generator.type;
         BuildContext gctx = ctx;
         gctx.input_shape = {m.noise_dim};
-        m.generator = registry.create_as<Encoder>("encoder", m.generator_type, gp, gctx);
+        m.generator = registry.create_as<Encoder>("encoder", m.generator_type, e.params(g.generator), gctx);
         Var z(m.noise->sample({n, m.noise_dim}, dry_rng));
         Var x;
-        at(doc, "generator", fmt::format("generator '{}' does not accept noise of dim {}", m.generator_type, m.noise_dim),
+        at(e, "generator", fmt::format("generator '{}' does not accept noise of dim {}", m.generator_type, m.noise_dim),
            [&] { x = m.generator->encode(z).global; });
         if (per_sample(x) != m.input_shape)
-            gp.fail("", fmt::format("the generator makes samples of shape {}, the data's are {}", to_string(per_sample(x)),
-                                    to_string(m.input_shape)));
-        const config::Params cp = root.child("critic");
-        m.critic_type = type_of(cp);
+            e.fail("generator", fmt::format("the generator makes samples of shape {}, the data's are {}",
+                                            to_string(per_sample(x)), to_string(m.input_shape)));
+        m.critic_type = g.critic.type;
         BuildContext cctx = ctx;
         cctx.global_shape = m.input_shape;
-        m.critic = registry.create_as<Discriminator>("discriminator", m.critic_type, cp, cctx);
-        at(doc, "critic", fmt::format("critic '{}' cannot score samples of shape {}", m.critic_type, to_string(m.input_shape)),
+        m.critic = registry.create_as<Discriminator>("discriminator", m.critic_type, e.params(g.critic), cctx);
+        at(e, "critic", fmt::format("critic '{}' cannot score samples of shape {}", m.critic_type, to_string(m.input_shape)),
            [&] { m.critic->score(x); });
         a = x;  // the MI regulariser scores (G(z), z)
         b = z;
-    } else {
-        if (root.has("encoder")) root.fail("encoder", "an mi_estimation experiment has no encoder: remove this key");
+    } else {  // mi_estimation: the data's own pairs
+        if (!m.data->paired())
+            e.fail("data.type", fmt::format("an mi_estimation experiment needs paired data (x, z); {} has none",
+                                            m.data->describe()));
         a = Var(m.data->batch("train", {0, 1}));
         b = Var(m.data->pair("train", {0, 1}));
     }
-    if (m.kind != "gan")
-        for (const char* key : {"generator", "noise", "critic"})
-            if (root.has(key)) root.fail(key, fmt::format("{}: is for kind gan", key));
     if (a.defined()) m.local_shape = per_sample(a);
     m.global_shape = per_sample(b);
     ctx.local_shape = m.local_shape;
     ctx.global_shape = m.global_shape;
 
-    if (m.kind == "supervised") {  // the encoder trained with labels: the reference DIM is compared with
-        if (root.has("objectives")) root.fail("objectives", "a supervised experiment trains with labels: remove objectives");
-        if (root.has("prior")) root.fail("prior", "a supervised experiment has no prior: remove this key");
+    // eval.features names taps: a typo is reported now, not after training.
+    if (has_encoder && m.data->classes() > 0)
+        for (std::size_t i = 0; i < e.eval.features.size(); ++i)
+            if (std::find(taps.begin(), taps.end(), e.eval.features[i]) == taps.end())
+                e.fail(fmt::format("eval.features[{}]", i),
+                       config::unknown_name(fmt::format("feature tap of encoder '{}'", m.encoder_type), e.eval.features[i], taps));
+
+    if (e.kind == Kind::supervised) {  // the encoder trained with labels: the reference DIM is compared with
+        if (!e.objectives.empty()) e.fail("objectives", "a supervised experiment trains with labels: remove objectives");
         if (m.data->classes() == 0)
-            dp.fail("type", fmt::format("supervised training needs labels; {} has none", m.data->describe()));
-        std::vector<std::int64_t> hidden;
-        std::string act = "relu";
-        if (root.has("head")) {
-            hidden = root.child("head").integers("hidden");
-            act = root.child("head").string("activation");
-        }
+            e.fail("data.type", fmt::format("supervised training needs labels; {} has none", m.data->describe()));
+        const std::vector<std::int64_t> hidden = e.head ? e.head->hidden : std::vector<std::int64_t>{};
+        const std::string act = e.head ? e.head->activation : "relu";
         m.head = nn::make_mlp(m.global_shape[0], hidden, m.data->classes(), nn::parse_activation(act), init, ctx.init);
         return m;
     }
-    if (root.has("head")) root.fail("head", "head: is for kind supervised");
 
-    if ((!root.has("objectives") || root.child("objectives").keys().empty()) && m.kind != "gan")
-        root.fail("objectives", "an experiment needs at least one objective (e.g. objectives: {global: {...}})");
-    if (m.kind == "gan" && root.has("objectives") && root.child("objectives").keys().size() > 1)
-        root.fail("objectives", "a gan takes one MI regulariser (e.g. objectives: {mi: {...}})");
-    for (const auto& name : root.has("objectives") ? root.child("objectives").keys() : std::vector<std::string>{}) {
-        const std::string path = "objectives." + name;
-        const config::Params op(doc, path);
+    if (e.objectives.empty() && e.kind != Kind::gan)
+        e.fail("objectives", "an experiment needs at least one objective (e.g. objectives: {global: {...}})");
+    if (e.kind == Kind::gan && e.objectives.size() > 1)
+        e.fail("objectives", "a gan takes one MI regulariser (e.g. objectives: {mi: {...}})");
+    for (const auto& os : e.objectives) {
+        const std::string path = os.path();
         Objective o;
-        o.name = name;
-        o.weight = static_cast<float>(op.number("weight"));
-        const config::Params est = op.child("estimator"), dis = op.child("discriminator");
-        o.estimator_type = type_of(est);
-        o.discriminator_type = type_of(dis);
-        o.estimator = registry.create_as<Estimator>("estimator", o.estimator_type, est, ctx);
-        o.discriminator = registry.create_as<Discriminator>("discriminator", o.discriminator_type, dis, ctx);
-        o.negatives = op.has("negatives") ? op.string("negatives") : o.estimator->default_negatives();
-        o.negative_samples = op.integer("negative_samples");
-        if (op.has("lr")) o.lr = static_cast<float>(op.number("lr"));
+        o.name = os.name;
+        o.weight = static_cast<float>(os.weight);
+        o.estimator_type = os.estimator.type;
+        o.discriminator_type = os.discriminator.type;
+        o.estimator = registry.create_as<Estimator>("estimator", o.estimator_type, e.params(os.estimator), ctx);
+        o.discriminator = registry.create_as<Discriminator>("discriminator", o.discriminator_type, e.params(os.discriminator), ctx);
+        o.negatives = os.negatives ? *os.negatives : o.estimator->default_negatives();
+        o.negative_samples = os.negative_samples;
+        if (os.lr) o.lr = static_cast<float>(*os.lr);
         if (o.negative_samples > 1 && o.negatives != "roll" && o.negatives != "permutation")
-            op.fail("negative_samples", fmt::format("{} negatives per sample need negatives: roll or permutation; {} "
-                                                    "makes its own",
-                                                    o.negative_samples, o.negatives));
+            e.fail(path + ".negative_samples",
+                   fmt::format("{} negatives per sample need negatives: roll or permutation; {} makes its own",
+                               o.negative_samples, o.negatives));
         if (o.negative_samples >= ctx.batch_size)
-            op.fail("negative_samples", fmt::format("{} negatives per sample need a batch larger than {} (data.batch_size "
-                                                    "is {})",
-                                                    o.negative_samples, o.negative_samples, ctx.batch_size));
-        at(doc, path + ".discriminator",
+            e.fail(path + ".negative_samples",
+                   fmt::format("{} negatives per sample need a batch larger than {} (data.batch_size is {})",
+                               o.negative_samples, o.negative_samples, ctx.batch_size));
+        // The dry run: the one scoring path, on a batch of 2, leaving the estimator's state as it was.
+        const std::int64_t count = std::min<std::int64_t>(o.negative_samples, n - 1);
+        Objective dry = o;
+        dry.negative_samples = count;
+        Bound bound;
+        at(e, path + ".discriminator",
            fmt::format("discriminator '{}' does not fit inputs of shapes {} and {}", o.discriminator_type,
                        to_string(m.local_shape), to_string(m.global_shape)),
-           [&] {
-               Scores s = make_scores(*o.discriminator, a, b, o.negatives, dry_rng, std::min<std::int64_t>(o.negative_samples, n - 1));
-               o.estimator->bound(s);
-           });
+           [&] { bound = dry.score(a, b, dry_rng, false); });
+        // A plugin's mistake is the plugin's: name the part and its library.
+        auto scalar = [](const Var& v) { return v.defined() && v.numel() == 1; };
+        if (!scalar(bound.value) || !scalar(bound.loss) || (bound.mi.defined() && !scalar(bound.mi)))
+            e.fail(path + ".estimator",
+                   fmt::format("{} returned a bound of shape {} (loss {}): a bound must be a scalar; the plugin is wrong, "
+                               "not this spec",
+                               part_name(registry, "estimator", o.estimator_type),
+                               bound.value.defined() ? to_string(bound.value.shape()) : "(none)",
+                               bound.loss.defined() ? to_string(bound.loss.shape()) : "(none)"));
         m.objectives.push_back(std::move(o));
     }
 
-    if (root.has("prior")) {
-        if (m.kind != "dim") root.fail("prior", "prior matching needs an encoder (kind: dim)");
-        const config::Params pp = root.child("prior");
+    if (e.prior) {
+        const PriorSpec& ps = *e.prior;
         PriorTerm t;
-        t.weight = static_cast<float>(pp.number("weight"));
-        const config::Params dist = pp.child("distribution"), dis = pp.child("discriminator");
-        t.distribution_type = type_of(dist);
-        t.discriminator_type = type_of(dis);
-        t.prior = registry.create_as<Prior>("prior", t.distribution_type, dist, ctx);
-        t.discriminator = registry.create_as<Discriminator>("discriminator", t.discriminator_type, dis, ctx);
-        at(doc, "prior.discriminator",
+        t.weight = static_cast<float>(ps.weight);
+        t.distribution_type = ps.distribution.type;
+        t.discriminator_type = ps.discriminator.type;
+        t.prior = registry.create_as<Prior>("prior", t.distribution_type, e.params(ps.distribution), ctx);
+        t.discriminator = registry.create_as<Discriminator>("discriminator", t.discriminator_type, e.params(ps.discriminator), ctx);
+        at(e, "prior.discriminator",
            fmt::format("discriminator '{}' cannot score y of shape {}", t.discriminator_type, to_string(m.global_shape)),
            [&] { t.discriminator->score(t.prior->transform(b)); });
         m.prior = std::move(t);
@@ -235,7 +268,7 @@ Model build_model(const config::Document& doc, const Registry& registry) {
 }
 
 std::string Model::summary() const {
-    std::string s = fmt::format("kind {}; data {}: input {}\n", kind, data->describe(), to_string(input_shape));
+    std::string s = fmt::format("kind {}; data {}: input {}\n", to_string(kind), data->describe(), to_string(input_shape));
     if (encoder)
         s += fmt::format("encoder {}: M {}, y {}\n  {}\n", encoder_type, to_string(local_shape), to_string(global_shape),
                          encoder->describe());

@@ -62,8 +62,8 @@ std::string compare_metrics(const fs::path& a, const fs::path& b) {
 std::string compare_results(const fs::path& a, const fs::path& b) {
     if (!fs::exists(a)) return "the run has no results.json";
     std::vector<std::pair<std::string, json>> x, y;
-    detail::flatten_json(json::parse(std::ifstream(a)), "", x);
-    detail::flatten_json(json::parse(std::ifstream(b)), "", y);
+    detail::flatten_json(detail::read_json(a), "", x);
+    detail::flatten_json(detail::read_json(b), "", y);
     std::map<std::string, json> ym(y.begin(), y.end());
     for (const auto& [k, v] : x) {
         if (k.find("seconds") != std::string::npos) continue;  // timings
@@ -103,13 +103,24 @@ ReproduceResult reproduce_run(const ReproduceOptions& opt) {
     if (!fs::exists(dir / "results.json"))
         throw Error(fmt::format("{}: the run has not finished (no results.json): finish it with infomax run --resume {}",
                                 opt.run_dir, opt.run_dir));
-    const json manifest = json::parse(std::ifstream(dir / "manifest.json"));
+    const json manifest = detail::read_json(dir / "manifest.json");
+    // A manifest is ours: fields of the wrong type mean a damaged or foreign file.
+    auto field_error = [&](const char* what) {
+        return Error(fmt::format("{}: {} is missing or not as infomax writes it: the file is damaged",
+                                 (dir / "manifest.json").string(), what));
+    };
+    if (!manifest.is_object() || !manifest.contains("threads") || !manifest["threads"].is_number_integer())
+        throw field_error("\"threads\"");
+    if (!manifest.contains("plugins") || !manifest["plugins"].is_array()) throw field_error("\"plugins\"");
+    if (!manifest.contains("libraries") || !manifest["libraries"].is_string()) throw field_error("\"libraries\"");
     ReproduceResult r;
     // What may make the bits differ, said before the run.
     Registry registry;
     registry.load_defaults();
     for (const auto& p : opt.plugin_paths) registry.load_directory(p);
     for (const auto& p : manifest["plugins"]) {
+        for (const char* f : {"kind", "name", "version", "file_hash"})
+            if (!p.is_object() || !p.contains(f) || !p[f].is_string()) throw field_error("a plugin's entry");
         const auto* now = [&]() -> const PartEntry* {
             for (const auto* e : registry.entries())
                 if (e->kind == p["kind"] && e->name == p["name"]) return e;
@@ -129,12 +140,15 @@ ReproduceResult reproduce_run(const ReproduceOptions& opt) {
     }
     if (manifest["libraries"] != build_info())
         r.warnings.push_back(fmt::format("libraries differ: run: {}; now: {}", manifest["libraries"].get<std::string>(), build_info()));
-    if (manifest.contains("cpu") && manifest["cpu"] != cpu_model())
+    if (manifest.contains("cpu") && manifest["cpu"].is_string() && manifest["cpu"] != cpu_model())
         r.warnings.push_back(fmt::format("CPU differs: run: {}; now: {}", manifest["cpu"].get<std::string>(), cpu_model()));
     const int run_threads = manifest["threads"].get<int>();
-    if (threads() != run_threads) set_threads(run_threads);
+    if (opt.threads > 0 && opt.threads != run_threads)
+        r.warnings.push_back(fmt::format("--threads {} ignored: the run used {} thread(s), and reproducing it needs the same",
+                                         opt.threads, run_threads));
 
     RunOptions o;
+    o.threads = run_threads;  // as the command line would: over the spec's train.threads
     o.spec = (dir / "resolved.yaml").string();
     o.overrides = {"output.dir=" + (dir / "reproductions").string()};
     o.plugin_paths = opt.plugin_paths;

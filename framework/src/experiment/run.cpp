@@ -20,6 +20,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
 #include "infomax/eval/probes.hpp"
+#include "infomax/experiment/session.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/report/plot.hpp"
 #include "infomax/ops/ops.hpp"
@@ -53,9 +54,23 @@ std::string local_time(const char* format) {
 }
 
 // A new directory that did not exist before: never reuses one.
-fs::path create_run_dir(const fs::path& root, const std::string& name, const std::string& hash) {
-    const fs::path parent = root / name;
-    fs::create_directories(parent);
+fs::path create_run_dir(const Experiment& e, const std::string& hash) {
+    const fs::path root = e.output_dir, parent = root / e.name;
+    for (fs::path p = parent; !p.empty(); p = p.parent_path()) {  // the nearest existing ancestor must be a folder
+        std::error_code ec;
+        if (fs::exists(p, ec)) {
+            if (!fs::is_directory(p, ec))
+                e.fail("output.dir", fmt::format("{} is a file, not a folder: runs cannot be written under it; choose "
+                                                 "another output.dir",
+                                                 p.string()));
+            break;
+        }
+        if (p == p.parent_path()) break;
+    }
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec)
+        e.fail("output.dir", fmt::format("cannot create {}: {}; choose another output.dir", parent.string(), ec.message()));
     const std::string base = fmt::format("{}-{}", local_time("{:%Y%m%d-%H%M%S}"), hash);
     for (int k = 1; k < 1000; ++k) {
         const fs::path p = parent / (k == 1 ? base : fmt::format("{}-{}", base, k));
@@ -153,6 +168,17 @@ std::string file_hash(const std::string& path) {
     return fmt::format("fnv64:{:016x}", fnv64(std::string(std::istreambuf_iterator<char>(in), {})));
 }
 
+json read_json(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw Error(fmt::format("{}: cannot read it ({})", file.string(), fs::exists(file) ? "not readable" : "no such file"));
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    try {
+        return json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error(fmt::format("{}: not valid JSON ({}): the file is damaged or was cut short", file.string(), e.what()));
+    }
+}
+
 std::string latest_checkpoint(const fs::path& dir) {
     std::string best;
     if (!fs::is_directory(dir / "checkpoints")) return best;
@@ -196,9 +222,9 @@ std::string cpu_model() {
 
 namespace {
 
-json manifest(const config::Document& doc, const Registry& registry, const Model& m) {
+json manifest(const Experiment& e, const Registry& registry, const Model& m) {
     json j;
-    j["seed"] = config::Params(doc, "").integer("seed");
+    j["seed"] = e.seed;
     j["infomax"] = {{"version", version()}, {"git_commit", INFOMAX_GIT_COMMIT}, {"plugin_abi", kAbiVersion}};
     j["libraries"] = build_info();
     j["threads"] = threads();
@@ -285,20 +311,16 @@ FeatureSet features(Model& m, const std::vector<std::string>& splits, const std:
     return out;
 }
 
-json evaluate_mi(Model& m, const config::Document& doc, Log& log, const fs::path& dir);
-json evaluate_gan(Model& m, const config::Document& doc, Log& log, const fs::path& dir);
+json evaluate_mi(Model& m, const Experiment& e, Log& log, const fs::path& dir);
+json evaluate_gan(Model& m, const Experiment& e, Log& log, const fs::path& dir);
 
-json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& dir, bool export_features) {
-    if (m.kind == "gan") return evaluate_gan(m, doc, log, dir);
+json evaluate(Model& m, const Experiment& e, Log& log, const fs::path& dir, bool export_features) {
+    if (m.kind == Kind::gan) return evaluate_gan(m, e, log, dir);
     json r;
-    const config::Params root(doc, "");
-    std::vector<std::string> probes{"linear"}, taps{"global"};
-    if (root.has("eval")) {
-        probes = root.child("eval").strings("probes");
-        taps = root.child("eval").strings("features");
-    }
+    const std::vector<std::string>& probes = e.eval.probes;
+    const std::vector<std::string>& taps = e.eval.features;
     // Held-out bounds: each objective on the test split, no training.
-    const std::int64_t batch = root.child("data").integer("batch_size");
+    const std::int64_t batch = e.data.batch_size;
     const std::string split = m.data->size("test") >= batch ? "test" : "validation";
     if (!m.objectives.empty() && m.data->size(split) >= batch) {
         NoGradGuard ng;
@@ -306,7 +328,7 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
         std::map<std::string, double> sums;
         std::int64_t batches = 0;
         double truth = 0;
-        const std::int64_t max_batches = root.has("eval") ? root.child("eval").integer("held_out_batches") : 0;
+        const std::int64_t max_batches = e.eval.held_out_batches;
         for (std::int64_t s = 0; s + batch <= m.data->size(split) && (max_batches == 0 || batches < max_batches);
              s += batch, ++batches) {
             std::vector<std::int64_t> idx(batch);
@@ -340,8 +362,8 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
                                                                     : ""));
         }
     }
-    if (m.kind == "mi_estimation") {
-        r.update(evaluate_mi(m, doc, log, dir));
+    if (m.kind == Kind::mi_estimation) {
+        r.update(evaluate_mi(m, e, log, dir));
         return r;
     }
     if (m.head && m.data->size("test") > 0) {  // kind supervised: the trained classifier itself
@@ -385,8 +407,8 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
         for (const auto& probe : probes) {
             eval::Split tr{train.by_tap[tap], train.labels}, te{test.by_tap[tap], test.labels};
             eval::ProbeOptions po;
-            po.seed = static_cast<std::uint64_t>(root.integer("seed"));
-            if (root.has("eval")) po.max_iter = static_cast<int>(root.child("eval").integer("linear_max_iter"));
+            po.seed = e.seed;
+            po.max_iter = static_cast<int>(e.eval.linear_max_iter);
             eval::ProbeResult pr = probe == "linear" ? eval::linear_probe(tr, te, m.data->classes(), po)
                                    : probe == "mlp"  ? eval::mlp_probe(tr, te, m.data->classes(), po)
                                                      : eval::knn_probe(tr, te, m.data->classes(), po);
@@ -401,10 +423,9 @@ json evaluate(Model& m, const config::Document& doc, Log& log, const fs::path& d
 
 // The estimate at every logged step beside the truth: a table of bias,
 // variance and MSE per level (mi_levels.md, .csv) and a plot (mi.svg).
-json evaluate_mi(Model& m, const config::Document& doc, Log& log, const fs::path& dir) {
+json evaluate_mi(Model& m, const Experiment& e, Log& log, const fs::path& dir) {
     json r;
-    const config::Params root(doc, "");
-    const std::int64_t window = root.has("eval") ? root.child("eval").integer("window") : 1000;
+    const std::int64_t window = e.eval.window;
     const eval::MetricsTable t = eval::read_metrics_csv((dir / "metrics.csv").string());
     std::vector<std::string> estimates;
     // What estimates I: the bound itself, or its MI reading (JSD).
@@ -417,7 +438,7 @@ json evaluate_mi(Model& m, const config::Document& doc, Log& log, const fs::path
     for (const auto& o : m.objectives) estimates.push_back(column_of(o));
     const std::size_t step_col = t.column("step");
     report::Chart chart;
-    chart.title = fmt::format("{}: MI estimate vs truth", root.string("name"));
+    chart.title = fmt::format("{}: MI estimate vs truth", e.name);
     chart.x_label = "step";
     chart.y_label = "nats";
     for (std::size_t k = 0; k < estimates.size(); ++k) {
@@ -431,7 +452,7 @@ json evaluate_mi(Model& m, const config::Document& doc, Log& log, const fs::path
         chart.series.push_back(std::move(s));
         const auto& o = m.objectives[k];
         if (o.estimator->quantity() == "mi_infonce") {  // InfoNCE cannot exceed log(1 + negatives)
-            const std::int64_t batch = root.child("data").integer("batch_size");
+            const std::int64_t batch = e.data.batch_size;
             const double negs = o.negatives == "all" ? double(batch - 1) : double(o.negative_samples);
             report::Series cap{fmt::format("log({:g}) cap", negs + 1), {}, {}, "#777777", true};
             cap.x = {t.rows.empty() ? 0.0 : t.rows.front()[step_col], t.rows.empty() ? 1.0 : t.rows.back()[step_col]};
@@ -474,18 +495,17 @@ json evaluate_mi(Model& m, const config::Document& doc, Log& log, const fs::path
 
 // Generated samples against the data's modes (modes covered, high-quality
 // share) and a scatter plot (samples.svg).
-json evaluate_gan(Model& m, const config::Document& doc, Log& log, const fs::path& dir) {
+json evaluate_gan(Model& m, const Experiment& e, Log& log, const fs::path& dir) {
     json r;
-    const config::Params root(doc, "");
-    const std::int64_t n = root.has("eval") ? root.child("eval").integer("samples") : 2500;
+    const std::int64_t n = e.eval.samples;
     NoGradGuard ng;
     m.generator->train(false);
-    Rng rng(static_cast<std::uint64_t>(root.integer("seed")), "eval noise");
+    Rng rng(e.seed, "eval noise");
     const Tensor x = m.generator->encode(Var(m.noise->sample({n, m.noise_dim}, rng))).global.value();
     data::write_npy((dir / "samples.npy").string(), x);
     const auto xs = x.to_vector();
     report::Chart chart;
-    chart.title = fmt::format("{}: {} generated samples", root.string("name"), n);
+    chart.title = fmt::format("{}: {} generated samples", e.name, n);
     chart.x_label = "x1";
     chart.y_label = "x2";
     chart.equal_axes = true;
@@ -528,12 +548,6 @@ json evaluate_gan(Model& m, const config::Document& doc, Log& log, const fs::pat
     return r;
 }
 
-std::unique_ptr<Registry> make_registry(const std::vector<std::string>& paths) {
-    auto r = std::make_unique<Registry>();
-    r->load_defaults();
-    for (const auto& p : paths) r->load_directory(p);
-    return r;
-}
 
 }  // namespace
 
@@ -545,7 +559,7 @@ std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format
 RunResult run_experiment(const RunOptions& opt) {
     // First, before any oneDNN or TBB thread exists: see interrupts.hpp.
     detail::InterruptGuard interrupts(g_stop);
-    auto registry = make_registry(opt.plugin_paths);
+    Session session({opt.threads, opt.plugin_paths});
     const bool resuming = !opt.resume.empty();
     fs::path dir;
     std::string spec_file = opt.spec;
@@ -557,13 +571,10 @@ RunResult run_experiment(const RunOptions& opt) {
             throw Error(fmt::format("{}: not a run directory (no resolved.yaml)", opt.resume));
         if (!overrides.empty()) throw Error("--resume continues a run as it was: overrides are not allowed");
     }
-    config::Document doc = load_spec(spec_file, overrides, *registry);
-    const config::Params root(doc, "");
-    if (root.has("train") && root.child("train").integer("threads") > 0)
-        set_threads(static_cast<int>(root.child("train").integer("threads")));
-    Model model = build_model(doc, *registry);
-    const PrecisionScope precision(model.precision);
-    detail::Trainer trainer(model, doc);
+    const Experiment e = session.load(spec_file, overrides);
+    session.apply(e);
+    Model model = build_model(e, session.registry());
+    detail::Trainer trainer(model, e);
 
     std::int64_t restored = -1;
     if (resuming) {
@@ -579,11 +590,9 @@ RunResult run_experiment(const RunOptions& opt) {
                                     opt.resume, restored, trainer.total_steps(), opt.resume));
     } else {
         // Everything checked: now, and only now, make the directory.
-        const std::string out_root = root.has("output") ? root.child("output").string("dir") : "runs";
-        const std::string resolved = config::dump(doc);
-        dir = create_run_dir(out_root, root.string("name"), resolved_hash(resolved));
-        data::write_file_atomic((dir / "resolved.yaml").string(), resolved);
-        data::write_file_atomic((dir / "manifest.json").string(), manifest(doc, *registry, model).dump(2) + "\n");
+        dir = create_run_dir(e, resolved_hash(e.resolved_yaml));
+        data::write_file_atomic((dir / "resolved.yaml").string(), e.resolved_yaml);
+        data::write_file_atomic((dir / "manifest.json").string(), manifest(e, session.registry(), model).dump(2) + "\n");
     }
     Log log(dir / "log.txt");
     Metrics metrics(dir, restored);
@@ -594,10 +603,9 @@ RunResult run_experiment(const RunOptions& opt) {
                          threads()));
     if (resuming) log.line(fmt::format("restored step {} from {}", restored, latest_checkpoint(dir)));
 
-    const config::Params train = root.has("train") ? root.child("train") : config::Params(doc, "");
-    const std::int64_t log_every = root.has("train") ? train.integer("log_every") : 50;
+    const std::int64_t log_every = e.train.log_every;
     // Default: every epoch; streamed data has no epochs: every tenth of the run.
-    const std::int64_t ck_every = root.has("train") && train.has("checkpoint_every") ? train.integer("checkpoint_every")
+    const std::int64_t ck_every = e.train.checkpoint_every ? *e.train.checkpoint_every
                                   : model.data->streamed() ? std::max<std::int64_t>(1, trainer.total_steps() / 10)
                                                            : trainer.steps_per_epoch();
     const bool tty = opt.progress && isatty(STDOUT_FILENO);
@@ -690,7 +698,7 @@ RunResult run_experiment(const RunOptions& opt) {
     results["train"] = {{"steps", trainer.step()},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
                         {"resumed_from_step", restored}};
-    json ev = evaluate(model, doc, log, dir, false);
+    json ev = evaluate(model, e, log, dir, false);
     results.update(ev);
     data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");
     write_report(dir.string());
@@ -701,11 +709,26 @@ RunResult run_experiment(const RunOptions& opt) {
 std::string evaluate_run(const EvalOptions& opt) {
     const fs::path dir = opt.run_dir;
     if (!fs::exists(dir / "resolved.yaml")) throw Error(fmt::format("{}: not a run directory (no resolved.yaml)", opt.run_dir));
-    auto registry = make_registry(opt.plugin_paths);
-    config::Document doc = load_spec((dir / "resolved.yaml").string(), {}, *registry);
-    Model model = build_model(doc, *registry);
-    const PrecisionScope precision(model.precision);
-    detail::Trainer trainer(model, doc);
+    // Only how the run is evaluated may change: anything else would describe another run.
+    for (std::size_t i = 0; i < opt.overrides.size(); ++i) {
+        const std::string& o = opt.overrides[i];
+        const std::string key = o.substr(o.find_first_not_of("+~"), o.find('=') == std::string::npos ? std::string::npos
+                                                                                                      : o.find('=') - o.find_first_not_of("+~"));
+        if (!key.starts_with("eval."))
+            throw config::SpecError({{config::Origin{"", 0, 0, static_cast<int>(i) + 1, o}, key,
+                                      "infomax eval re-evaluates a trained run: only eval.* settings can change here "
+                                      "(train it again with infomax run for anything else)"}});
+    }
+    // Results are the run's only once it finished: an unfinished run is resumed, not evaluated.
+    if (!fs::exists(dir / "results.json"))
+        throw Error(fmt::format("{}: the run has not finished (no results.json); finish it (training, then its evaluation) "
+                                "with: infomax run --resume {}",
+                                opt.run_dir, opt.run_dir));
+    Session session({opt.threads, opt.plugin_paths});
+    const Experiment e = session.load((dir / "resolved.yaml").string(), opt.overrides);
+    session.apply(e);
+    Model model = build_model(e, session.registry());
+    detail::Trainer trainer(model, e);
     std::string source = (dir / product_file(model)).string();
     if ((model.encoder || model.generator) && fs::exists(source)) {
         trainer.load_encoder_weights(data::read_safetensors(source));
@@ -714,11 +737,15 @@ std::string evaluate_run(const EvalOptions& opt) {
         if (source.empty()) throw Error(fmt::format("{}: no {} and no checkpoint", opt.run_dir, product_file(model)));
         trainer.restore(data::read_safetensors(source));
     }
+    // A new file beside results.json, never over it (nor over an earlier evaluation).
+    const std::string stamp = local_time("{:%Y%m%d-%H%M%S}");
+    fs::path out = dir / fmt::format("results-eval-{}.json", stamp);
+    for (int k = 2; fs::exists(out); ++k) out = dir / fmt::format("results-eval-{}-{}.json", stamp, k);
     Log log(dir / "log.txt");
-    log.line(fmt::format("eval {} (encoder from {})", dir.string(), source));
-    json results = evaluate(model, doc, log, dir, opt.export_features);
-    const fs::path out = fs::exists(dir / "results.json") ? dir / fmt::format("results-eval-{}.json", local_time("{:%Y%m%d-%H%M%S}"))
-                                                          : dir / "results.json";
+    log.line(fmt::format("eval {} (encoder from {}{})", dir.string(), source,
+                         opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
+    json results = evaluate(model, e, log, dir, opt.export_features);
+    results["eval_overrides"] = opt.overrides;
     data::write_file_atomic(out.string(), results.dump(2) + "\n");
     log.line(fmt::format("results: {}", out.string()));
     return out.string();

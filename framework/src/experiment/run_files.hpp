@@ -17,6 +17,11 @@ std::string cpu_model();
 
 namespace detail {
 
+// The JSON in a run's or suite's file; a missing, unreadable or damaged file is
+// an Error naming it ("runs/x/manifest.json: not valid JSON (... at byte 120):
+// the file is damaged or was cut short").
+nlohmann::json read_json(const std::filesystem::path& file);
+
 // "fnv64:<16 hex digits>" of a file's bytes (manifests name plugin files by it).
 std::string file_hash(const std::string& path);
 // The newest checkpoints/step-NNNNNNNN.safetensors of a run directory, or "".

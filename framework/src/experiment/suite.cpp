@@ -19,6 +19,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
+#include "infomax/experiment/session.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "suite_internal.hpp"
@@ -55,10 +56,20 @@ std::string flow_text(const YAML::Node& n) {
     return e.c_str();
 }
 
-std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file) {
+std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file, std::vector<SweptKey>* swept) {
     const fs::path here = fs::path(file).parent_path();
     const YAML::Node& root = doc.root;
-    using Settings = std::vector<std::pair<std::string, std::string>>;
+    // key, value as flow text, and where the value was written in the suite file
+    struct Setting {
+        std::string key, value, source;
+    };
+    using Settings = std::vector<Setting>;
+    auto sweeps = [&](const std::string& key, const std::string& source) {
+        if (!swept) return;
+        for (const auto& k : *swept)
+            if (k.key == key) return;
+        swept->push_back({key, source});
+    };
     std::vector<Settings> combos{{}};
     for (std::size_t b = 0; b < root["sweep"].size(); ++b) {
         const YAML::Node block = root["sweep"][b];
@@ -70,10 +81,12 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
             options = {{}};
             for (const auto& kv : block["grid"]) {
                 std::vector<Settings> next;
+                const std::string at = where + ".grid." + kv.first.Scalar();
+                sweeps(kv.first.Scalar(), at);
                 for (const auto& o : options)
-                    for (const auto& v : kv.second) {
+                    for (std::size_t i = 0; i < kv.second.size(); ++i) {
                         Settings s = o;
-                        s.emplace_back(kv.first.Scalar(), flow_text(v));
+                        s.push_back({kv.first.Scalar(), flow_text(kv.second[i]), at});
                         next.push_back(s);
                     }
                 options = next;
@@ -88,12 +101,19 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
                 n = kv.second.size();
             }
             options.resize(n);
-            for (const auto& kv : block["zip"])
-                for (std::size_t i = 0; i < n; ++i) options[i].emplace_back(kv.first.Scalar(), flow_text(kv.second[i]));
+            for (const auto& kv : block["zip"]) {
+                const std::string at = where + ".zip." + kv.first.Scalar();
+                sweeps(kv.first.Scalar(), at);
+                for (std::size_t i = 0; i < n; ++i) options[i].push_back({kv.first.Scalar(), flow_text(kv.second[i]), at});
+            }
         } else {
-            for (const auto& item : block["list"]) {
+            for (std::size_t i = 0; i < block["list"].size(); ++i) {
                 Settings s;
-                for (const auto& kv : item) s.emplace_back(kv.first.Scalar(), flow_text(kv.second));
+                for (const auto& kv : block["list"][i]) {
+                    const std::string at = fmt::format("{}.list[{}].{}", where, i, kv.first.Scalar());
+                    sweeps(kv.first.Scalar(), at);
+                    s.push_back({kv.first.Scalar(), flow_text(kv.second), at});
+                }
                 options.push_back(s);
             }
         }
@@ -108,8 +128,12 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
     }
     std::vector<std::int64_t> seeds;
     for (const auto& s : root["seeds"]) seeds.push_back(s.as<std::int64_t>());
-    std::vector<std::string> common;
-    for (const auto& o : root["overrides"]) common.push_back(o.Scalar());
+    std::vector<std::string> common, common_sources;
+    for (std::size_t i = 0; i < root["overrides"].size(); ++i) {
+        common.push_back(root["overrides"][i].Scalar());
+        common_sources.push_back(fmt::format("overrides[{}]", i));
+    }
+    if (!seeds.empty()) sweeps("seed", "seeds");
 
     std::vector<PlannedRun> out;
     for (const auto& c : combos)
@@ -117,13 +141,15 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
             PlannedRun r;
             r.spec = root["base"] ? (here / root["base"].Scalar()).string() : "";
             r.overrides = common;
+            r.sources = common_sources;
             std::vector<std::string> parts;
-            for (const auto& [key, value] : c) {
+            for (const auto& [key, value, source] : c) {
                 if (key == "spec") {
                     r.spec = (here / value).string();
                     parts.push_back("spec=" + fs::path(value).stem().string());
                 } else {
                     r.overrides.push_back(key + "=" + value);
+                    r.sources.push_back(source);
                     parts.push_back(key + "=" + value);
                 }
             }
@@ -131,6 +157,7 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
             if (!seeds.empty()) {
                 r.seed = seeds[k];
                 r.overrides.push_back(fmt::format("seed={}", r.seed));
+                r.sources.push_back(fmt::format("seeds[{}]", k));
                 parts.push_back(fmt::format("seed={}", r.seed));
             }
             std::string name = parts.empty() ? "default" : fmt::format("{}", fmt::join(parts, ","));
@@ -181,23 +208,60 @@ std::string last_line(const std::string& file) {
 SuiteResult run_suite(const SuiteOptions& opt) {
     config::Document doc = detail::load_suite(opt.file);
     const YAML::Node& root = doc.root;
-    auto plan = detail::plan_suite(doc, opt.file);
+    std::vector<detail::SweptKey> swept;
+    auto plan = detail::plan_suite(doc, opt.file, &swept);
     const fs::path suite_dir = fs::path(!opt.out.empty() ? opt.out : root["output"] ? root["output"]["dir"].Scalar() : "runs/suites") /
                                root["name"].Scalar();
 
+    // A command-line value for a swept key would replace every run's value:
+    // runs filed under seed=1 and seed=2 would be one run twice.
+    std::vector<config::Diagnostic> clashes;
+    for (std::size_t i = 0; i < opt.overrides.size(); ++i) {
+        const std::string& o = opt.overrides[i];
+        const std::size_t from = std::min(o.find_first_not_of("+~"), o.size());
+        const std::string key = o.substr(from, o.find('=') == std::string::npos ? std::string::npos : o.find('=') - from);
+        for (const auto& k : swept) {
+            const bool overlaps = key == k.key || k.key.starts_with(key + ".") || key.starts_with(k.key + ".");
+            if (!overlaps) continue;
+            clashes.push_back({config::Origin{"", 0, 0, static_cast<int>(i) + 1, o}, key,
+                               fmt::format("the suite sweeps '{}' ({}): a command-line value would give every run the same "
+                                           "one; remove this argument, or change the sweep in the suite file",
+                                           k.key, doc.origin_of(k.source).to_string())});
+            break;
+        }
+    }
+    if (!clashes.empty()) throw config::SpecError(clashes);
+
     // Every run's spec must load before anything starts: a typo should not
-    // surface hours into a suite.
-    Registry registry;
-    registry.load_defaults();
-    for (const auto& p : opt.plugin_paths) registry.load_directory(p);
+    // surface hours into a suite. Problems with a value the suite file wrote
+    // are reported at its line in the suite file.
+    Session session({opt.threads, opt.plugin_paths});
     std::vector<std::string> problems;
     std::vector<std::string> hashes;
     for (auto& r : plan) {
         r.overrides.insert(r.overrides.end(), opt.overrides.begin(), opt.overrides.end());
         r.overrides.push_back("output.dir=" + (suite_dir / r.name).string());
         try {
-            hashes.push_back(resolved_hash(config::dump(load_spec(r.spec, r.overrides, registry))));
-        } catch (const std::exception& e) {
+            hashes.push_back(resolved_hash(session.load(r.spec, r.overrides).resolved_yaml));
+        } catch (const config::SpecError& e) {
+            std::vector<config::Diagnostic> ds = e.diagnostics();
+            for (auto& d : ds) {
+                const int arg = d.origin.argument;
+                if (arg >= 1 && static_cast<std::size_t>(arg) <= r.sources.size() && !r.sources[arg - 1].empty()) {
+                    const std::string& source = r.sources[arg - 1];
+                    d.origin = doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
+                    d.origin.file = opt.file;
+                } else if (arg > static_cast<int>(r.sources.size()) &&
+                           static_cast<std::size_t>(arg) <= r.sources.size() + opt.overrides.size()) {
+                    d.origin.argument = arg - static_cast<int>(r.sources.size());  // the suite's own command line
+                }
+            }
+            config::sort_diagnostics(ds);
+            std::string text;
+            for (const auto& d : ds) text += (text.empty() ? "" : "\n  ") + d.to_string();
+            problems.push_back(fmt::format("run '{}': {}", r.name, text));
+            hashes.emplace_back();
+        } catch (const Error& e) {
             problems.push_back(fmt::format("run '{}': {}", r.name, e.what()));
             hashes.emplace_back();
         }
@@ -209,8 +273,9 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     fs::create_directories(suite_dir);
     data::write_file_atomic((suite_dir / "suite.yaml").string(), config::dump(doc));
     const int per_run = static_cast<int>(root["threads_per_run"].as<std::int64_t>());
+    const int budget = opt.threads > 0 ? opt.threads : default_threads();
     const int jobs = root["jobs"].as<std::int64_t>() > 0 ? static_cast<int>(root["jobs"].as<std::int64_t>())
-                                                          : std::max(1, threads() / per_run);
+                                                          : std::max(1, budget / per_run);
     fmt::print("suite {}: {} runs, {} at once, {} thread(s) each; {}\n", root["name"].Scalar(), plan.size(), jobs, per_run,
                suite_dir.string());
     std::fflush(stdout);

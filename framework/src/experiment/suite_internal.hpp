@@ -14,12 +14,21 @@ struct PlannedRun {
     std::string setting;  // the same without the seed: runs of one setting are aggregated
     std::string spec;     // the spec file
     std::vector<std::string> overrides;
+    // Where each override was written in the suite file (a key path of its
+    // document, e.g. "sweep[0].grid.seed"); "" for the command line's.
+    std::vector<std::string> sources;
     std::int64_t seed = -1;  // -1: no seed axis
+};
+
+// A key the suite sweeps and where it is written ("seeds", "sweep[1].zip.lr").
+struct SweptKey {
+    std::string key, source;
 };
 
 std::string suite_schema_path();
 // Loads and validates a suite file (defaults filled in).
 config::Document load_suite(const std::string& file);
-std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file);
+std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file,
+                                   std::vector<SweptKey>* swept = nullptr);
 
 }  // namespace infomax::detail

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "infomax/eval/probes.hpp"
@@ -61,66 +62,90 @@ std::vector<double> decode_doubles(const std::string& s) {
 
 }  // namespace
 
-Trainer::Trainer(Model& model, const config::Document& spec) : m_(model) {
-    const config::Params root(spec, "");
-    seed_ = static_cast<std::uint64_t>(root.integer("seed"));
-    const config::Params data = root.child("data");
-    batch_ = data.integer("batch_size");
-    if (data.has("augment")) {
-        augment_.crop_padding = data.child("augment").integer("crop_padding");
-        augment_.flip = data.child("augment").boolean("flip");
-    }
+Trainer::Trainer(Model& model, const Experiment& e) : m_(model) {
+    seed_ = e.seed;
+    batch_ = e.data.batch_size;
+    augment_.crop_padding = e.data.crop_padding;
+    augment_.flip = e.data.flip;
     const std::int64_t n = m_.data->size("train");
     steps_per_epoch_ = n / batch_;
     if (steps_per_epoch_ < 1)
-        data.fail("batch_size", fmt::format("batch size {} is larger than the {} training samples", batch_, n));
-    const config::Params train = root.has("train") ? root.child("train") : config::Params(spec, "train");
-    const bool has_steps = root.has("train") && train.has("steps");
-    if (!has_steps && m_.data->streamed() && steps_per_epoch_ > (std::int64_t{1} << 31))
-        root.fail("train", fmt::format("{} draws samples without end: set train.steps", m_.data->describe()));
-    total_steps_ = has_steps ? train.integer("steps")
-                             : steps_per_epoch_ * (root.has("train") && !m_.data->streamed() ? train.integer("epochs") : 1);
-
-    optim::AdamOptions o;
-    if (root.has("optimizer")) {
-        const config::Params op = root.child("optimizer");
-        if (op.string("type") != "adam") op.fail("type", "only adam is wired into infomax run so far");
-        o.lr = static_cast<float>(op.number("lr"));
-        const auto betas = op.node()["betas"];
-        o.beta1 = betas[0].as<float>();
-        o.beta2 = betas[1].as<float>();
-        o.eps = static_cast<float>(op.number("eps"));
-        o.weight_decay = static_cast<float>(op.number("weight_decay"));
-        if (op.has("clip_grad_norm")) clip_ = static_cast<float>(op.number("clip_grad_norm"));
+        e.fail("data.batch_size", fmt::format("batch size {} is larger than the {} training samples", batch_, n));
+    if (!e.train.steps && m_.data->streamed() && steps_per_epoch_ > (std::int64_t{1} << 31))
+        e.fail("train", fmt::format("{} draws samples without end: set train.steps", m_.data->describe()));
+    if (e.train.steps) {
+        total_steps_ = *e.train.steps;
+    } else {
+        const std::int64_t epochs = m_.data->streamed() ? 1 : e.train.epochs;
+        // Steps are counted in 64 bits, and the sample index of a step too.
+        if (epochs > std::numeric_limits<std::int64_t>::max() / steps_per_epoch_ / batch_)
+            e.fail("train.epochs", fmt::format("{} epochs of {} steps are more steps than can be counted; use fewer epochs "
+                                               "or train.steps",
+                                               epochs, steps_per_epoch_));
+        total_steps_ = steps_per_epoch_ * epochs;
     }
-    // Which Adam updates a parameter: the prior's and the GAN critic's learn
+    if (m_.data->streamed() && total_steps_ > std::numeric_limits<std::int64_t>::max() / batch_)
+        e.fail("train.steps", fmt::format("{} steps of batch {} index more samples than can be counted", total_steps_, batch_));
+
+    const OptimizerSpec& os = e.optimizer;
+    optim::AdamOptions o;
+    o.lr = static_cast<float>(os.lr);
+    o.beta1 = static_cast<float>(os.beta1);
+    o.beta2 = static_cast<float>(os.beta2);
+    o.eps = static_cast<float>(os.eps);
+    o.weight_decay = static_cast<float>(os.weight_decay);
+    if (os.clip_grad_norm) clip_ = static_cast<float>(*os.clip_grad_norm);
+    const bool sgd = os.type == "sgd";
+    // Which optimizer updates a parameter: the prior's and the GAN critic's learn
     // their own losses; an objective's critic has its own when it has its own
-    // learning rate, or when its loss is not the generator's (gan).
+    // learning rate, or when its loss is not the generator's (gan). Groups are
+    // named by the optimizer ("adam", "prior_adam", ...; "sgd", ... for sgd):
+    // the names prefix their state in a checkpoint.
+    const std::string opt_name = sgd ? "sgd" : "adam";
+    const bool own_objective_optimizer = m_.kind == Kind::gan;
     std::map<std::string, std::pair<std::vector<Var>, float>> by_group;
-    std::vector<std::string> order{"adam"};
+    std::vector<std::string> order{opt_name};
     auto group_of = [&](const std::string& name) -> std::pair<std::string, float> {
-        if (name.starts_with("prior.")) return {"prior_adam", o.lr};
-        if (name.starts_with("critic.")) return {"critic_adam", o.lr};
+        if (name.starts_with("prior.")) return {"prior_" + opt_name, o.lr};
+        if (name.starts_with("critic.")) return {"critic_" + opt_name, o.lr};
         for (const auto& ob : m_.objectives)
-            if (name.starts_with(fmt::format("objectives.{}.", ob.name)) && (ob.lr > 0 || m_.kind == "gan"))
-                return {"objective_adam." + ob.name, ob.lr > 0 ? ob.lr : o.lr};
-        return {"adam", o.lr};
+            if (name.starts_with(fmt::format("objectives.{}.", ob.name)) && (ob.lr > 0 || own_objective_optimizer))
+                return {fmt::format("objective_{}.{}", opt_name, ob.name), ob.lr > 0 ? ob.lr : o.lr};
+        return {opt_name, o.lr};
     };
     std::map<std::string, std::vector<std::string>> names;
     for (const auto& [name, v] : parameters()) {
         const auto [g, lr] = group_of(name);
-        if (!by_group.count(g) && g != "adam") order.push_back(g);
+        if (!by_group.count(g) && g != opt_name) order.push_back(g);
         by_group[g].first.push_back(v);
         by_group[g].second = lr;
         names[g].push_back(name);
     }
     for (const auto& g : order) {
         if (!by_group.count(g)) continue;
-        optim::AdamOptions go = o;
-        go.lr = by_group[g].second;
-        groups_.push_back({g, names[g], std::make_unique<optim::Adam>(by_group[g].first, go)});
+        std::unique_ptr<optim::Optimizer> opt;
+        if (sgd) {
+            optim::SgdOptions so;
+            so.lr = by_group[g].second;
+            so.momentum = static_cast<float>(os.momentum);
+            so.weight_decay = o.weight_decay;
+            opt = std::make_unique<optim::Sgd>(by_group[g].first, so);
+        } else {
+            optim::AdamOptions go = o;
+            go.lr = by_group[g].second;
+            opt = std::make_unique<optim::Adam>(by_group[g].first, go);
+        }
+        groups_.push_back({g, names[g], std::move(opt)});
     }
 }
+
+}  // namespace infomax::detail
+
+namespace infomax {
+std::int64_t training_steps(Model& model, const Experiment& e) { return detail::Trainer(model, e).total_steps(); }
+}  // namespace infomax
+
+namespace infomax::detail {
 
 Trainer::Group* Trainer::group(const std::string& name) {
     for (auto& g : groups_)
@@ -156,11 +181,11 @@ std::vector<std::pair<std::string, Tensor*>> Trainer::buffers() const {
 
 std::vector<std::pair<std::string, Tensor*>> Trainer::optimizer_state() const {
     std::vector<std::pair<std::string, Tensor*>> out;
-    for (const auto& g : groups_)
-        for (std::size_t i = 0; i < g.params.size(); ++i) {
-            out.emplace_back(fmt::format("{}/m/{}", g.name, g.params[i]), &g.opt->m[i]);
-            out.emplace_back(fmt::format("{}/v/{}", g.name, g.params[i]), &g.opt->v[i]);
-        }
+    for (const auto& g : groups_) {
+        const auto state = g.opt->state();
+        for (std::size_t i = 0; i < g.params.size(); ++i)
+            for (const auto& [what, tensors] : state) out.emplace_back(fmt::format("{}/{}/{}", g.name, what, g.params[i]), &(*tensors)[i]);
+    }
     return out;
 }
 
@@ -191,7 +216,7 @@ Trainer::Batch Trainer::batch_at(std::int64_t step) const {
         augment_batch(b.x, augment_, rng);
     }
     if (m_.head) b.labels = m_.data->labels("train", idx);
-    if (m_.kind == "mi_estimation") {
+    if (m_.kind == Kind::mi_estimation) {
         b.z = m_.data->pair("train", idx);
         for (auto i : idx) b.true_mi += m_.data->true_mi("train", i);
         b.true_mi /= double(idx.size());
@@ -225,7 +250,7 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 }  // namespace
 
 StepMetrics Trainer::train_step(const Batch& batch) {
-    if (m_.kind == "gan") return gan_step(batch);
+    if (m_.kind == Kind::gan) return gan_step(batch);
     StepMetrics out;
     auto t = Clock::now();
     for (auto& g : groups_) g.opt->zero_grad();
@@ -257,7 +282,7 @@ StepMetrics Trainer::train_step(const Batch& batch) {
         if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
         add(b.loss * o.weight);
     }
-    if (m_.kind == "mi_estimation" && std::isfinite(batch.true_mi)) out.emplace_back("true_mi", batch.true_mi);
+    if (m_.kind == Kind::mi_estimation && std::isfinite(batch.true_mi)) out.emplace_back("true_mi", batch.true_mi);
     Var prior_d_loss;
     if (m_.prior) {
         auto& p = *m_.prior;
@@ -276,7 +301,7 @@ StepMetrics Trainer::train_step(const Batch& batch) {
     phases_.forward = since(t);
     t = Clock::now();
     total.backward();
-    if (auto* pg = group("prior_adam")) {
+    if (auto* pg = group(groups_.front().name.starts_with("sgd") ? "prior_sgd" : "prior_adam")) {
         pg->opt->zero_grad();  // drop what the encoder's term sent into D
         prior_d_loss.backward();
     }
@@ -311,7 +336,7 @@ StepMetrics Trainer::gan_step(const Batch& batch) {
     t = Clock::now();
     g_loss.backward();
     const Tensor dx_gan = x.grad();
-    Group& gen = *group("adam");
+    Group& gen = groups_.front();  // the generator's
     std::vector<Tensor> g_gan;
     auto take_grads = [&] {
         std::vector<Tensor> g;
@@ -351,7 +376,7 @@ StepMetrics Trainer::gan_step(const Batch& batch) {
     }
 
     // The critic: data against G(z), detached.
-    Group& critic = *group("critic_adam");
+    Group& critic = *group(groups_.front().name == "sgd" ? "critic_sgd" : "critic_adam");
     critic.opt->zero_grad();  // drop what the generator's loss sent into it
     Var d_loss = ops::mean(ops::softplus(-m_.critic->score(Var(batch.x)))) +
                  ops::mean(ops::softplus(m_.critic->score(fake.detach())));

@@ -46,7 +46,7 @@ void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& int
 
 class Trainer {
 public:
-    Trainer(Model& model, const config::Document& spec);
+    Trainer(Model& model, const Experiment& experiment);
 
     std::int64_t steps_per_epoch() const { return steps_per_epoch_; }
     std::int64_t total_steps() const { return total_steps_; }
@@ -94,7 +94,7 @@ private:
     nn::Module* product(std::string* what) const;
     // Every trained part with the prefix of its names ("encoder.", "head.", ...).
     std::vector<std::pair<std::string, nn::Module*>> modules() const;
-    // Both optimizers' moments, named as in a checkpoint ("adam/m/<parameter>").
+    // Every optimizer's state, named as in a checkpoint ("adam/m/<parameter>").
     std::vector<std::pair<std::string, Tensor*>> optimizer_state() const;
 
     Model& m_;
@@ -109,7 +109,7 @@ private:
     struct Group {
         std::string name;
         std::vector<std::string> params;
-        std::unique_ptr<optim::Adam> opt;
+        std::unique_ptr<optim::Optimizer> opt;
     };
     Group* group(const std::string& name);
     std::vector<Group> groups_;

@@ -65,20 +65,26 @@ void Adam::step() {
 
 Sgd::Sgd(std::vector<Var> params, SgdOptions opt) : Optimizer(std::move(params)), options(opt) {
     lr = opt.lr;
-    momentum_buffers.resize(params_.size());
+    if (opt.momentum != 0.0f)
+        for (const auto& p : params_) momentum_buffers.push_back(Tensor::zeros(p.shape()));
+}
+
+std::vector<std::pair<std::string, std::vector<Tensor>*>> Sgd::state() {
+    if (momentum_buffers.empty()) return {};
+    return {{"momentum", &momentum_buffers}};
 }
 
 void Sgd::step() {
     const float mom = options.momentum, wd = options.weight_decay, lr_ = lr;
     const bool nesterov = options.nesterov;
+    const bool first = t_ == 0;  // a counter, not an empty buffer: checkpoints restore it
+    ++t_;
     for (std::size_t k = 0; k < params_.size(); ++k) {
         Var& p = params_[k];
         if (!p.grad().defined()) continue;
         Tensor g = p.grad().plain();
         float* w = p.value().data();
         const float* gd = g.data();
-        const bool first = !momentum_buffers[k].defined();
-        if (mom != 0.0f && first) momentum_buffers[k] = Tensor::zeros(p.shape());
         float* buf = mom != 0.0f ? momentum_buffers[k].data() : nullptr;
         kernels::parallel_for(p.numel(), 1 << 14, [&](std::int64_t b, std::int64_t e) {
             for (std::int64_t i = b; i < e; ++i) {

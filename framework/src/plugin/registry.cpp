@@ -1,5 +1,7 @@
 #include "infomax/plugin/registry.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>
@@ -153,8 +155,21 @@ std::shared_ptr<Part> Registry::create(const std::string& kind, const std::strin
     std::unique_ptr<Part> made;
     try {
         made = lp.create(params, ctx);
-    } catch (const config::SpecError&) {
-        throw;  // already points at the spec
+    } catch (const config::SpecError& e) {
+        // A key the part reads but its schema does not declare is the plugin's
+        // mistake: validation could never have asked the user for it.
+        const YAML::Node props = lp.entry.schema.node()["properties"];
+        for (const auto& d : e.diagnostics()) {
+            const std::string prefix = "missing required key '";
+            if (d.path != params.path() || !d.message.starts_with(prefix)) continue;
+            const std::string key = d.message.substr(prefix.size(), d.message.find('\'', prefix.size()) - prefix.size());
+            if (!props || !props.IsMap() || !props[key])
+                throw PluginError(fmt::format("{} '{}' (from '{}') reads the param '{}', which its params schema does not "
+                                              "declare: the plugin must declare it (with a default, or as required); "
+                                              "this is not a problem of the spec",
+                                              kind, name, lp.entry.file, key));
+        }
+        throw;  // points at the spec
     } catch (const std::exception& e) {
         throw PluginError(fmt::format("{} '{}' (from '{}') failed to build: {}", kind, name, lp.entry.file, e.what()));
     }

@@ -124,7 +124,7 @@ std::string run_report(const fs::path& dir) {
     std::string o = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(name) + "</title>" + kStyle +
                     "</head><body>\n<h1>" + html_escape(name) + "</h1>\n";
     if (fs::exists(dir / "results.json")) {
-        const auto flat = flat_results(json::parse(read_text(dir / "results.json")));
+        const auto flat = flat_results(detail::read_json(dir / "results.json"));
         o += "<h2>Results</h2>\n<table><tr><th>result</th><th>value</th></tr>\n";
         for (const auto& [k, v] : flat) o += "<tr><td>" + html_escape(k) + "</td><td>" + html_escape(v) + "</td></tr>\n";
         o += "</table>\n";
@@ -192,7 +192,7 @@ std::string fmt_value(double v, bool percent) { return percent ? fmt::format("{:
 std::string suite_report(const fs::path& dir) {
     config::Document suite = detail::load_suite((dir / "suite.yaml").string());
     const YAML::Node& root = suite.root;
-    const json runs = json::parse(read_text(dir / "runs.json"));
+    const json runs = detail::read_json(dir / "runs.json");
     // Results by run, and the settings in order of first appearance.
     std::vector<std::string> settings;
     std::map<std::string, std::vector<json>> by_setting;
@@ -204,7 +204,7 @@ std::string suite_report(const fs::path& dir) {
         by_setting[setting];
         const std::string d = r["dir"].get<std::string>();
         if (d.empty() || !fs::exists(fs::path(d) / "results.json")) continue;
-        json res = json::parse(read_text(fs::path(d) / "results.json"));
+        json res = detail::read_json(fs::path(d) / "results.json");
         by_setting[setting].push_back(res);
         all.push_back(res);
         run_dirs.emplace_back(short_label(r["name"].get<std::string>()), fs::path(d));
@@ -323,7 +323,7 @@ std::string suite_report(const fs::path& dir) {
             if (std::find(ys.begin(), ys.end(), vy) == ys.end()) ys.push_back(vy);
             const std::string d = r["dir"].get<std::string>();
             if (d.empty() || !fs::exists(fs::path(d) / "results.json")) continue;
-            const json res = json::parse(read_text(fs::path(d) / "results.json"));
+            const json res = detail::read_json(fs::path(d) / "results.json");
             if (const json* x = at_path(res, hm)) vals[{vx, vy}].push_back(x->get<double>());
         }
         std::vector<std::vector<double>> grid(ys.size(), std::vector<double>(xs.size(), NAN));

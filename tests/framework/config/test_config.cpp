@@ -197,7 +197,7 @@ properties:
         auto out = lines(validate(doc, schema));
         return out.empty() ? std::string() : out.front();
     };
-    for (const char* ok : {"n: 3", "n: -3", "n: 1e-4", "n: .5", "n: -.inf", "n: .nan", "n: 2.0", "n: 0x1F", "i: 42",
+    for (const char* ok : {"n: 3", "n: -3", "n: 1e-4", "n: .5", "n: 2.0", "n: 0x1F", "i: 42",
                            "i: -7", "i: +7", "s: abc", "s: '3'", "s: \"true\"", "s: ''", "b: true", "b: False",
                            "z: null", "z: ~", "z:"})
         CHECK(check(ok).empty());
@@ -212,6 +212,9 @@ properties:
     CHECK(check("s: [1]") == "t.yaml:1:4: s: expected a string, found a list");
     CHECK(check("b: yes") == "t.yaml:1:4: b: expected a boolean, found \"yes\"");
     CHECK(check("z: 0") == "t.yaml:1:4: z: expected null, found 0");
+    // .nan and .inf are YAML numbers, but no setting can use them.
+    CHECK(check("n: .nan") == "t.yaml:1:4: n: expected a finite number, found .nan");
+    CHECK(check("n: -.inf") == "t.yaml:1:4: n: expected a finite number, found -.inf");
 }
 
 TEST_CASE("range, length, list and pattern keywords", "[config]") {

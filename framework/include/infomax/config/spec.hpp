@@ -147,6 +147,11 @@ using PluginSchemaLookup =
 // lines dropped.
 std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const PluginSchemaLookup& plugins = {});
 
+// A deep copy of a validated `doc` in which each section of `sections` that is
+// absent becomes an empty map with its schema defaults filled in (the typed
+// experiment reads defaults from the schema this way; dump(doc) is unchanged).
+Document with_section_defaults(const Document& doc, const Schema& schema, const std::vector<std::string>& sections);
+
 // "unknown estimator 'jds' (did you mean 'jsd'?); known: dv, infonce, jsd, nwj":
 // the one message for a name that is not among `known` (spec values, parts,
 // layers, commands). The suggestion follows the rule described at validate().
@@ -176,6 +181,7 @@ public:
     bool boolean(const std::string& key) const;
     std::vector<std::int64_t> integers(const std::string& key) const;
     std::vector<std::string> strings(const std::string& key) const;
+    std::vector<double> numbers(const std::string& key) const;
     Params child(const std::string& key) const;
     // Each item of a list of maps.
     std::vector<Params> list(const std::string& key) const;

@@ -12,6 +12,7 @@ namespace infomax {
 struct BenchOptions {
     std::string spec;
     std::vector<std::string> overrides, plugin_paths;
+    int threads = 0;  // --threads: wins over the spec's train.threads (0: not given)
     int steps = 20, warmup = 5;
     bool measure_peak = true;
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infomax/config/spec.hpp"
+#include "infomax/experiment/experiment.hpp"
 #include "infomax/plugin/parts.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/precision.hpp"
@@ -22,6 +23,14 @@ struct Objective {
     float lr = 0.0f;  // the critic's own learning rate; 0: the optimizer's
     std::shared_ptr<Estimator> estimator;
     std::shared_ptr<Discriminator> discriminator;
+
+    // The one scoring path: training, held-out evaluation and the dry run all
+    // score (a, b) through this. A training step moves the estimator's state
+    // (DV's moving average); with `keep_state` the state is restored after,
+    // so evaluation and dry runs never disturb it.
+    Bound score(const Var& a, const Var& b, Rng& negatives_rng, bool keep_state = false) const;
+    // "<name>.<quantity>", the metrics column of the bound.
+    std::string column() const;
 };
 
 struct PriorTerm {
@@ -32,7 +41,7 @@ struct PriorTerm {
 };
 
 struct Model {
-    std::string kind;                  // dim | supervised | mi_estimation | gan
+    Kind kind = Kind::dim;
     std::string data_type;
     std::shared_ptr<Dataset> data;
     std::string encoder_type;
@@ -62,10 +71,17 @@ const config::Schema& experiment_schema();
 // one config::SpecError.
 config::Document load_spec(const std::string& file, const std::vector<std::string>& overrides, Registry& registry);
 
-// Builds every part of a validated spec with the "init" stream of its seed,
+// Builds every part of a typed experiment with the "init" stream of its seed,
 // infers shapes with a dry run on a batch of 2, and reports parts that do not
-// fit (a tap that is missing, a critic whose input does not match) as
-// SpecErrors at the part's place in the spec.
-Model build_model(const config::Document& spec, const Registry& registry);
+// fit (a tap that is missing, a critic whose input does not match, a bound
+// that is not a scalar, an eval feature no tap gives) as SpecErrors at the
+// part's place in the spec, naming the part and its library.
+Model build_model(const Experiment& experiment, const Registry& registry);
+
+// Sets up training without taking a step (batch size against the data, step
+// counts that fit 64 bits, the optimizer) and returns the number of steps a
+// run takes; problems are SpecErrors at their keys. `infomax validate` and
+// every runner go through it before a run directory exists.
+std::int64_t training_steps(Model& model, const Experiment& experiment);
 
 }  // namespace infomax

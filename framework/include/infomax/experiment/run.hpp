@@ -26,6 +26,7 @@ struct RunOptions {
     std::vector<std::string> overrides;
     std::string resume;                   // or a run directory to continue
     std::vector<std::string> plugin_paths;
+    int threads = 0;                      // --threads: wins over the spec's train.threads (0: not given)
     bool progress = true;                 // a live line on a terminal, plain lines otherwise
     // Called after every step with the step count; tests use it to interrupt.
     std::function<void(std::int64_t)> after_step;
@@ -52,11 +53,16 @@ bool stop_requested();
 
 struct EvalOptions {
     std::string run_dir;
+    std::vector<std::string> overrides;  // eval.* only, e.g. eval.probes=[linear,mlp]
     std::vector<std::string> plugin_paths;
+    int threads = 0;
     bool export_features = false;  // features/<split>-<tap>.npy and labels
 };
-// Evaluates the run's final encoder (or its latest checkpoint) as its spec's
-// `eval:` says; writes results-eval-<time>.json (results.json if absent).
+// Evaluates a finished run's final encoder again, as its spec's `eval:` says
+// with `overrides` applied (only eval.* keys; others are refused at their
+// argument), into a new results-eval-<time>.json beside results.json, which is
+// never overwritten. A run without results.json has not finished: it is
+// refused with the `infomax run --resume` command that finishes it.
 std::string evaluate_run(const EvalOptions& options);
 
 }  // namespace infomax

@@ -24,6 +24,7 @@ struct SuiteOptions {
     std::string out;                      // the suite directory's parent (default: the suite's output.dir)
     std::string cli;                      // the infomax executable that runs each run
     std::vector<std::string> plugin_paths;
+    int threads = 0;                      // --threads: the suite's budget (0: the default)
 };
 
 struct SuiteRunStatus {
@@ -47,6 +48,7 @@ std::string write_report(const std::string& dir);
 struct ReproduceOptions {
     std::string run_dir;
     std::vector<std::string> plugin_paths;
+    int threads = 0;  // --threads: the manifest's count is used; a different one is warned about
 };
 
 struct ReproduceResult {

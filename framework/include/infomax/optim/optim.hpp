@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "infomax/autograd/var.hpp"
@@ -18,9 +20,16 @@ public:
     void zero_grad();
     const std::vector<Var>& params() const { return params_; }
     float lr = 0.0f;
+    // What a checkpoint keeps besides the parameters: per name ("m" and "v"
+    // for Adam, "momentum" for SGD with momentum) one tensor per parameter,
+    // and the number of steps taken.
+    virtual std::vector<std::pair<std::string, std::vector<Tensor>*>> state() { return {}; }
+    std::int64_t steps() const { return t_; }
+    void set_steps(std::int64_t t) { t_ = t; }  // restoring a checkpoint
 
 protected:
     std::vector<Var> params_;
+    std::int64_t t_ = 0;  // steps taken
 };
 
 struct AdamOptions {
@@ -34,13 +43,9 @@ class Adam : public Optimizer {
 public:
     Adam(std::vector<Var> params, AdamOptions opt = {});
     void step() override;
+    std::vector<std::pair<std::string, std::vector<Tensor>*>> state() override { return {{"m", &m}, {"v", &v}}; }
     AdamOptions options;
-    std::int64_t steps() const { return t_; }
-    void set_steps(std::int64_t t) { t_ = t; }  // restoring a checkpoint
     std::vector<Tensor> m, v;  // first and second moments, one per parameter
-
-private:
-    std::int64_t t_ = 0;
 };
 
 struct SgdOptions {
@@ -48,13 +53,15 @@ struct SgdOptions {
     bool nesterov = false;
 };
 
-// SGD with momentum (PyTorch's form: buf = momentum * buf + g).
+// SGD with momentum (PyTorch's form: buf = g on the first step, then
+// buf = momentum * buf + g).
 class Sgd : public Optimizer {
 public:
     Sgd(std::vector<Var> params, SgdOptions opt = {});
     void step() override;
+    std::vector<std::pair<std::string, std::vector<Tensor>*>> state() override;
     SgdOptions options;
-    std::vector<Tensor> momentum_buffers;
+    std::vector<Tensor> momentum_buffers;  // one per parameter when momentum != 0, else none
 };
 
 // Scale all gradients so their global L2 norm is at most max_norm.
