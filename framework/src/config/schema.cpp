@@ -399,9 +399,11 @@ struct Checker {
             error(path, fmt::format("expected a string of at least {} character{}, found {}", n, n == 1 ? "" : "s",
                                     found_text(v)));
         if (auto m = get(schema, "maxLength");
-            m && m->IsScalar() && parse_integer(m->Scalar(), n) && n >= 0 && utf8_length(s) > static_cast<std::size_t>(n))
+            m && m->IsScalar() && parse_integer(m->Scalar(), n) && n >= 0 && utf8_length(s) > static_cast<std::size_t>(n)) {
             error(path, fmt::format("expected a string of at most {} character{}, found {}", n, n == 1 ? "" : "s",
                                     found_text(v)));
+            return;  // one problem per value: the pattern is not tried on what is already too long
+        }
         if (auto p = get(schema, "pattern"); p && p->IsScalar()) {
             // std::regex recurses per character: a huge string would overflow the stack.
             if (s.size() > kMaxPatternInput) {

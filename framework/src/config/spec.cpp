@@ -30,7 +30,8 @@ using namespace detail;
 
 std::string Origin::to_string() const {
     if (!file.empty()) return line > 0 ? fmt::format("{}:{}:{}", file, line, column) : file;
-    if (argument >= 0) return fmt::format("command line argument {} ({})", argument, text);
+    if (argument >= 0)  // a long argument is cut: the message must stay readable
+        return fmt::format("command line argument {} ({})", argument, text.size() > 80 ? text.substr(0, 60) + "..." : text);
     return "default";
 }
 
@@ -119,8 +120,12 @@ std::string found_text(const YAML::Node& n) {
         case Kind::Map: return "a map";
         case Kind::List: return "a list";
         case Kind::String: {
+            // A long value is cut: a message must stay readable.
+            constexpr std::size_t kShown = 60;
+            const std::string& text = n.Scalar();
+            const bool cut = text.size() > kShown + 20;
             std::string s = "\"";
-            for (char c : n.Scalar()) {
+            for (char c : cut ? text.substr(0, kShown) : text) {
                 if (c == '"' || c == '\\') s += '\\';
                 if (c == '\n') {
                     s += "\\n";
@@ -128,7 +133,7 @@ std::string found_text(const YAML::Node& n) {
                 }
                 s += c;
             }
-            return s + "\"";
+            return cut ? fmt::format("{}...\" ({} characters)", s, text.size()) : s + "\"";
         }
         default: return n.Scalar();
     }
@@ -445,7 +450,8 @@ struct Recorder {
         if (key_at && n.IsNull() && (o.line == 0 || !null_written_at(text, n.Mark().pos))) o = *key_at;
         doc.origins[path] = o;
         if (depth > kMaxDepth) {
-            diagnostics.push_back({o, path, "nested too deeply (does an anchor refer to itself?)"});
+            diagnostics.push_back({o, path.size() > 60 ? path.substr(0, 60) + "..." : path,
+                                   fmt::format("nested more than {} levels deep (does an anchor refer to itself?)", kMaxDepth)});
             return;
         }
         if (n.IsMap()) {
@@ -480,6 +486,34 @@ Document parse_text(const std::string& text, const std::string& file) {
         throw SpecError({Diagnostic{file_origin(file), "",
                                     fmt::format("{} bytes: a spec file is at most {} bytes (1 MiB) of text; is this the right file?",
                                                 text.size(), kMaxSpecBytes)}});
+    // yaml-cpp's own limit on flow nesting ([[[...) answers only "bad file": find it first.
+    {
+        int depth = 0, line = 1, column = 0;
+        char quote = 0;
+        bool comment = false;
+        for (char c : text) {
+            ++column;
+            if (c == '\n') {
+                ++line, column = 0, comment = false;
+                if (quote == '\'') quote = 0;  // keeps the scan simple; yaml-cpp reports real errors
+                continue;
+            }
+            if (comment) continue;
+            if (quote) {
+                if (c == quote) quote = 0;
+                continue;
+            }
+            if (c == '#') comment = true;
+            else if (c == '"' || c == '\'') quote = c;
+            else if (c == '[' || c == '{') {
+                if (++depth > kMaxDepth)
+                    throw SpecError({Diagnostic{Origin{file, line, column}, "",
+                                                fmt::format("nested more than {} levels deep: a spec is far flatter", kMaxDepth)}});
+            } else if (c == ']' || c == '}') {
+                depth = std::max(0, depth - 1);
+            }
+        }
+    }
     YAML::Node root;
     try {
         root = YAML::Load(text);

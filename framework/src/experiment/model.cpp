@@ -194,7 +194,8 @@ Model build_model(const Experiment& e, const Registry& registry) {
         for (std::size_t i = 0; i < e.eval.features.size(); ++i)
             if (std::find(taps.begin(), taps.end(), e.eval.features[i]) == taps.end())
                 e.fail(fmt::format("eval.features[{}]", i),
-                       config::unknown_name(fmt::format("feature tap of encoder '{}'", m.encoder_type), e.eval.features[i], taps));
+                       config::unknown_name("feature tap", e.eval.features[i], taps) +
+                           fmt::format(" (the taps of encoder '{}')", m.encoder_type));
 
     if (e.kind == Kind::supervised) {  // the encoder trained with labels: the reference DIM is compared with
         if (!e.objectives.empty()) e.fail("objectives", "a supervised experiment trains with labels: remove objectives");

@@ -215,6 +215,9 @@ SuiteResult run_suite(const SuiteOptions& opt) {
 
     // A command-line value for a swept key would replace every run's value:
     // runs filed under seed=1 and seed=2 would be one run twice.
+    auto written_at = [&](const std::string& source) {  // the key as written in the suite file, else its value
+        return doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
+    };
     std::vector<config::Diagnostic> clashes;
     for (std::size_t i = 0; i < opt.overrides.size(); ++i) {
         const std::string& o = opt.overrides[i];
@@ -226,7 +229,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
             clashes.push_back({config::Origin{"", 0, 0, static_cast<int>(i) + 1, o}, key,
                                fmt::format("the suite sweeps '{}' ({}): a command-line value would give every run the same "
                                            "one; remove this argument, or change the sweep in the suite file",
-                                           k.key, doc.origin_of(k.source).to_string())});
+                                           k.key, written_at(k.source).to_string())});
             break;
         }
     }
@@ -236,7 +239,13 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     // surface hours into a suite. Problems with a value the suite file wrote
     // are reported at its line in the suite file.
     Session session({opt.threads, opt.plugin_paths});
-    std::vector<std::string> problems;
+    // One problem is often every run's: each text is said once, with the runs it concerns.
+    std::vector<std::pair<std::string, std::vector<std::string>>> problems;  // text, runs
+    auto problem = [&](const std::string& text, const std::string& run) {
+        for (auto& [t, runs] : problems)
+            if (t == text) return runs.push_back(run);
+        problems.push_back({text, {run}});
+    };
     std::vector<std::string> hashes;
     for (auto& r : plan) {
         r.overrides.insert(r.overrides.end(), opt.overrides.begin(), opt.overrides.end());
@@ -248,9 +257,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
             for (auto& d : ds) {
                 const int arg = d.origin.argument;
                 if (arg >= 1 && static_cast<std::size_t>(arg) <= r.sources.size() && !r.sources[arg - 1].empty()) {
-                    const std::string& source = r.sources[arg - 1];
-                    d.origin = doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
-                    d.origin.file = opt.file;
+                    d.origin = written_at(r.sources[arg - 1]);
                 } else if (arg > static_cast<int>(r.sources.size()) &&
                            static_cast<std::size_t>(arg) <= r.sources.size() + opt.overrides.size()) {
                     d.origin.argument = arg - static_cast<int>(r.sources.size());  // the suite's own command line
@@ -259,16 +266,24 @@ SuiteResult run_suite(const SuiteOptions& opt) {
             config::sort_diagnostics(ds);
             std::string text;
             for (const auto& d : ds) text += (text.empty() ? "" : "\n  ") + d.to_string();
-            problems.push_back(fmt::format("run '{}': {}", r.name, text));
+            problem(text, r.name);
             hashes.emplace_back();
         } catch (const Error& e) {
-            problems.push_back(fmt::format("run '{}': {}", r.name, e.what()));
+            problem(e.what(), r.name);
             hashes.emplace_back();
         }
     }
-    if (!problems.empty())
-        throw Error(fmt::format("{}: {} of {} runs do not load; nothing was run:\n{}", opt.file, problems.size(), plan.size(),
-                                fmt::join(problems, "\n")));
+    if (!problems.empty()) {
+        std::size_t failing = 0;
+        std::string text;
+        for (const auto& [t, runs] : problems) {
+            failing += runs.size();
+            text += fmt::format("\n{}: {}", runs.size() == 1 ? fmt::format("run '{}'", runs[0])
+                                                             : fmt::format("{} runs ('{}', ...)", runs.size(), runs[0]),
+                                t);
+        }
+        throw Error(fmt::format("{}: {} of {} runs do not load; nothing was run:{}", opt.file, failing, plan.size(), text));
+    }
 
     fs::create_directories(suite_dir);
     data::write_file_atomic((suite_dir / "suite.yaml").string(), config::dump(doc));

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# One class of bad input per case, through the real CLI: exit code 1, the exact
+# message (file:line:col or the command-line argument, and the fix), no run
+# directory left behind, and no file that existed before changed.
+#   bad_input.sh INFOMAX CASE
+set -uo pipefail
+cli=$(realpath "$1") case=$2
+work=$(mktemp -d /tmp/infomax-bad-input.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+cat > tiny.yaml <<'EOF'
+name: tiny
+kind: dim
+seed: 7
+data: {type: synthetic, shape: [1, 12, 12], size: 256, classes: 4, batch_size: 32}
+encoder:
+  type: layer_stack
+  layers:
+    - conv: {out: 8, kernel: 3}
+    - relu
+    - tap: local
+    - flatten
+    - linear: {out: 6}
+    - tap: global
+objectives:
+  global: {weight: 0.5, estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}
+train: {steps: 4, log_every: 2}
+eval: {probes: [linear], features: [global]}
+output: {dir: runs}
+EOF
+
+fail() { echo "FAIL ($case): $*"; exit 1; }
+# expect RC EXPECTED_STDERR -- command...: runs it, compares exit code and stderr exactly.
+expect() {
+  local rc=$1 want=$2; shift 3
+  local got
+  got=$(timeout 20 "$@" 2>&1 >/dev/null); local code=$?
+  [ "$code" = "$rc" ] || fail "exit $code, expected $rc; stderr: $got"
+  [ "$got" = "$want" ] || fail "stderr differs:
+  got:  $got
+  want: $want"
+  echo "ok ($case): exit $code: $got"
+}
+no_runs() { [ ! -e runs ] || fail "a run directory was left behind: $(find runs | head -3)"; }
+# A finished run to evaluate, reproduce or resume.
+finished_run() {
+  "$cli" --threads 1 run tiny.yaml --no-progress >/dev/null 2>&1 && ls -d runs/tiny/*
+}
+
+case $case in
+  eval_tap_typo)  # a typo under eval: is found before training
+    expect 1 "command line argument 1 (eval.features=[globl]): eval.features[0]: unknown feature tap 'globl' (did you mean 'global'?); known: global, local, local_pooled (the taps of encoder 'layer_stack')" -- \
+      "$cli" run tiny.yaml 'eval.features=[globl]'
+    no_runs ;;
+  eval_probe_typo)
+    expect 1 "command line argument 1 (eval.probes=[linaer]): eval.probes[0]: expected one of linear, mlp, knn, found \"linaer\" (did you mean 'linear'?)" -- \
+      "$cli" validate tiny.yaml 'eval.probes=[linaer]'
+    no_runs ;;
+  non_finite)
+    expect 1 "command line argument 1 (optimizer.lr=.nan): optimizer.lr: expected a finite number, found .nan" -- \
+      "$cli" run tiny.yaml optimizer.lr=.nan
+    no_runs ;;
+  step_overflow)
+    expect 1 "command line argument 2 (train.epochs=9223372036854775807): train.epochs: 9223372036854775807 epochs of 8 steps are more steps than can be counted; use fewer epochs or train.steps" -- \
+      "$cli" run tiny.yaml '~train.steps' train.epochs=9223372036854775807
+    no_runs ;;
+  batch_too_large)  # known before training: validate builds the trainer
+    expect 1 "command line argument 1 (data.batch_size=512): data.batch_size: batch size 512 is larger than the 256 training samples" -- \
+      "$cli" validate tiny.yaml data.batch_size=512 ;;
+  long_name)  # used to crash (std::regex recursion) or fail on the file name
+    python3 -c 'print("name: " + "a" * 300000 + "\nkind: dim")' > long.yaml
+    expect 1 "long.yaml:1:7: name: expected a string of at most 100 characters, found \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" (300000 characters)" -- \
+      "$cli" validate long.yaml
+    long=$(printf 'a%.0s' $(seq 260)) cut=$(printf 'a%.0s' $(seq 55)) shown=$(printf 'a%.0s' $(seq 60))
+    expect 1 "command line argument 1 (name=$cut...): name: expected a string of at most 100 characters, found \"$shown...\" (260 characters)" -- \
+      "$cli" run tiny.yaml "name=$long"
+    no_runs ;;
+  output_dir_is_file)
+    echo keep > afile
+    expect 1 "command line argument 1 (output.dir=afile/sub): output.dir: afile is a file, not a folder: runs cannot be written under it; choose another output.dir" -- \
+      "$cli" run tiny.yaml output.dir=afile/sub
+    [ "$(cat afile)" = keep ] || fail "afile changed" ;;
+  damaged_manifest)
+    dir=$(finished_run) || fail "the tiny run did not finish"
+    head -c 100 "$dir/manifest.json" > cut.json && cp cut.json "$dir/manifest.json"
+    got=$("$cli" reproduce "$dir" 2>&1 >/dev/null); code=$?
+    [ $code = 1 ] || fail "exit $code: $got"
+    [[ $got == "infomax: $dir/manifest.json: not valid JSON ("*"): the file is damaged or was cut short" ]] || fail "$got"
+    [ ! -e "$dir/reproductions" ] || fail "a reproduction was started"
+    echo '{"threads": "two", "plugins": [], "libraries": ""}' > "$dir/manifest.json"
+    expect 1 "infomax: $dir/manifest.json: \"threads\" is missing or not as infomax writes it: the file is damaged" -- \
+      "$cli" reproduce "$dir" ;;
+  extends_not_a_map)
+    printf -- '- a\n- b\n' > list.yaml
+    printf 'extends: list.yaml\nname: b\n' > a.yaml
+    expect 1 "a.yaml:1:10: extends: 'list.yaml' holds a list, not a map of settings: a spec extends only maps" -- "$cli" validate a.yaml
+    echo 42 > scalar.yaml
+    printf 'extends: [tiny.yaml, scalar.yaml]\nname: b\n' > b.yaml
+    expect 1 "b.yaml:1:22: extends[1]: 'scalar.yaml' holds a single value, not a map of settings: a spec extends only maps" -- "$cli" validate b.yaml ;;
+  malformed_argument)
+    expect 1 "infomax: argument 'train.steps' followed by '10': expected key.path=value (did you mean 'train.steps=10'?)" -- \
+      "$cli" run tiny.yaml train.steps 10
+    no_runs ;;
+  hostile_yaml)  # each refused in well under a second, with little memory
+    python3 - <<'EOF'
+lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]']
+for i in range(1, 12):
+    lines.append(f'a{i}: &a{i} [' + ', '.join([f'*a{i-1}'] * 10) + ']')
+open('bomb.yaml', 'w').write('name: b\nkind: dim\n' + '\n'.join(lines) + '\n')
+open('big.yaml', 'w').write('name: b\nkind: dim\n' + '#' * 2000000 + '\n')
+open('deep.yaml', 'w').write('name: b\nkind: dim\nx: ' + '[' * 5000 + ']' * 5000 + '\n')
+EOF
+    start=$(date +%s%N)
+    expect 1 "bomb.yaml:3:31: a4[7][8][8][8][7]: the document holds more than 100000 values (YAML aliases count each time they are used); a spec is far smaller: remove the aliases that repeat whole lists or maps" -- \
+      "$cli" validate bomb.yaml
+    expect 1 "big.yaml: 2000019 bytes: a spec file is at most 1048576 bytes (1 MiB) of text; is this the right file?" -- "$cli" validate big.yaml
+    expect 1 "deep.yaml:3:260: nested more than 256 levels deep: a spec is far flatter" -- "$cli" validate deep.yaml
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    echo "three hostile files refused in $ms ms"
+    [ $ms -lt 3000 ] || fail "took $ms ms"
+    mem=$( { /usr/bin/time -f '%M' "$cli" validate bomb.yaml >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    if [ -n "$mem" ] && [ "$mem" -gt 204800 ] 2>/dev/null; then fail "the alias bomb took $mem KB"; fi ;;
+  eval_unfinished)
+    "$cli" --threads 1 run tiny.yaml train.steps=100000 train.checkpoint_every=1 --no-progress >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do ls runs/tiny/*/checkpoints/*.safetensors >/dev/null 2>&1 && break; sleep 0.1; done
+    kill -INT $pid; wait $pid
+    dir=$(ls -d runs/tiny/*)
+    expect 1 "infomax: $dir: the run has not finished (no results.json); finish it (training, then its evaluation) with: infomax run --resume $dir" -- \
+      "$cli" eval "$dir"
+    [ ! -e "$dir/results.json" ] && ! ls "$dir"/results-eval-* >/dev/null 2>&1 || fail "eval wrote results for an unfinished run" ;;
+  eval_overrides)
+    dir=$(finished_run) || fail "the tiny run did not finish"
+    sum=$(sha256sum "$dir/results.json")
+    expect 1 "command line argument 1 (train.steps=3): train.steps: infomax eval re-evaluates a trained run: only eval.* settings can change here (train it again with infomax run for anything else)" -- \
+      "$cli" eval "$dir" train.steps=3
+    expect 1 "command line argument 1 (eval.features=[globl]): eval.features[0]: unknown feature tap 'globl' (did you mean 'global'?); known: global, local, local_pooled (the taps of encoder 'layer_stack')" -- \
+      "$cli" eval "$dir" 'eval.features=[globl]'
+    "$cli" --threads 1 eval "$dir" 'eval.probes=[knn]' 'eval.features=[local_pooled]' >/dev/null 2>&1 || fail "eval with eval.* overrides failed"
+    out=$(ls "$dir"/results-eval-*.json)
+    grep -q '"local_pooled"' "$out" && grep -q '"knn"' "$out" && grep -q '"eval_overrides"' "$out" || fail "$out lacks the new probe"
+    [ "$(sha256sum "$dir/results.json")" = "$sum" ] || fail "results.json changed"
+    echo "ok ($case): $out" ;;
+  suite_swept_override)
+    printf 'name: s\nbase: tiny.yaml\nsweep:\n  - grid:\n      objectives.global.weight: [0.5, 1.0]\nseeds: [1, 2]\n' > s.yaml
+    expect 1 "command line argument 1 (seed=3): seed: the suite sweeps 'seed' (s.yaml:6:1): a command-line value would give every run the same one; remove this argument, or change the sweep in the suite file" -- \
+      "$cli" suite s.yaml seed=3 --out out
+    expect 1 "command line argument 2 (objectives.global={weight: 2, estimator: jsd, discriminator: global_concat}): objectives.global: the suite sweeps 'objectives.global.weight' (s.yaml:5:7): a command-line value would give every run the same one; remove this argument, or change the sweep in the suite file" -- \
+      "$cli" suite s.yaml train.steps=2 'objectives.global={weight: 2, estimator: jsd, discriminator: global_concat}' --out out
+    [ ! -e out ] || fail "the suite made its directory" ;;
+  suite_unknown_swept_key)
+    printf 'name: s\nbase: tiny.yaml\nsweep:\n  - grid:\n      train.stepz: [1, 2]\n' > s.yaml
+    expect 1 "infomax: s.yaml: 2 of 2 runs do not load; nothing was run:
+2 runs ('train.stepz=1', ...): s.yaml:5:7: train.stepz: unknown key 'stepz' (did you mean 'steps'?); known keys: checkpoint_every, epochs, log_every, steps, threads" -- \
+      "$cli" suite s.yaml --out out
+    [ ! -e out ] || fail "the suite made its directory" ;;
+  *) echo "unknown case $case"; exit 2 ;;
+esac
