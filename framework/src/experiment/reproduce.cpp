@@ -8,7 +8,7 @@
 #include <fstream>
 #include <regex>
 
-#include "experiment/run_files.hpp"
+#include "run_dir/run_dir.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"

@@ -15,7 +15,7 @@
 #include <tbb/task_group.h>
 
 #include "experiment/interrupts.hpp"
-#include "experiment/run_files.hpp"
+#include "run_dir/run_dir.hpp"
 #include "experiment/trainer.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
@@ -35,190 +35,25 @@ using Clock = std::chrono::steady_clock;
 
 namespace infomax {
 
+using detail::create_run_dir;
+using detail::file_hash;
+using detail::latest_checkpoint;
+using detail::local_time;
+using detail::Log;
+using detail::Metrics;
+
 namespace {
 
 std::atomic<bool> g_stop{false};
 
-std::uint64_t fnv64(const std::string& s) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-    return h;
-}
 
 
-std::string local_time(const char* format) {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    return fmt::format(fmt::runtime(format), tm);
-}
 
-// A new directory that did not exist before: never reuses one.
-fs::path create_run_dir(const Experiment& e, const std::string& hash) {
-    const fs::path root = e.output_dir, parent = root / e.name;
-    for (fs::path p = parent; !p.empty(); p = p.parent_path()) {  // the nearest existing ancestor must be a folder
-        std::error_code ec;
-        if (fs::exists(p, ec)) {
-            if (!fs::is_directory(p, ec))
-                e.fail("output.dir", fmt::format("{} is a file, not a folder: runs cannot be written under it; choose "
-                                                 "another output.dir",
-                                                 p.string()));
-            break;
-        }
-        if (p == p.parent_path()) break;
-    }
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec)
-        e.fail("output.dir", fmt::format("cannot create {}: {}; choose another output.dir", parent.string(), ec.message()));
-    const std::string base = fmt::format("{}-{}", local_time("{:%Y%m%d-%H%M%S}"), hash);
-    for (int k = 1; k < 1000; ++k) {
-        const fs::path p = parent / (k == 1 ? base : fmt::format("{}-{}", base, k));
-        if (fs::create_directory(p)) return p;
-    }
-    throw Error(fmt::format("cannot create a new run directory under {}", parent.string()));
-}
-
-// Appends to log.txt and prints.
-class Log {
-public:
-    explicit Log(const fs::path& file) : out_(file, std::ios::app) {}
-    void line(const std::string& s) {
-        fmt::print("{}\n", s);
-        std::fflush(stdout);  // progress must show up in files and pipes as it happens
-        out_ << s << '\n';
-        out_.flush();
-    }
-
-private:
-    std::ofstream out_;
-};
-
-// metrics.csv (one header, then a row per logging step) and metrics.jsonl.
-class Metrics {
-public:
-    Metrics(const fs::path& dir, std::int64_t keep_up_to_step) : csv_path_(dir / "metrics.csv"), jsonl_path_(dir / "metrics.jsonl") {
-        // On resume, rows after the checkpoint were lost work: drop them so the
-        // continued run writes them again, once.
-        if (keep_up_to_step >= 0) {
-            trim(csv_path_, keep_up_to_step, true);
-            trim(jsonl_path_, keep_up_to_step, false);
-            std::ifstream in(csv_path_);
-            std::getline(in, header_);
-        }
-    }
-    void write(const std::vector<std::pair<std::string, double>>& row) {
-        std::string h = "step", line;
-        json j;
-        for (const auto& [k, v] : row) {
-            if (k != "step") h += "," + k;
-            j[k] = v;
-        }
-        for (const auto& [k, v] : row) {
-            if (!line.empty()) line += ',';
-            line += fmt::format("{:.8g}", v);
-        }
-        if (!csv_.is_open()) {  // opened once: MI benchmarks log every step
-            csv_.open(csv_path_, std::ios::app);
-            jsonl_.open(jsonl_path_, std::ios::app);
-        }
-        if (header_.empty()) {
-            header_ = h;
-            csv_ << header_ << '\n';
-        }
-        csv_ << line << '\n';
-        jsonl_ << j.dump() << '\n';
-        csv_.flush();  // a crash loses no logged row
-        jsonl_.flush();
-    }
-
-private:
-    static void trim(const fs::path& p, std::int64_t step, bool has_header) {
-        if (!fs::exists(p)) return;
-        std::ifstream in(p);
-        std::string line, kept;
-        bool first = true;
-        while (std::getline(in, line)) {
-            if (first && has_header) {
-                kept += line + '\n';
-                first = false;
-                continue;
-            }
-            first = false;
-            std::int64_t s = 0;
-            if (has_header)
-                s = std::stoll(line.substr(0, line.find(',')));
-            else
-                s = json::parse(line).at("step").get<std::int64_t>();
-            if (s <= step) kept += line + '\n';
-        }
-        data::write_file_atomic(p.string(), kept);
-    }
-    fs::path csv_path_, jsonl_path_;
-    std::ofstream csv_, jsonl_;
-    std::string header_;
-};
 
 }  // namespace
 
-namespace detail {
 
-std::string file_hash(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return fmt::format("fnv64:{:016x}", fnv64(std::string(std::istreambuf_iterator<char>(in), {})));
-}
 
-json read_json(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw Error(fmt::format("{}: cannot read it ({})", file.string(), fs::exists(file) ? "not readable" : "no such file"));
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    try {
-        return json::parse(text);
-    } catch (const json::exception& e) {
-        throw Error(fmt::format("{}: not valid JSON ({}): the file is damaged or was cut short", file.string(), e.what()));
-    }
-}
-
-std::string latest_checkpoint(const fs::path& dir) {
-    std::string best;
-    if (!fs::is_directory(dir / "checkpoints")) return best;
-    for (const auto& e : fs::directory_iterator(dir / "checkpoints")) {
-        const std::string n = e.path().filename().string();
-        static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
-        if (std::regex_match(n, checkpoint_name) && (best.empty() || n > fs::path(best).filename().string()))
-            best = e.path().string();
-    }
-    return best;
-}
-
-void flatten_json(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out,
-                  std::size_t max_array) {
-    if (j.is_object()) {
-        for (auto it = j.begin(); it != j.end(); ++it)
-            flatten_json(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out, max_array);
-    } else if (j.is_array() && j.size() <= max_array) {
-        for (std::size_t i = 0; i < j.size(); ++i) flatten_json(j[i], prefix + "." + std::to_string(i), out, max_array);
-    } else {
-        out.emplace_back(prefix, j);
-    }
-}
-
-}  // namespace detail
-
-using detail::file_hash;
-using detail::latest_checkpoint;
-
-// The CPU's model name (/proc/cpuinfo), recorded in manifests.
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with("model name")) {
-            const auto colon = line.find(':');
-            return colon == std::string::npos ? line : line.substr(colon + 2);
-        }
-    return "unknown";
-}
 
 namespace {
 
@@ -246,19 +81,8 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
 }
 
 
-// The weights file a finished run leaves: the encoder, or the generator of a gan.
 std::string product_file(const Model& m) { return m.generator ? "generator.safetensors" : "encoder.safetensors"; }
 
-void save_checkpoint(const fs::path& dir, const detail::Trainer& t, int keep = 2) {
-    fs::create_directories(dir / "checkpoints");
-    data::write_safetensors((dir / "checkpoints" / fmt::format("step-{:08d}.safetensors", t.step())).string(),
-                            t.checkpoint());
-    std::vector<fs::path> all;
-    for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
-        if (e.path().extension() == ".safetensors") all.push_back(e.path());
-    std::sort(all.begin(), all.end());
-    for (std::size_t i = 0; i + keep < all.size(); ++i) fs::remove(all[i]);
-}
 
 std::string eta(double seconds) {
     const auto s = static_cast<long>(seconds);
@@ -554,7 +378,7 @@ json evaluate_gan(Model& m, const Experiment& e, Log& log, const fs::path& dir) 
 void request_stop() { g_stop.store(true); }
 bool stop_requested() { return g_stop.load(); }
 
-std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format("{:016x}", fnv64(resolved_yaml)).substr(0, 8); }
+std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format("{:016x}", detail::fnv64(resolved_yaml)).substr(0, 8); }
 
 RunResult run_experiment(const RunOptions& opt) {
     // First, before any oneDNN or TBB thread exists: see interrupts.hpp.
@@ -674,7 +498,7 @@ RunResult run_experiment(const RunOptions& opt) {
                 in_window = 0;
                 window_start = Clock::now();
             }
-            if (s % ck_every == 0 || last || g_stop.load()) save_checkpoint(dir, trainer);
+            if (s % ck_every == 0 || last || g_stop.load()) detail::save_checkpoint(dir, trainer.step(), trainer.checkpoint());
             if (g_stop.load() && !last) {
                 result.interrupted = true;
                 log.line(fmt::format("\ninterrupted at step {}: checkpoint written; continue with: infomax run --resume {}",

@@ -12,7 +12,7 @@
 #include <map>
 #include <set>
 
-#include "experiment/run_files.hpp"
+#include "run_dir/run_dir.hpp"
 #include "experiment/suite_internal.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"

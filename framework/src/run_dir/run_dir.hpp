@@ -1,0 +1,93 @@
+// The run directory, below the runners and the reports: its layout, and every
+// file in it read and written in one place.
+//
+// runs/<name>/<YYYYmmdd-HHMMSS>-<spec hash>/
+//   resolved.yaml   the spec as run (extends, overrides, defaults applied)
+//   manifest.json   seed, versions, git commit, plugins with file hashes, CPU, threads
+//   metrics.csv, metrics.jsonl   per logging step: every bound, the losses, images/s
+//   checkpoints/step-NNNNNNNN.safetensors   parameters, buffers, optimizer state, position
+//   encoder.safetensors (generator.safetensors for a gan)   the final network
+//   results.json    what the run's evaluation found (the run is finished once it exists)
+//   results-eval-<time>.json   later evaluations (infomax eval), never over results.json
+//   log.txt         what was printed
+// Files are written to a temporary name and renamed (data::write_file_atomic).
+#pragma once
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "infomax/data/files.hpp"
+#include "infomax/experiment/experiment.hpp"
+
+namespace infomax {
+
+// The CPU's model name (/proc/cpuinfo), recorded in manifests.
+std::string cpu_model();
+
+namespace detail {
+
+std::uint64_t fnv64(const std::string& s);
+// The local time formatted by fmt's chrono format ("{:%Y%m%d-%H%M%S}").
+std::string local_time(const char* format);
+
+// A new directory <output.dir>/<name>/<stamp>-<hash> that did not exist before:
+// never reuses one. An output.dir under a file, or one that cannot be made, is
+// a SpecError at output.dir.
+std::filesystem::path create_run_dir(const Experiment& e, const std::string& hash);
+
+// Appends to log.txt and prints.
+class Log {
+public:
+    explicit Log(const std::filesystem::path& file) : out_(file, std::ios::app) {}
+    void line(const std::string& s) {
+        fmt::print("{}\n", s);
+        std::fflush(stdout);  // progress must show up in files and pipes as it happens
+        out_ << s << '\n';
+        out_.flush();
+    }
+
+private:
+    std::ofstream out_;
+};
+
+// metrics.csv (one header, then a row per logging step) and metrics.jsonl.
+class Metrics {
+public:
+    // On resume (keep_up_to_step >= 0), rows after the checkpoint were lost
+    // work: they are dropped so the continued run writes them again, once.
+    Metrics(const std::filesystem::path& dir, std::int64_t keep_up_to_step);
+    void write(const std::vector<std::pair<std::string, double>>& row);
+
+private:
+    static void trim(const std::filesystem::path& p, std::int64_t step, bool has_header);
+    std::filesystem::path csv_path_, jsonl_path_;
+    std::ofstream csv_, jsonl_;
+    std::string header_;
+};
+
+// "fnv64:<16 hex digits>" of a file's bytes (manifests name plugin files by it).
+std::string file_hash(const std::string& path);
+// The JSON in a run's or suite's file; a missing, unreadable or damaged file is
+// an Error naming it ("runs/x/manifest.json: not valid JSON (... at byte 120):
+// the file is damaged or was cut short").
+nlohmann::json read_json(const std::filesystem::path& file);
+// The newest checkpoints/step-NNNNNNNN.safetensors of a run directory, or "".
+std::string latest_checkpoint(const std::filesystem::path& dir);
+// Writes checkpoints/step-NNNNNNNN.safetensors and keeps the newest `keep`.
+void save_checkpoint(const std::filesystem::path& dir, std::int64_t step, const data::TensorFile& checkpoint, int keep = 2);
+// The leaves of a results.json by dotted path ("probes.global.linear.test_accuracy",
+// "mi_levels.0.bias"); arrays longer than max_array stay one leaf.
+void flatten_json(const nlohmann::json& j, const std::string& prefix,
+                  std::vector<std::pair<std::string, nlohmann::json>>& out,
+                  std::size_t max_array = std::numeric_limits<std::size_t>::max());
+
+}  // namespace detail
+}  // namespace infomax
