@@ -507,7 +507,7 @@ Document parse_text(const std::string& text, const std::string& file) {
             else if (c == '"' || c == '\'') quote = c;
             else if (c == '[' || c == '{') {
                 if (++depth > kMaxDepth)
-                    throw SpecError({Diagnostic{Origin{file, line, column}, "",
+                    throw SpecError({Diagnostic{Origin{file, line, column, -1, ""}, "",
                                                 fmt::format("nested more than {} levels deep: a spec is far flatter", kMaxDepth)}});
             } else if (c == ']' || c == '}') {
                 depth = std::max(0, depth - 1);

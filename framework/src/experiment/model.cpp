@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "experiment/runner.hpp"
+#include "experiment/runners/common.hpp"
 #include "infomax/ops/ops.hpp"
 
 namespace fs = std::filesystem;
@@ -66,8 +68,6 @@ void at(const Experiment& e, const std::string& path, const std::string& what, F
     }
 }
 
-Shape per_sample(const Var& v) { return Shape(v.shape().begin() + 1, v.shape().end()); }
-
 // "estimator 'jsd' (libinfomax_estimators.so)": a part and the library it came from.
 std::string part_name(const Registry& registry, const char* kind, const std::string& type) {
     const PartEntry* e = registry.find(kind, type);
@@ -105,112 +105,23 @@ Model build_model(const Experiment& e, const Registry& registry) {
     ctx.input_shape = m.input_shape;
     const std::int64_t n = 2;  // dry-run batch
 
-    // What each kind is made of; the kind's runner (runner.cpp) trains it.
-    auto refuse = [&](bool present, const char* key, const std::string& why) {
-        if (present) e.fail(key, why);
-    };
-    const bool has_encoder = e.kind == Kind::dim || e.kind == Kind::supervised;
-    refuse(e.encoder && !has_encoder,
-           "encoder", e.kind == Kind::gan ? "a gan experiment has a generator, not an encoder: rename this key"
-                                          : "an mi_estimation experiment has no encoder: remove this key");
-    if (e.kind != Kind::gan && e.gan) {
-        const auto& d = e.document();
-        for (const char* key : {"generator", "noise", "critic"})
-            if (config::Params(d, "").has(key)) e.fail(key, fmt::format("{}: is for kind gan", key));
-    }
-    refuse(e.head && e.kind != Kind::supervised, "head", "head: is for kind supervised");
-    refuse(e.prior && e.kind != Kind::dim, "prior",
-           e.kind == Kind::supervised ? "a supervised experiment has no prior: remove this key"
-                                      : "prior matching needs an encoder (kind: dim)");
-
-    Var a, b;  // the two sides every objective scores
-    std::vector<std::string> taps;  // what eval.features may name
-    if (has_encoder) {
-        if (!e.encoder) e.fail("encoder", fmt::format("a {} experiment needs an encoder", to_string(e.kind)));
-        m.encoder_type = e.encoder->type;
-        m.encoder = registry.create_as<Encoder>("encoder", m.encoder_type, e.params(*e.encoder), ctx);
-        Shape xs{n};
-        xs.insert(xs.end(), m.input_shape.begin(), m.input_shape.end());
-        Features f;
-        at(e, "encoder", fmt::format("encoder '{}' does not accept the data's shape {}", m.encoder_type,
-                                     to_string(m.input_shape)),
-           [&] { f = m.encoder->encode(Var(Tensor::zeros(xs))); });
-        if (!f.local.defined() && e.kind == Kind::dim)
-            e.fail("encoder", fmt::format("encoder '{}' has no local tap: add `- tap: local` where M is taken", m.encoder_type));
-        if (!f.global.defined() || f.global.dim() != 2)
-            e.fail("encoder", fmt::format("encoder '{}' gives y of shape {}: y must be a vector per sample", m.encoder_type,
-                                          f.global.defined() ? to_string(f.global.shape()) : "(none)"));
-        a = f.local;
-        b = f.global;
-        taps = {"global"};
-        if (f.local.defined()) taps.insert(taps.end(), {"local", "local_pooled"});
-        for (const auto& [name, t] : f.taps)
-            if (std::find(taps.begin(), taps.end(), name) == taps.end()) taps.push_back(name);
-    } else if (e.kind == Kind::gan) {
-        const config::Params root(e.document(), "");
-        if (!root.has("generator")) e.fail("generator", "a gan experiment needs a generator (e.g. {type: layer_stack, ...})");
-        if (!root.has("critic")) e.fail("critic", "a gan experiment needs a critic (e.g. {type: prior_mlp, hidden: [128, 128]})");
-        if (m.input_shape.size() != 1)
-            e.fail("data.type", fmt::format("the gan trainer generates vectors; {} gives samples of shape {}",
-                                            m.data->describe(), to_string(m.input_shape)));
-        if (!root.has("noise")) e.fail("noise", "a gan experiment needs noise (e.g. noise: {distribution: normal, dim: 2})");
-        const GanSpec& g = *e.gan;
-        m.noise_dim = g.noise_dim;
-        m.noise_type = g.noise.type;
-        m.noise = registry.create_as<Prior>("prior", m.noise_type, e.params(g.noise), ctx);
-        m.generator_type = g.generator.type;
-        BuildContext gctx = ctx;
-        gctx.input_shape = {m.noise_dim};
-        m.generator = registry.create_as<Encoder>("encoder", m.generator_type, e.params(g.generator), gctx);
-        Var z(m.noise->sample({n, m.noise_dim}, dry_rng));
-        Var x;
-        at(e, "generator", fmt::format("generator '{}' does not accept noise of dim {}", m.generator_type, m.noise_dim),
-           [&] { x = m.generator->encode(z).global; });
-        if (per_sample(x) != m.input_shape)
-            e.fail("generator", fmt::format("the generator makes samples of shape {}, the data's are {}",
-                                            to_string(per_sample(x)), to_string(m.input_shape)));
-        m.critic_type = g.critic.type;
-        BuildContext cctx = ctx;
-        cctx.global_shape = m.input_shape;
-        m.critic = registry.create_as<Discriminator>("discriminator", m.critic_type, e.params(g.critic), cctx);
-        at(e, "critic", fmt::format("critic '{}' cannot score samples of shape {}", m.critic_type, to_string(m.input_shape)),
-           [&] { m.critic->score(x); });
-        a = x;  // the MI regulariser scores (G(z), z)
-        b = z;
-    } else {  // mi_estimation: the data's own pairs
-        if (!m.data->paired())
-            e.fail("data.type", fmt::format("an mi_estimation experiment needs paired data (x, z); {} has none",
-                                            m.data->describe()));
-        a = Var(m.data->batch("train", {0, 1}));
-        b = Var(m.data->pair("train", {0, 1}));
-    }
-    if (a.defined()) m.local_shape = per_sample(a);
-    m.global_shape = per_sample(b);
+    // What the kind is made of: its runner builds it and gives the two sides the objectives score.
+    m.runner = detail::make_runner(e.kind);
+    const auto sides = m.runner->build(m, e, registry, ctx, dry_rng);
+    const Var a = sides.first, b = sides.second;
+    if (a.defined()) m.local_shape = detail::per_sample(a);
+    m.global_shape = detail::per_sample(b);
     ctx.local_shape = m.local_shape;
     ctx.global_shape = m.global_shape;
 
     // eval.features names taps: a typo is reported now, not after training.
-    if (has_encoder && m.data->classes() > 0)
+    if (!m.taps.empty() && m.data->classes() > 0)
         for (std::size_t i = 0; i < e.eval.features.size(); ++i)
-            if (std::find(taps.begin(), taps.end(), e.eval.features[i]) == taps.end())
+            if (std::find(m.taps.begin(), m.taps.end(), e.eval.features[i]) == m.taps.end())
                 e.fail(fmt::format("eval.features[{}]", i),
-                       config::unknown_name("feature tap", e.eval.features[i], taps) +
+                       config::unknown_name("feature tap", e.eval.features[i], m.taps) +
                            fmt::format(" (the taps of encoder '{}')", m.encoder_type));
 
-    if (e.kind == Kind::supervised) {  // the encoder trained with labels: the reference DIM is compared with
-        if (!e.objectives.empty()) e.fail("objectives", "a supervised experiment trains with labels: remove objectives");
-        if (m.data->classes() == 0)
-            e.fail("data.type", fmt::format("supervised training needs labels; {} has none", m.data->describe()));
-        const std::vector<std::int64_t> hidden = e.head ? e.head->hidden : std::vector<std::int64_t>{};
-        const std::string act = e.head ? e.head->activation : "relu";
-        m.head = nn::make_mlp(m.global_shape[0], hidden, m.data->classes(), nn::parse_activation(act), init, ctx.init);
-        return m;
-    }
-
-    if (e.objectives.empty() && e.kind != Kind::gan)
-        e.fail("objectives", "an experiment needs at least one objective (e.g. objectives: {global: {...}})");
-    if (e.kind == Kind::gan && e.objectives.size() > 1)
-        e.fail("objectives", "a gan takes one MI regulariser (e.g. objectives: {mi: {...}})");
     for (const auto& os : e.objectives) {
         const std::string path = os.path();
         Objective o;

@@ -123,7 +123,7 @@ ReproduceResult reproduce_run(const ReproduceOptions& opt) {
             if (!p.is_object() || !p.contains(f) || !p[f].is_string()) throw field_error("a plugin's entry");
         const auto* now = [&]() -> const PartEntry* {
             for (const auto* e : registry.entries())
-                if (e->kind == p["kind"] && e->name == p["name"]) return e;
+                if (p["kind"] == e->kind && p["name"] == e->name) return e;
             return nullptr;
         }();
         if (!now) {

@@ -16,6 +16,7 @@
 
 #include "experiment/interrupts.hpp"
 #include "run_dir/run_dir.hpp"
+#include "experiment/runner.hpp"
 #include "experiment/trainer.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
@@ -88,290 +89,6 @@ std::string eta(double seconds) {
     const auto s = static_cast<long>(seconds);
     return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
 }
-
-// ---- evaluation ------------------------------------------------------------------
-struct FeatureSet {
-    std::map<std::string, Tensor> by_tap;
-    std::vector<std::int64_t> labels;
-};
-
-// Frozen-encoder features of whole splits (concatenated) at the named taps.
-FeatureSet features(Model& m, const std::vector<std::string>& splits, const std::vector<std::string>& taps) {
-    NoGradGuard ng;
-    m.encoder->train(false);
-    const std::int64_t chunk = 500;
-    FeatureSet out;
-    std::map<std::string, std::vector<float>> acc;
-    std::map<std::string, std::int64_t> dims;
-    for (const auto& split : splits)
-    for (std::int64_t s = 0, n = m.data->size(split); s < n; s += chunk) {
-        std::vector<std::int64_t> idx(std::min(chunk, n - s));
-        std::iota(idx.begin(), idx.end(), s);
-        Features f = m.encoder->encode(Var(m.data->batch(split, idx)));
-        if (m.data->classes() > 0) {
-            auto l = m.data->labels(split, idx);
-            out.labels.insert(out.labels.end(), l.begin(), l.end());
-        }
-        for (const auto& tap : taps) {
-            Var v;
-            if (tap == "global") v = f.global;
-            else if (tap == "local") v = ops::flatten(f.local);
-            else if (tap == "local_pooled") v = ops::mean(f.local, {2, 3});
-            else {
-                for (auto& [name, t] : f.taps)
-                    if (name == tap) v = ops::flatten(t);
-                if (!v.defined()) {
-                    std::vector<std::string> known{"global", "local", "local_pooled"};
-                    for (auto& [name, t] : f.taps) known.push_back(name);
-                    throw Error(config::unknown_name("feature tap", tap, known));
-                }
-            }
-            auto vals = v.value().to_vector();
-            dims[tap] = v.size(1);
-            acc[tap].insert(acc[tap].end(), vals.begin(), vals.end());
-        }
-    }
-    for (auto& [tap, vals] : acc) out.by_tap[tap] = Tensor::from({static_cast<std::int64_t>(vals.size()) / dims[tap], dims[tap]}, vals);
-    return out;
-}
-
-json evaluate_mi(Model& m, const Experiment& e, Log& log, const fs::path& dir);
-json evaluate_gan(Model& m, const Experiment& e, Log& log, const fs::path& dir);
-
-json evaluate(Model& m, const Experiment& e, Log& log, const fs::path& dir, bool export_features) {
-    if (m.kind == Kind::gan) return evaluate_gan(m, e, log, dir);
-    json r;
-    const std::vector<std::string>& probes = e.eval.probes;
-    const std::vector<std::string>& taps = e.eval.features;
-    // Held-out bounds: each objective on the test split, no training.
-    const std::int64_t batch = e.data.batch_size;
-    const std::string split = m.data->size("test") >= batch ? "test" : "validation";
-    if (!m.objectives.empty() && m.data->size(split) >= batch) {
-        NoGradGuard ng;
-        if (m.encoder) m.encoder->train(false);
-        std::map<std::string, double> sums;
-        std::int64_t batches = 0;
-        double truth = 0;
-        const std::int64_t max_batches = e.eval.held_out_batches;
-        for (std::int64_t s = 0; s + batch <= m.data->size(split) && (max_batches == 0 || batches < max_batches);
-             s += batch, ++batches) {
-            std::vector<std::int64_t> idx(batch);
-            std::iota(idx.begin(), idx.end(), s);
-            Features f;
-            if (m.encoder) {
-                f = m.encoder->encode(Var(m.data->batch(split, idx)));
-            } else {  // mi_estimation: the data's own pairs
-                f.local = Var(m.data->batch(split, idx));
-                f.global = Var(m.data->pair(split, idx));
-                for (auto i : idx) truth += m.data->true_mi(split, i) / double(batch);
-            }
-            Rng neg(0, fmt::format("eval negatives/{}", batches));
-            for (auto& o : m.objectives) {
-                const auto state = o.estimator->state();  // evaluation must not move DV's average
-                Bound b = o.estimator->bound(make_scores(*o.discriminator, f.local, f.global, o.negatives, neg,
-                                                         o.negative_samples));
-                sums[o.name] += b.value.item();
-                if (b.mi.defined()) sums[o.name + ".mi"] += b.mi.item();
-                o.estimator->set_state(state);
-            }
-        }
-        for (auto& o : m.objectives) {
-            r["held_out"][o.name] = {{"quantity", o.estimator->quantity()}, {"value", sums[o.name] / double(batches)},
-                                     {"split", split}, {"batches", batches}};
-            if (sums.count(o.name + ".mi")) r["held_out"][o.name]["mi"] = sums[o.name + ".mi"] / double(batches);
-            if (!m.encoder && std::isfinite(truth)) r["held_out"][o.name]["true_mi"] = truth / double(batches);
-            log.line(fmt::format("eval: held-out {} of objective {} on the {} split: {:.4f}{}", o.estimator->quantity(),
-                                 o.name, split, sums[o.name] / double(batches),
-                                 !m.encoder && std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth / double(batches))
-                                                                    : ""));
-        }
-    }
-    if (m.kind == Kind::mi_estimation) {
-        r.update(evaluate_mi(m, e, log, dir));
-        return r;
-    }
-    if (m.head && m.data->size("test") > 0) {  // kind supervised: the trained classifier itself
-        NoGradGuard ng;
-        m.encoder->train(false);
-        m.head->train(false);
-        const std::int64_t n = m.data->size("test");
-        std::int64_t correct = 0;
-        for (std::int64_t s = 0; s < n; s += 500) {
-            std::vector<std::int64_t> idx(std::min<std::int64_t>(500, n - s));
-            std::iota(idx.begin(), idx.end(), s);
-            const auto labels = m.data->labels("test", idx);
-            Var logits = m.head->forward(m.encoder->encode(Var(m.data->batch("test", idx))).global);
-            correct += eval::count_correct(logits.value(), labels.data());
-        }
-        r["classifier"] = {{"test_accuracy", double(correct) / double(n)}, {"split", "test"}};
-        log.line(fmt::format("eval: the trained classifier scores {:.2f}% on the test split", 100.0 * correct / n));
-    }
-    if (m.data->classes() == 0) {
-        log.line("eval: the data has no labels: no probes");
-        return r;
-    }
-    // Probes learn from every labelled sample that is not test: train and validation.
-    log.line(fmt::format("eval: features at {} for {} train (with validation) and {} test samples", fmt::join(taps, ", "),
-                         m.data->size("train") + m.data->size("validation"), m.data->size("test")));
-    FeatureSet train = features(m, {"train", "validation"}, taps), test = features(m, {"test"}, taps);
-    if (export_features) {
-        fs::create_directories(dir / "features");
-        for (const auto& [tap, t] : train.by_tap) data::write_npy((dir / "features" / ("train-" + tap + ".npy")).string(), t);
-        for (const auto& [tap, t] : test.by_tap) data::write_npy((dir / "features" / ("test-" + tap + ".npy")).string(), t);
-        auto labels = [](const std::vector<std::int64_t>& l) {
-            std::vector<float> v(l.begin(), l.end());
-            return Tensor::from({static_cast<std::int64_t>(v.size())}, v);
-        };
-        data::write_npy((dir / "features" / "train-labels.npy").string(), labels(train.labels));
-        data::write_npy((dir / "features" / "test-labels.npy").string(), labels(test.labels));
-        log.line(fmt::format("eval: features exported to {}", (dir / "features").string()));
-    }
-    std::string table = fmt::format("{:<14} {:>8} {:>10} {:>10} {:>8}\n", "features", "probe", "train acc", "test acc", "seconds");
-    for (const auto& tap : taps)
-        for (const auto& probe : probes) {
-            eval::Split tr{train.by_tap[tap], train.labels}, te{test.by_tap[tap], test.labels};
-            eval::ProbeOptions po;
-            po.seed = e.seed;
-            po.max_iter = static_cast<int>(e.eval.linear_max_iter);
-            eval::ProbeResult pr = probe == "linear" ? eval::linear_probe(tr, te, m.data->classes(), po)
-                                   : probe == "mlp"  ? eval::mlp_probe(tr, te, m.data->classes(), po)
-                                                     : eval::knn_probe(tr, te, m.data->classes(), po);
-            r["probes"][tap][probe] = {{"train_accuracy", pr.train_accuracy}, {"test_accuracy", pr.test_accuracy},
-                                       {"seconds", pr.seconds}, {"dim", train.by_tap[tap].size(1)}};
-            table += fmt::format("{:<14} {:>8} {:>9.2f}% {:>9.2f}% {:>8.1f}\n", tap, probe, 100 * pr.train_accuracy,
-                                 100 * pr.test_accuracy, pr.seconds);
-        }
-    log.line(table);
-    return r;
-}
-
-// The estimate at every logged step beside the truth: a table of bias,
-// variance and MSE per level (mi_levels.md, .csv) and a plot (mi.svg).
-json evaluate_mi(Model& m, const Experiment& e, Log& log, const fs::path& dir) {
-    json r;
-    const std::int64_t window = e.eval.window;
-    const eval::MetricsTable t = eval::read_metrics_csv((dir / "metrics.csv").string());
-    std::vector<std::string> estimates;
-    // What estimates I: the bound itself, or its MI reading (JSD).
-    auto column_of = [&](const Objective& o) {
-        const std::string q = fmt::format("{}.{}", o.name, o.estimator->quantity());
-        for (const auto& c : t.columns)
-            if (c == o.name + ".mi") return c;
-        return q;
-    };
-    for (const auto& o : m.objectives) estimates.push_back(column_of(o));
-    const std::size_t step_col = t.column("step");
-    report::Chart chart;
-    chart.title = fmt::format("{}: MI estimate vs truth", e.name);
-    chart.x_label = "step";
-    chart.y_label = "nats";
-    for (std::size_t k = 0; k < estimates.size(); ++k) {
-        report::Series s;
-        s.label = estimates[k];
-        const std::size_t col = t.column(estimates[k]);
-        for (const auto& row : t.rows) {
-            s.x.push_back(row[step_col]);
-            s.y.push_back(row[col]);
-        }
-        chart.series.push_back(std::move(s));
-        const auto& o = m.objectives[k];
-        if (o.estimator->quantity() == "mi_infonce") {  // InfoNCE cannot exceed log(1 + negatives)
-            const std::int64_t batch = e.data.batch_size;
-            const double negs = o.negatives == "all" ? double(batch - 1) : double(o.negative_samples);
-            report::Series cap{fmt::format("log({:g}) cap", negs + 1), {}, {}, "#777777", true};
-            cap.x = {t.rows.empty() ? 0.0 : t.rows.front()[step_col], t.rows.empty() ? 1.0 : t.rows.back()[step_col]};
-            cap.y = {std::log(negs + 1), std::log(negs + 1)};
-            chart.series.push_back(cap);
-        }
-    }
-    bool known = false;
-    for (const auto& c : t.columns) known |= c == "true_mi";
-    if (known) {
-        report::Series truth{"true MI", {}, {}, "#000000", true};
-        const std::size_t col = t.column("true_mi");
-        for (const auto& row : t.rows) {
-            truth.x.push_back(row[step_col]);
-            truth.y.push_back(row[col]);
-        }
-        chart.series.push_back(std::move(truth));
-    }
-    data::write_file_atomic((dir / "mi.svg").string(), report::svg(chart));
-    r["plots"] = {"mi.svg"};
-    if (!known) {
-        log.line("eval: the data does not know its true MI: no bias or MSE (see mi.svg for the estimates)");
-        return r;
-    }
-    const auto stats = eval::mi_level_stats(t, estimates, window);
-    std::string csv = "estimate,true_mi,first_step,last_step,rows,mean,bias,variance,mse\n";
-    for (const auto& l : stats) {
-        r["mi_levels"].push_back({{"estimate", l.estimate}, {"true_mi", l.true_mi}, {"first_step", l.first_step},
-                                  {"last_step", l.last_step}, {"rows", l.rows}, {"mean", l.mean}, {"bias", l.bias},
-                                  {"variance", l.variance}, {"mse", l.mse}});
-        csv += fmt::format("{},{},{},{},{},{:.8g},{:.8g},{:.8g},{:.8g}\n", l.estimate, l.true_mi, l.first_step, l.last_step,
-                           l.rows, l.mean, l.bias, l.variance, l.mse);
-    }
-    const std::string md = eval::mi_level_table_markdown(stats);
-    data::write_file_atomic((dir / "mi_levels.csv").string(), csv);
-    data::write_file_atomic((dir / "mi_levels.md").string(), md);
-    log.line(fmt::format("eval: estimates over the last {} steps of each level (mi_levels.md, mi.svg)\n{}", window, md));
-    return r;
-}
-
-// Generated samples against the data's modes (modes covered, high-quality
-// share) and a scatter plot (samples.svg).
-json evaluate_gan(Model& m, const Experiment& e, Log& log, const fs::path& dir) {
-    json r;
-    const std::int64_t n = e.eval.samples;
-    NoGradGuard ng;
-    m.generator->train(false);
-    Rng rng(e.seed, "eval noise");
-    const Tensor x = m.generator->encode(Var(m.noise->sample({n, m.noise_dim}, rng))).global.value();
-    data::write_npy((dir / "samples.npy").string(), x);
-    const auto xs = x.to_vector();
-    report::Chart chart;
-    chart.title = fmt::format("{}: {} generated samples", e.name, n);
-    chart.x_label = "x1";
-    chart.y_label = "x2";
-    chart.equal_axes = true;
-    report::Series gen;
-    gen.label = "generated";
-    gen.points = true;
-    for (std::int64_t i = 0; i < n; ++i) {
-        gen.x.push_back(xs[2 * i]);
-        gen.y.push_back(xs[2 * i + 1]);
-    }
-    const Tensor centers = m.data->mode_centers();
-    if (centers.defined()) {
-        const auto cs = centers.to_vector();
-        report::Series modes{"modes", {}, {}, "#d62728"};
-        modes.points = true;
-        modes.radius = 3;
-        double lim = 0;
-        for (std::size_t i = 0; i < cs.size(); i += 2) {
-            modes.x.push_back(cs[i]);
-            modes.y.push_back(cs[i + 1]);
-            lim = std::max({lim, std::abs(double(cs[i])), std::abs(double(cs[i + 1]))});
-        }
-        lim += 1.0;  // the plot frames the target, like seed 004's figures
-        chart.x_min = chart.y_min = -lim;
-        chart.x_max = chart.y_max = lim;
-        chart.series = {gen, modes};
-        const eval::ModeCoverage c = eval::mode_coverage(x, centers, m.data->mode_std());
-        r["gan"] = {{"samples", c.samples}, {"modes", c.modes}, {"modes_covered", c.covered},
-                    {"high_quality", c.high_quality}, {"high_quality_share", c.high_quality_share},
-                    {"covered_threshold", c.threshold}, {"per_mode", c.per_mode}};
-        log.line(fmt::format("eval: {} of {} modes covered (>= {} samples within 3 std), {:.1f}% of {} samples of high "
-                             "quality; samples.svg",
-                             c.covered, c.modes, c.threshold, 100 * c.high_quality_share, c.samples));
-    } else {
-        chart.series = {gen};
-        log.line("eval: the data reports no modes: samples.svg only");
-    }
-    data::write_file_atomic((dir / "samples.svg").string(), report::svg(chart));
-    r["plots"] = {"samples.svg"};
-    return r;
-}
-
 
 }  // namespace
 
@@ -522,7 +239,8 @@ RunResult run_experiment(const RunOptions& opt) {
     results["train"] = {{"steps", trainer.step()},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
                         {"resumed_from_step", restored}};
-    json ev = evaluate(model, e, log, dir, false);
+    detail::EvalContext ec{model, e, log, dir, false};
+    json ev = model.runner->evaluate(ec);
     results.update(ev);
     data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");
     write_report(dir.string());
@@ -568,7 +286,8 @@ std::string evaluate_run(const EvalOptions& opt) {
     Log log(dir / "log.txt");
     log.line(fmt::format("eval {} (encoder from {}{})", dir.string(), source,
                          opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
-    json results = evaluate(model, e, log, dir, opt.export_features);
+    detail::EvalContext ec{model, e, log, dir, opt.export_features};
+    json results = model.runner->evaluate(ec);
     results["eval_overrides"] = opt.overrides;
     data::write_file_atomic(out.string(), results.dump(2) + "\n");
     log.line(fmt::format("results: {}", out.string()));

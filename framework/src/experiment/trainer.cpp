@@ -1,5 +1,7 @@
 #include "experiment/trainer.hpp"
 
+#include "experiment/runner.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -102,7 +104,8 @@ Trainer::Trainer(Model& model, const Experiment& e) : m_(model) {
     // named by the optimizer ("adam", "prior_adam", ...; "sgd", ... for sgd):
     // the names prefix their state in a checkpoint.
     const std::string opt_name = sgd ? "sgd" : "adam";
-    const bool own_objective_optimizer = m_.kind == Kind::gan;
+    opt_name_ = opt_name;
+    const bool own_objective_optimizer = m_.runner->objectives_own_optimizer();
     std::map<std::string, std::pair<std::vector<Var>, float>> by_group;
     std::vector<std::string> order{opt_name};
     auto group_of = [&](const std::string& name) -> std::pair<std::string, float> {
@@ -147,9 +150,9 @@ std::int64_t training_steps(Model& model, const Experiment& e) { return detail::
 
 namespace infomax::detail {
 
-Trainer::Group* Trainer::group(const std::string& name) {
+Trainer::Group* Trainer::group(const std::string& role) {
     for (auto& g : groups_)
-        if (g.name == name) return &g;
+        if (g.name == role + "_" + opt_name_) return &g;
     return nullptr;
 }
 
@@ -189,6 +192,11 @@ std::vector<std::pair<std::string, Tensor*>> Trainer::optimizer_state() const {
     return out;
 }
 
+double finite(double v, std::int64_t step, const std::string& term) {
+    if (!std::isfinite(v)) throw Error(fmt::format("step {}: {} is {}: training stops here", step, term, v));
+    return v;
+}
+
 void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& into) {
     auto it = f.tensors.find(name);
     if (it == f.tensors.end()) throw Error(fmt::format("checkpoint has no tensor '{}': it belongs to another model", name));
@@ -215,100 +223,43 @@ Trainer::Batch Trainer::batch_at(std::int64_t step) const {
         Rng rng(seed_, fmt::format("augment/{}", step));
         augment_batch(b.x, augment_, rng);
     }
-    if (m_.head) b.labels = m_.data->labels("train", idx);
-    if (m_.kind == Kind::mi_estimation) {
-        b.z = m_.data->pair("train", idx);
-        for (auto i : idx) b.true_mi += m_.data->true_mi("train", i);
-        b.true_mi /= double(idx.size());
-    }
+    m_.runner->complete_batch(b, m_, idx);
     return b;
 }
 
 Trainer::Batch Trainer::next_batch() const { return batch_at(step_); }
 
-namespace {
-
-double finite(double v, std::int64_t step, const std::string& term) {
-    if (!std::isfinite(v)) throw Error(fmt::format("step {}: {} is {}: training stops here", step, term, v));
-    return v;
-}
-
-double norm(const std::vector<Tensor>& g) {
-    double s = 0;
-    for (const auto& t : g) {
-        const auto v = t.to_vector();
-        for (float x : v) s += double(x) * x;
-    }
-    return std::sqrt(s);
-}
-
-}  // namespace
 
 namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 }  // namespace
 
-StepMetrics Trainer::train_step(const Batch& batch) {
-    if (m_.kind == Kind::gan) return gan_step(batch);
-    StepMetrics out;
-    auto t = Clock::now();
+StepMetrics Trainer::train_step(const Batch& batch) { return m_.runner->step(*this, batch); }
+
+void Trainer::begin_step() {
     for (auto& g : groups_) g.opt->zero_grad();
-    Features f;
-    if (m_.encoder) {
-        m_.encoder->train(true);
-        f = m_.encoder->encode(Var(batch.x));
-    } else {  // mi_estimation: the critics score the data's pairs
-        f.local = Var(batch.x);
-        f.global = Var(batch.z);
-    }
-    Var total;
-    auto add = [&](const Var& v) { total = total.defined() ? total + v : v; };
-    if (m_.head) {
-        m_.head->train(true);
-        Var logits = m_.head->forward(f.global);
-        Var ce = ops::cross_entropy(logits, batch.labels);
-        const std::int64_t correct = eval::count_correct(logits.value(), batch.labels.data());
-        out.emplace_back("supervised.cross_entropy", finite(ce.item(), step_ + 1, "the cross-entropy"));
-        out.emplace_back("supervised.accuracy", double(correct) / double(batch.labels.size()));
-        add(ce);
-    }
-    Rng neg(seed_, fmt::format("negatives/{}", step_));
-    for (auto& o : m_.objectives) {
-        Scores s = make_scores(*o.discriminator, f.local, f.global, o.negatives, neg, o.negative_samples);
-        Bound b = o.estimator->bound(s);
-        out.emplace_back(fmt::format("{}.{}", o.name, o.estimator->quantity()),
-                         finite(b.value.item(), step_ + 1, fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
-        if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
-        add(b.loss * o.weight);
-    }
-    if (m_.kind == Kind::mi_estimation && std::isfinite(batch.true_mi)) out.emplace_back("true_mi", batch.true_mi);
-    Var prior_d_loss;
-    if (m_.prior) {
-        auto& p = *m_.prior;
-        Var yt = p.prior->transform(f.global);
-        Rng rng(seed_, fmt::format("prior/{}", step_));
-        Var real(p.prior->sample(yt.shape(), rng));
-        // Encoder: make D call transform(y) real. D: tell real from fake (y detached).
-        Var g_loss = ops::mean(ops::softplus(-p.discriminator->score(yt)));
-        prior_d_loss = ops::mean(ops::softplus(-p.discriminator->score(real))) +
-                       ops::mean(ops::softplus(p.discriminator->score(yt.detach())));
-        out.emplace_back("prior.g_loss", finite(g_loss.item(), step_ + 1, "the prior term (encoder)"));
-        out.emplace_back("prior.d_loss", finite(prior_d_loss.item(), step_ + 1, "the prior term (discriminator)"));
-        add(g_loss * p.weight);
-    }
+    mark_ = Clock::now();
+}
+
+void Trainer::forward_done() {
+    phases_.forward = since(mark_);
+    mark_ = Clock::now();
+}
+
+void Trainer::backward_done() { phases_.backward = since(mark_); }
+
+void Trainer::finish_step(StepMetrics& out, Var total, Var prior_d_loss) {
     out.emplace_back("loss", finite(total.item(), step_ + 1, "the total loss"));
-    phases_.forward = since(t);
-    t = Clock::now();
+    forward_done();
     total.backward();
-    if (auto* pg = group(groups_.front().name.starts_with("sgd") ? "prior_sgd" : "prior_adam")) {
+    if (auto* pg = group("prior")) {
         pg->opt->zero_grad();  // drop what the encoder's term sent into D
         prior_d_loss.backward();
     }
     if (clip_ > 0) out.emplace_back("grad_norm", optim::clip_grad_norm(groups_[0].opt->params(), clip_));
-    phases_.backward = since(t);
+    backward_done();
     apply_updates();
-    return out;
 }
 
 void Trainer::apply_updates() {
@@ -316,75 +267,6 @@ void Trainer::apply_updates() {
     for (auto& g : groups_) g.opt->step();
     phases_.optimizer = since(t);
     ++step_;
-}
-
-StepMetrics Trainer::gan_step(const Batch& batch) {
-    StepMetrics out;
-    auto t = Clock::now();
-    for (auto& g : groups_) g.opt->zero_grad();
-    m_.generator->train(true);
-    Rng noise(seed_, fmt::format("noise/{}", step_));
-    Var z(m_.noise->sample({batch_, m_.noise_dim}, noise));
-    Var fake = m_.generator->encode(z).global;
-    // The losses meet the generator at its output: each is differentiated to
-    // d/dx first, then through the generator separately, so the two parameter
-    // gradients can be measured and balanced.
-    Var x(fake.value(), true);
-    Var g_loss = ops::mean(ops::softplus(-m_.critic->score(x)));
-    out.emplace_back("gan.g_loss", finite(g_loss.item(), step_ + 1, "the generator's GAN loss"));
-    phases_.forward = since(t);
-    t = Clock::now();
-    g_loss.backward();
-    const Tensor dx_gan = x.grad();
-    Group& gen = groups_.front();  // the generator's
-    std::vector<Tensor> g_gan;
-    auto take_grads = [&] {
-        std::vector<Tensor> g;
-        for (auto& p : gen.opt->params()) g.push_back(p.grad().defined() ? p.grad().clone() : Tensor::zeros(p.shape()));
-        gen.opt->zero_grad();
-        return g;
-    };
-    fake.backward(dx_gan, true);
-    g_gan = take_grads();
-
-    if (!m_.objectives.empty()) {
-        auto& o = m_.objectives.front();
-        Var xm(fake.value(), true);
-        Rng neg(seed_, fmt::format("negatives/{}", step_));
-        Bound b = o.estimator->bound(make_scores(*o.discriminator, xm, z, o.negatives, neg, o.negative_samples));
-        out.emplace_back(fmt::format("{}.{}", o.name, o.estimator->quantity()),
-                         finite(b.value.item(), step_ + 1, fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
-        if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
-        b.loss.backward();  // the objective's critic maximises the bound; xm gets d(-I)/dx
-        fake.backward(xm.grad(), true);
-        std::vector<Tensor> g_mi = take_grads();
-        const double n_gan = norm(g_gan), n_mi = norm(g_mi);
-        const double scale = n_mi > 0 ? std::min(n_gan, n_mi) / n_mi : 0.0;
-        out.emplace_back("mi.scale", scale);
-        out.emplace_back("mi.grad_norm_ratio", n_gan > 0 ? n_mi / n_gan : 0.0);
-        const float k = static_cast<float>(o.weight * scale);
-        for (std::size_t i = 0; i < g_gan.size(); ++i) {  // plain copies: layouts may differ
-            auto gv = g_gan[i].to_vector();
-            const auto mv = g_mi[i].to_vector();
-            for (std::size_t j = 0; j < gv.size(); ++j) gv[j] += k * mv[j];
-            g_gan[i] = Tensor::from(g_gan[i].shape(), gv);
-        }
-    }
-    for (std::size_t i = 0; i < g_gan.size(); ++i) {
-        Var p = gen.opt->params()[i];  // a handle: the same parameter
-        p.add_grad(g_gan[i]);
-    }
-
-    // The critic: data against G(z), detached.
-    Group& critic = *group(groups_.front().name == "sgd" ? "critic_sgd" : "critic_adam");
-    critic.opt->zero_grad();  // drop what the generator's loss sent into it
-    Var d_loss = ops::mean(ops::softplus(-m_.critic->score(Var(batch.x)))) +
-                 ops::mean(ops::softplus(m_.critic->score(fake.detach())));
-    out.emplace_back("gan.d_loss", finite(d_loss.item(), step_ + 1, "the critic's GAN loss"));
-    d_loss.backward();
-    phases_.backward = since(t);
-    apply_updates();
-    return out;
 }
 
 data::TensorFile Trainer::checkpoint() const {

@@ -1,25 +1,18 @@
-// The training step of every kind and its state (internal to the framework).
+// The engine every kind's runner shares (internal to the framework): batches,
+// optimizer groups, checkpoints and step timing. What a step does is the
+// runner's (runner.hpp: one per kind, chosen once from the kind).
 //
-// Kind supervised replaces the objectives by cross-entropy of a head on y,
-// updating the encoder and the head. Kind mi_estimation has no encoder: the
-// objectives score the data's pairs (x, z) and only their critics learn.
-// Kind gan (seed 004's MI-regularised GAN):
-//  - the critic learns to tell data from G(z) (its own Adam, G(z) detached);
-//  - the generator minimises softplus(-critic(G(z))) - weight * scale * I,
-//    with I the objective's bound on (G(z), z) and adaptive clipping
-//    scale = min(|g_gan|, |g_I|) / |g_I| over the generator's gradients, so
-//    the MI gradient is never larger than the GAN loss's;
-//  - the objective's critic maximises the bound (its own Adam).
-// An objective with its own `lr` gets its own Adam. Which parameters each loss updates (dim):
-//  - the objectives' losses (minus each bound, weighted) update the encoder and
-//    every objective's discriminator: both maximise the bounds;
-//  - prior matching: the prior discriminator learns to tell prior samples from
-//    transform(y) (its own Adam, its own loss, y detached); the encoder learns
-//    to fool it through weight * softplus(-D(transform(y))).
+// Optimizer groups: an objective with its own `lr` gets its own optimizer;
+// the prior discriminator and the GAN critic learn their own losses with their
+// own; in a gan every objective's critic has its own (its loss is not the
+// generator's). Groups are named by the optimizer ("adam", "prior_adam",
+// "critic_adam", "objective_adam.<name>"; "sgd", ... for sgd), and the names
+// prefix their state in a checkpoint.
 // Randomness comes from streams derived from (seed, name, step) and epoch
 // permutations from (seed, epoch), so a checkpoint needs no RNG state.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,6 +37,10 @@ using StepMetrics = std::vector<std::pair<std::string, double>>;
 // shape that differs from the model's.
 void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& into);
 
+// A value a step logs, or an Error naming the step and the term when it is
+// not finite.
+double finite(double v, std::int64_t step, const std::string& term);
+
 class Trainer {
 public:
     Trainer(Model& model, const Experiment& experiment);
@@ -64,7 +61,7 @@ public:
     // run loop prefetches), but not on two threads at once.
     Batch next_batch() const;
     Batch batch_for(std::int64_t step) const { return batch_at(step); }
-    // One training step; returns its metrics. Throws on a non-finite value.
+    // One training step (the kind's runner's); returns its metrics. Throws on a non-finite value.
     StepMetrics train_step(const Batch& batch);
 
     // Seconds of the last step's phases: forward (up to the first backward
@@ -86,11 +83,32 @@ public:
     data::TensorFile encoder_weights() const;
     void load_encoder_weights(const data::TensorFile& f);  // what encoder_weights() wrote
 
+    // ---- for the runners (runner.hpp) ----
+    Model& model() const { return m_; }
+    std::uint64_t seed() const { return seed_; }
+    // Parameters updated by one optimizer; `name` prefixes its state in a
+    // checkpoint ("adam", "prior_adam", "critic_adam", "objective_adam.<name>").
+    struct Group {
+        std::string name;
+        std::vector<std::string> params;
+        std::unique_ptr<optim::Optimizer> opt;
+    };
+    Group& main_group() { return groups_.front(); }  // the encoder's, head's or generator's
+    Group* group(const std::string& role);            // "prior", "critic": that part's own optimizer, if any
+    // A step's phases: begin_step clears every gradient and starts the clock;
+    // forward_done and backward_done close those phases; apply_updates runs
+    // every optimizer (the optimizer phase) and counts the step.
+    void begin_step();
+    void forward_done();
+    void backward_done();
+    void apply_updates();
+    // The end of a step whose losses sum to `total`: its "loss" metric, backward,
+    // the prior discriminator's own loss (if defined) into its optimizer alone,
+    // gradient clipping, every update.
+    void finish_step(StepMetrics& out, Var total, Var prior_d_loss);
+
 private:
     Batch batch_at(std::int64_t step) const;
-    StepMetrics gan_step(const Batch& batch);
-    // Every optimizer's step (timed as the optimizer phase), then the step count.
-    void apply_updates();
     nn::Module* product(std::string* what) const;
     // Every trained part with the prefix of its names ("encoder.", "head.", ...).
     std::vector<std::pair<std::string, nn::Module*>> modules() const;
@@ -104,16 +122,10 @@ private:
     std::int64_t batch_, steps_per_epoch_, total_steps_, step_ = 0;
     float clip_ = 0;
     Augment augment_;
-    // Parameters updated by one Adam; `name` prefixes its moments in a
-    // checkpoint ("adam", "prior_adam", "critic_adam", "objective_adam.<name>").
-    struct Group {
-        std::string name;
-        std::vector<std::string> params;
-        std::unique_ptr<optim::Optimizer> opt;
-    };
-    Group* group(const std::string& name);
     std::vector<Group> groups_;
+    std::string opt_name_;  // "adam" or "sgd"
     Phases phases_;
+    std::chrono::steady_clock::time_point mark_;
 };
 
 }  // namespace infomax::detail

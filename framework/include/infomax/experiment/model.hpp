@@ -15,6 +15,10 @@
 
 namespace infomax {
 
+namespace detail {
+class Runner;
+}
+
 struct Objective {
     std::string name;
     float weight = 1.0f;
@@ -42,6 +46,7 @@ struct PriorTerm {
 
 struct Model {
     Kind kind = Kind::dim;
+    std::shared_ptr<const detail::Runner> runner;  // the kind's: chosen once, when the model is built
     std::string data_type;
     std::shared_ptr<Dataset> data;
     std::string encoder_type;
@@ -56,6 +61,7 @@ struct Model {
     std::int64_t noise_dim = 0;
     std::shared_ptr<Discriminator> critic;
     Shape input_shape, local_shape, global_shape;  // per sample: the objectives score (local, global)
+    std::vector<std::string> taps;  // what eval.features may name (an encoder's: global, local, local_pooled, named taps)
     Precision precision = Precision::f32;  // spec `precision`: run, eval and bench apply it
     // Several lines: every part with its type and the inferred shapes.
     std::string summary() const;

@@ -1,0 +1,53 @@
+// One runner per kind (dim, supervised, mi_estimation, gan) behind one
+// interface, chosen once from the kind by make_runner, the only place that
+// looks at the kind. A runner knows what its kind is made of (build), what its
+// batches carry, its training step, and its evaluation; the Trainer
+// (trainer.hpp) is the engine they share: batches, optimizers, checkpoints,
+// timing. Internal to the framework.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "experiment/trainer.hpp"
+#include "run_dir/run_dir.hpp"
+
+namespace infomax {
+class Registry;
+}
+
+namespace infomax::detail {
+
+struct EvalContext {
+    Model& model;
+    const Experiment& experiment;
+    Log& log;
+    std::filesystem::path dir;
+    bool export_features = false;
+};
+
+class Runner {
+public:
+    virtual ~Runner() = default;
+    // Builds the kind's networks (the data is built: m.data, m.input_shape)
+    // and returns the two sides the objectives score, for the dry run. Keys
+    // of other kinds are refused at their place in the spec.
+    virtual std::pair<Var, Var> build(Model& m, const Experiment& e, const Registry& registry, BuildContext& ctx,
+                                      Rng& dry_rng) const = 0;
+    // What a batch carries besides x (labels, the paired z), for samples `index`.
+    virtual void complete_batch(Trainer::Batch&, const Model&, const std::vector<std::int64_t>& index) const {}
+    // Whether each objective's critic has an optimizer of its own (gan: its
+    // loss is not the generator's).
+    virtual bool objectives_own_optimizer() const { return false; }
+    virtual StepMetrics step(Trainer& t, const Trainer::Batch& batch) const = 0;
+    // The evaluation after training: what results.json holds besides "train".
+    virtual nlohmann::json evaluate(EvalContext& c) const = 0;
+};
+
+std::shared_ptr<const Runner> make_runner(Kind kind);
+
+}  // namespace infomax::detail

@@ -1,0 +1,48 @@
+// What the runners share (internal): building an encoder, scoring the
+// objectives in a step, and the pieces of evaluation each kind composes.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "experiment/runner.hpp"
+#include "infomax/config/spec.hpp"
+#include "infomax/plugin/registry.hpp"
+
+namespace infomax::detail {
+
+// The runners, one per kind; make_runner picks one.
+std::shared_ptr<const Runner> dim_runner();
+std::shared_ptr<const Runner> supervised_runner();
+std::shared_ptr<const Runner> mi_estimation_runner();
+std::shared_ptr<const Runner> gan_runner();
+
+// A key of another kind: a SpecError at `key` when it is present.
+void refuse(const Experiment& e, bool present, const std::string& key, const std::string& why);
+// generator:, noise: and critic: are the gan's.
+void refuse_gan_keys(const Experiment& e);
+Shape per_sample(const Var& v);
+
+// Builds the spec's encoder, runs it on a batch of 2 zeros (shape errors at
+// `encoder`), fills m.taps, and returns (M, y) of the dry run.
+std::pair<Var, Var> build_encoder(Model& m, const Experiment& e, const Registry& registry, BuildContext& ctx,
+                                  bool needs_local);
+
+// total + v, or v when total is undefined.
+Var add(const Var& total, const Var& v);
+// Every objective on (f.local, f.global) through Objective::score, with the
+// step's negatives stream: the bounds into `out`, the weighted losses into `total`.
+void score_objectives(Trainer& t, const Features& f, StepMetrics& out, Var& total);
+
+// Evaluation pieces. `sides` gives the two sides of a held-out batch (and adds
+// its true MI to `truth`, when the data knows it).
+using Sides = std::function<Features(const std::string& split, const std::vector<std::int64_t>& index, double& truth)>;
+nlohmann::json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth);
+nlohmann::json classifier_accuracy(EvalContext& c);  // the supervised head on the test split
+nlohmann::json probe_features(EvalContext& c);       // linear/MLP/k-NN probes on the frozen encoder's taps
+nlohmann::json mi_levels(EvalContext& c);            // estimates against the truth per MI level
+nlohmann::json generated_samples(EvalContext& c);    // modes covered by a generator's samples
+
+}  // namespace infomax::detail
