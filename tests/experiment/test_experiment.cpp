@@ -150,3 +150,14 @@ TEST_CASE("sgd with momentum trains, checkpoints its momentum, and resumes bitwi
         CHECK(std::memcmp(va.data(), vb.data(), va.size() * sizeof(float)) == 0);
     }
 }
+
+TEST_CASE("the dry run leaves an estimator's state as it was (DV's moving average)", "[experiment]") {
+    test::TempDir t("experiment-test");
+    std::string s = tiny(t.path / "runs");
+    s.replace(s.find("estimator: jsd"), 14, "estimator: {type: dv, ema_decay: 0.9}");
+    Session session;
+    const Experiment e = session.load(t.write("dv.yaml", s));
+    Model m = build_model(e, session.registry());
+    // No batch has been seen: the first training step starts the average.
+    CHECK(m.objectives.at(0).estimator->state() == std::vector<double>{-1.0});
+}

@@ -150,7 +150,7 @@ Model build_model(const Experiment& e, const Registry& registry) {
         at(e, path + ".discriminator",
            fmt::format("discriminator '{}' does not fit inputs of shapes {} and {}", o.discriminator_type,
                        to_string(m.local_shape), to_string(m.global_shape)),
-           [&] { bound = dry.score(a, b, dry_rng, false); });
+           [&] { bound = dry.score(a, b, dry_rng, true); });
         // A plugin's mistake is the plugin's: name the part and its library.
         auto scalar = [](const Var& v) { return v.defined() && v.numel() == 1; };
         if (!scalar(bound.value) || !scalar(bound.loss) || (bound.mi.defined() && !scalar(bound.mi)))
