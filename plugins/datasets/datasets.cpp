@@ -379,15 +379,15 @@ private:
 class Gaussian final : public VectorPairs {
 public:
     Gaussian(const config::Params& p, BuildContext& c) : cubic_(p.boolean("cubic")) {
-        const YAML::Node mi = p.node()["mi"];
-        if (mi.IsSequence()) {
-            for (std::size_t i = 0; i < mi.size(); ++i) levels_.push_back(p.item("mi", i).node().as<double>());
+        const bool staircase = p.is_list("mi");
+        if (staircase) {
+            levels_ = p.numbers("mi");
             if (levels_.empty()) p.fail("mi", "give at least one MI level");
         } else {
             levels_.push_back(p.number("mi"));
         }
         for (std::size_t i = 0; i < levels_.size(); ++i)
-            if (levels_[i] < 0) (mi.IsSequence() ? p.item("mi", i) : p).fail(mi.IsSequence() ? "" : "mi", "an MI is at least 0 nats");
+            if (levels_[i] < 0) (staircase ? p.item("mi", i) : p).fail(staircase ? "" : "mi", "an MI is at least 0 nats");
         const std::int64_t size = p.integer("size");
         if (size > 0 && levels_.size() > 1)
             p.fail("size", "a staircase of MI levels draws fresh samples: set size: 0 (streamed)");

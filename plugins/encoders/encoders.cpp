@@ -36,7 +36,7 @@ public:
     LayerStack(const config::Params& p, BuildContext& c) {
         std::vector<LayerSpec> specs;
         std::vector<config::Params> where;
-        const auto n = p.node()["layers"].size();
+        const auto n = p.size("layers");
         for (std::size_t i = 0; i < n; ++i) {
             config::Params item = p.item("layers", i);
             where.push_back(item);
@@ -98,9 +98,8 @@ private:
 
     static LayerSpec parse_layer(const config::Params& item) {
         LayerSpec s;
-        const YAML::Node node = item.node();
-        if (node.IsScalar()) {
-            s.kind = node.as<std::string>();
+        if (item.is_scalar()) {
+            s.kind = item.text();
             static const std::vector<std::string> bare{"relu", "leaky_relu", "sigmoid", "tanh", "softplus", "flatten",
                                                        "batch_norm"};
             if (std::find(bare.begin(), bare.end(), s.kind) == bare.end())
@@ -110,9 +109,9 @@ private:
                                        : ""));
             return s;
         }
-        if (!node.IsMap() || node.size() != 1)
+        if (!item.is_map() || item.keys().size() != 1)
             item.fail("", "expected a layer: a name (- relu) or a map with one key (- conv: {out: 32, kernel: 3})");
-        s.kind = node.begin()->first.as<std::string>();
+        s.kind = item.keys().front();
         if (s.kind == "tap") {
             s.tap = item.string("tap");
             return s;

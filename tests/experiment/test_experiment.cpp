@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/experiment.hpp"
 #include "infomax/experiment/model.hpp"

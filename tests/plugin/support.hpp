@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 #include "infomax/plugin/registry.hpp"
 
 namespace infomax::test {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "config/document.hpp"
+#include "experiment/load_spec.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "plugin/support.hpp"

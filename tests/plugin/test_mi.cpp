@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "config/document.hpp"
+#include "experiment/load_spec.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
 #include "infomax/experiment/run.hpp"

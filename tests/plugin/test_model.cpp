@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/document.hpp"
+#include "experiment/load_spec.hpp"
 #include "infomax/experiment/model.hpp"
 
 using namespace infomax;

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/document.hpp"
+#include "experiment/load_spec.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/version.hpp"

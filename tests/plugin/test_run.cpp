@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "experiment/interrupts.hpp"
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/runtime/error.hpp"

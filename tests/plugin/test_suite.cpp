@@ -10,6 +10,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "config/document.hpp"
+#include "experiment/load_spec.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/runtime/error.hpp"

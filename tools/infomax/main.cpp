@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 #include "infomax/experiment/bench.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
@@ -122,7 +122,7 @@ int cmd_plugins(const Args& a) {
         if (e->name != name) continue;
         found = true;
         fmt::print("{} {} {}\n  {}\n  file: {}\n  params:\n", e->kind, e->name, e->version, e->description, e->file);
-        fmt::print("{}", infomax::cli::params_text(e->schema.node(), "    "));
+        fmt::print("{}", infomax::cli::params_text(infomax::config::schema_node(e->schema), "    "));
     }
     if (!found) throw Error(infomax::config::unknown_name("part", name, all));
     return 0;
@@ -213,7 +213,7 @@ int cmd_reference(const Args& a) {
     infomax::Registry registry;
     registry.load_defaults();
     for (const auto& p : a.plugin_paths) registry.load_directory(p);
-    fmt::print("{}", infomax::cli::markdown_reference(infomax::experiment_schema().node(), registry));
+    fmt::print("{}", infomax::cli::markdown_reference(infomax::config::schema_node(infomax::experiment_schema()), registry));
     return 0;
 }
 

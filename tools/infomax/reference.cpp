@@ -1,3 +1,4 @@
+#include "config/document.hpp"
 #include "reference.hpp"
 
 #include <fmt/format.h>
@@ -122,7 +123,7 @@ std::string markdown_reference(const YAML::Node& schema, const Registry& registr
         s += fmt::format("\n## Parts: {}\n", kind);
         for (const auto* e : registry.entries(kind)) {
             s += fmt::format("\n### `{}` ({})\n\n{}\n\n", e->name, e->version, e->description);
-            s += table(e->schema.node());
+            s += table(config::schema_node(e->schema));
         }
     }
     return s;

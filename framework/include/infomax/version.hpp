@@ -7,7 +7,7 @@ namespace infomax {
 // Framework version (semantic) and the ABI version plugins are checked against.
 const char* version();
 // 2: Dataset gained true_mi, streamed, mode_centers/mode_std; BuildContext batch_size.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 // One line per library: framework, oneDNN (with its CPU ISA and runtime), TBB.
 std::string build_info();

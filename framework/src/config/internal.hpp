@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 
 namespace infomax::config::detail {
 

@@ -3,17 +3,25 @@
 #include <fmt/format.h>
 
 #include "config/internal.hpp"
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 
 namespace infomax::config {
 
 using namespace detail;
 
+struct ParamsAccess {
+    static YAML::Node node(const Params& p) {
+        auto n = find_path(p.doc_->root, p.path_);
+        return n ? *n : YAML::Node();
+    }
+};
+
+
 namespace {
 
 // The value of `key`, or a "missing required key" error at the map.
 YAML::Node need(const Params& p, const std::string& key) {
-    const YAML::Node map = p.node();
+    const YAML::Node map = ParamsAccess::node(p);
     auto child = find_child(map, key);
     if (!child) p.fail("", fmt::format("missing required key '{}'", key));
     return *child;
@@ -33,12 +41,27 @@ std::int64_t to_integer(const Params& p, const std::string& key, const YAML::Nod
 
 Params::Params(const Document& doc, std::string path) : doc_(&doc), path_(std::move(path)) {}
 
-const YAML::Node Params::node() const {
-    auto n = find_path(doc_->root, path_);
-    return n ? *n : YAML::Node();
+bool Params::is_list(const std::string& key) const {
+    auto child = find_child(ParamsAccess::node(*this), key);
+    return child && child->IsSequence();
 }
 
-bool Params::has(const std::string& key) const { return find_child(node(), key).has_value(); }
+std::size_t Params::size(const std::string& key) const {
+    const YAML::Node n = need(*this, key);
+    if (!n.IsSequence()) fail(key, expected("a list", n));
+    return n.size();
+}
+
+bool Params::is_map() const { return ParamsAccess::node(*this).IsMap(); }
+bool Params::is_scalar() const { return ParamsAccess::node(*this).IsScalar(); }
+
+std::string Params::text() const {
+    const YAML::Node n = ParamsAccess::node(*this);
+    if (!n.IsScalar()) fail("", expected("a single value", n));
+    return n.Scalar();
+}
+
+bool Params::has(const std::string& key) const { return find_child(ParamsAccess::node(*this), key).has_value(); }
 
 double Params::number(const std::string& key) const {
     const YAML::Node n = need(*this, key);
@@ -121,7 +144,7 @@ Params Params::item(const std::string& key, std::size_t i) const {
 
 std::vector<std::string> Params::keys() const {
     std::vector<std::string> out;
-    const YAML::Node n = node();
+    const YAML::Node n = ParamsAccess::node(*this);
     if (n.IsMap())
         for (auto it = n.begin(); it != n.end(); ++it) out.push_back(it->first.Scalar());
     return out;

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "config/internal.hpp"
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 
 namespace infomax::config {
 
@@ -26,7 +26,7 @@ Schema::~Schema() = default;
 Schema::Schema(const Schema&) = default;
 Schema& Schema::operator=(const Schema&) = default;
 
-const YAML::Node& Schema::node() const { return impl_->root; }
+const YAML::Node& schema_node(const Schema& s) { return s.impl().root; }
 
 namespace {
 
@@ -523,7 +523,7 @@ struct Checker {
         std::set<std::string> outer{"type"};
         if (auto props = get(schema, "properties"); props && props->IsMap())
             for (auto it = props->begin(); it != props->end(); ++it) outer.insert(it->first.Scalar());
-        check(v, part->node(), part->node(), path, &outer);
+        check(v, schema_node(*part), schema_node(*part), path, &outer);
     }
 
     void check_branches(const YAML::Node& v, const YAML::Node& branches, const YAML::Node& root, const std::string& path,
@@ -569,21 +569,21 @@ struct Checker {
 std::vector<Diagnostic> validate(Document& doc, const Schema& schema, const PluginSchemaLookup& plugins) {
     std::vector<Diagnostic> out;
     Checker checker{doc, plugins, true, out};
-    checker.check(doc.root, schema.node(), schema.node(), "");
+    checker.check(doc.root, schema_node(schema), schema_node(schema), "");
     sort_diagnostics(out);
     return out;
 }
 
 Document with_section_defaults(const Document& doc, const Schema& schema, const std::vector<std::string>& sections) {
     Document out{copy_node(doc.root), doc.origins, doc.key_origins};
-    const YAML::Node props = schema.node()["properties"];
+    const YAML::Node props = schema_node(schema)["properties"];
     std::vector<Diagnostic> problems;
     Checker checker{out, {}, true, problems};
     for (const auto& name : sections) {
         if (find_child(out.root, name) || !props || !props[name]) continue;
         YAML::Node section(YAML::NodeType::Map);
         out.root.force_insert(name, section);
-        checker.check(section, props[name], schema.node(), name);
+        checker.check(section, props[name], schema_node(schema), name);
     }
     if (!problems.empty())  // an empty section must be valid: the schema itself is wrong
         throw Error(fmt::format("schema error: an empty section is not valid: {}", problems.front().to_string()));

@@ -1,4 +1,4 @@
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 
 #include <fmt/format.h>
 

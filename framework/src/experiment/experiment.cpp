@@ -1,8 +1,9 @@
+#include "experiment/load_spec.hpp"
 #include "infomax/experiment/experiment.hpp"
 
 #include <fmt/format.h>
 
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 #include "infomax/experiment/model.hpp"
 
 namespace infomax {

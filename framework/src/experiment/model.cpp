@@ -1,3 +1,5 @@
+#include "config/document.hpp"
+#include "experiment/load_spec.hpp"
 #include "infomax/experiment/model.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+#include "experiment/load_spec.hpp"
 #include "infomax/experiment/session.hpp"
 
 #include "infomax/config/spec.hpp"

@@ -1,3 +1,4 @@
+#include "experiment/load_spec.hpp"
 #include "infomax/experiment/suite.hpp"
 
 #include <fmt/format.h>
@@ -15,7 +16,7 @@
 #include <fstream>
 #include <map>
 
-#include "infomax/config/spec.hpp"
+#include "config/document.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"

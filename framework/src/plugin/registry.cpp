@@ -1,6 +1,6 @@
 #include "infomax/plugin/registry.hpp"
 
-#include <yaml-cpp/yaml.h>
+#include "config/document.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -158,7 +158,7 @@ std::shared_ptr<Part> Registry::create(const std::string& kind, const std::strin
     } catch (const config::SpecError& e) {
         // A key the part reads but its schema does not declare is the plugin's
         // mistake: validation could never have asked the user for it.
-        const YAML::Node props = lp.entry.schema.node()["properties"];
+        const YAML::Node props = config::schema_node(lp.entry.schema)["properties"];
         for (const auto& d : e.diagnostics()) {
             const std::string prefix = "missing required key '";
             if (d.path != params.path() || !d.message.starts_with(prefix)) continue;

@@ -1,6 +1,7 @@
 // HTML reports of runs and suites, and the suite's tables. Plots are inline
 // SVG (report/plot.hpp) and the run's own SVG files: the pages need no
 // network and no script.
+#include "config/document.hpp"
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -71,11 +71,6 @@ struct Model {
 std::string experiment_schema_path();
 const config::Schema& experiment_schema();
 
-// Loads the spec with its overrides, loads the plugins it lists into the
-// registry, validates it (spec schema and every part's params schema), and
-// returns the resolved document with defaults filled in. All problems come in
-// one config::SpecError.
-config::Document load_spec(const std::string& file, const std::vector<std::string>& overrides, Registry& registry);
 
 // Builds every part of a typed experiment with the "init" stream of its seed,
 // infers shapes with a dry run on a batch of 2, and reports parts that do not
