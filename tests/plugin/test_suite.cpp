@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/document.hpp"
+#include "infomax/report/report.hpp"
 #include "experiment/load_spec.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
@@ -39,7 +40,9 @@ SuiteResult suite(const std::string& file, const fs::path& out) {
     o.file = file;
     o.cli = INFOMAX_CLI;
     o.out = out.string();
-    return run_suite(o);
+    SuiteResult r = run_suite(o);
+    write_report(r.dir);  // what `infomax suite` does when the suite ends
+    return r;
 }
 
 // Decodes an 8-bit RGB or RGBA PNG and returns the share of pixels that are

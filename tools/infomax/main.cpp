@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/session.hpp"
+#include "infomax/report/report.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
@@ -138,7 +140,9 @@ int cmd_run(const Args& a) {
     o.threads = a.threads;
     o.progress = a.progress;
     auto r = infomax::run_experiment(o);
-    return r.interrupted ? 130 : 0;
+    if (r.interrupted) return 130;
+    fmt::print("report: {}\n", infomax::write_report(r.dir));
+    return 0;
 }
 
 int cmd_eval(const Args& a) {
@@ -171,6 +175,7 @@ int cmd_suite(const Args& a) {
     o.plugin_paths = a.plugin_paths;
     o.threads = a.threads;
     auto r = infomax::run_suite(o);
+    fmt::print("table: {}, report: {}\n", (std::filesystem::path(r.dir) / "table.md").string(), infomax::write_report(r.dir));
     return r.interrupted ? 130 : r.failed ? 1 : 0;
 }
 

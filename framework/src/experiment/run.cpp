@@ -23,7 +23,6 @@
 #include "infomax/eval/probes.hpp"
 #include "infomax/experiment/session.hpp"
 #include "infomax/experiment/suite.hpp"
-#include "infomax/report/plot.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/precision.hpp"
@@ -243,7 +242,6 @@ RunResult run_experiment(const RunOptions& opt) {
     json ev = model.runner->evaluate(ec);
     results.update(ev);
     data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");
-    write_report(dir.string());
     log.line(fmt::format("results: {}", (dir / "results.json").string()));
     return result;
 }

@@ -402,10 +402,8 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         runs.push_back(j);
     }
     data::write_file_atomic((suite_dir / "runs.json").string(), runs.dump(2) + "\n");
-    const std::string report = write_report(suite_dir.string());
-    fmt::print("suite {}: {} runs, {} failed{}; table: {}, report: {}\n", root["name"].Scalar(), plan.size(), result.failed,
-               result.interrupted ? ", interrupted (run the suite again to resume)" : "",
-               (suite_dir / "table.md").string(), report);
+    fmt::print("suite {}: {} runs, {} failed{}\n", root["name"].Scalar(), plan.size(), result.failed,
+               result.interrupted ? ", interrupted (run the suite again to resume)" : "");
     for (const auto& r : result.runs)
         if (r.status == "failed") fmt::print("  failed: {}: {}\n", r.name, r.error);
     return result;

@@ -17,7 +17,7 @@
 #include "experiment/suite_internal.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
-#include "infomax/experiment/suite.hpp"
+#include "infomax/report/report.hpp"
 #include "infomax/report/plot.hpp"
 #include "infomax/runtime/error.hpp"
 

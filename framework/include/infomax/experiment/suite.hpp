@@ -10,7 +10,9 @@
 //   suite.yaml        the suite as run (defaults filled in)
 //   runs.json         every run: settings, seed, status, directory, error
 //   <run name>/run.log, <run name>/<spec name>/<stamp>-<hash>/   each run
-//   table.md, table.csv, report.html   the aggregate (infomax report DIR)
+//   table.md, table.csv, report.html   the aggregate: written by the report
+//                     layer (infomax/report/report.hpp; `infomax suite` does it
+//                     when the suite ends, `infomax report DIR` any time)
 #pragma once
 
 #include <string>
@@ -39,11 +41,6 @@ struct SuiteResult {
 };
 
 SuiteResult run_suite(const SuiteOptions& options);
-
-// Writes table.md, table.csv and report.html of a suite directory (from its
-// suite.yaml and runs.json), or report.html of a run directory. Returns the
-// report's path.
-std::string write_report(const std::string& dir);
 
 struct ReproduceOptions {
     std::string run_dir;
