@@ -15,7 +15,7 @@
 #include "infomax/experiment/session.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/threads.hpp"
-#include "plugin/support.hpp"
+#include "sdk/support.hpp"
 
 using namespace infomax;
 namespace fs = std::filesystem;

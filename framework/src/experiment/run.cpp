@@ -130,7 +130,11 @@ RunResult run_experiment(const RunOptions& opt) {
                                     opt.resume, restored, trainer.total_steps(), opt.resume));
     } else {
         // Everything checked: now, and only now, make the directory.
-        dir = create_run_dir(e, resolved_hash(e.resolved_yaml));
+        try {
+            dir = create_run_dir(e.output_dir, e.name, resolved_hash(e.resolved_yaml));
+        } catch (const detail::RunDirError& err) {
+            e.fail("output.dir", err.what());
+        }
         data::write_file_atomic((dir / "resolved.yaml").string(), e.resolved_yaml);
         data::write_file_atomic((dir / "manifest.json").string(), manifest(e, session.registry(), model).dump(2) + "\n");
     }

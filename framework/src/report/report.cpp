@@ -18,7 +18,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/eval/mi.hpp"
 #include "infomax/report/report.hpp"
-#include "infomax/report/plot.hpp"
+#include "infomax/eval/plot.hpp"
 #include "infomax/runtime/error.hpp"
 
 namespace fs = std::filesystem;
@@ -75,7 +75,7 @@ const char* kStyle =
 // One line chart per metrics column (not step, epoch, timings), one series per run.
 std::string curves(const std::vector<std::pair<std::string, fs::path>>& runs, std::size_t max_series = 12) {
     std::vector<std::string> columns;
-    std::map<std::string, report::Chart> charts;
+    std::map<std::string, eval::Chart> charts;
     for (std::size_t k = 0; k < runs.size() && k < max_series; ++k) {
         const fs::path csv = runs[k].second / "metrics.csv";
         if (!fs::exists(csv)) continue;
@@ -96,7 +96,7 @@ std::string curves(const std::vector<std::pair<std::string, fs::path>>& runs, st
                 charts[name].width = 560;
                 charts[name].height = 320;
             }
-            report::Series s;
+            eval::Series s;
             s.label = runs[k].first;
             for (const auto& row : t.rows) {
                 s.x.push_back(row[step]);
@@ -106,7 +106,7 @@ std::string curves(const std::vector<std::pair<std::string, fs::path>>& runs, st
         }
     }
     std::string o;
-    for (const auto& c : columns) o += "<figure>" + report::svg(charts[c]) + "</figure>\n";
+    for (const auto& c : columns) o += "<figure>" + eval::svg(charts[c]) + "</figure>\n";
     return o;
 }
 
@@ -346,7 +346,7 @@ std::string suite_report(const fs::path& dir) {
                 for (auto& v : row) v *= 100;
         }
         o += "<h2>Heat map: " + html_escape(title) + " (mean over seeds)</h2>\n<figure>" +
-             report::heatmap_svg(title, hx, xs, hy, ys, grid) + "</figure>\n";
+             eval::heatmap_svg(title, hx, xs, hy, ys, grid) + "</figure>\n";
     }
     o += "<h2>By setting</h2>\n";
     for (const auto& m : metrics) {
@@ -363,7 +363,7 @@ std::string suite_report(const fs::path& dir) {
         }
         std::vector<std::string> labels;
         for (const auto& st : settings) labels.push_back(short_label(st));
-        o += "<figure>" + report::bars_svg(m.label + (m.percent ? " (%)" : ""), labels, means, stds, best_index) + "</figure>\n";
+        o += "<figure>" + eval::bars_svg(m.label + (m.percent ? " (%)" : ""), labels, means, stds, best_index) + "</figure>\n";
     }
     bool mi = false;
     for (const auto& [name, d] : run_dirs) mi |= fs::exists(d / "mi.svg") || fs::exists(d / "samples.svg");

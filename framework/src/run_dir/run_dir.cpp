@@ -30,23 +30,22 @@ std::string local_time(const char* format) {
 }
 
 // A new directory that did not exist before: never reuses one.
-fs::path create_run_dir(const Experiment& e, const std::string& hash) {
-    const fs::path root = e.output_dir, parent = root / e.name;
+fs::path create_run_dir(const std::string& output_dir, const std::string& name, const std::string& hash) {
+    const fs::path root = output_dir, parent = root / name;
     for (fs::path p = parent; !p.empty(); p = p.parent_path()) {  // the nearest existing ancestor must be a folder
         std::error_code ec;
         if (fs::exists(p, ec)) {
             if (!fs::is_directory(p, ec))
-                e.fail("output.dir", fmt::format("{} is a file, not a folder: runs cannot be written under it; choose "
-                                                 "another output.dir",
-                                                 p.string()));
+                throw RunDirError(fmt::format("{} is a file, not a folder: runs cannot be written under it; choose "
+                                              "another output.dir",
+                                              p.string()));
             break;
         }
         if (p == p.parent_path()) break;
     }
     std::error_code ec;
     fs::create_directories(parent, ec);
-    if (ec)
-        e.fail("output.dir", fmt::format("cannot create {}: {}; choose another output.dir", parent.string(), ec.message()));
+    if (ec) throw RunDirError(fmt::format("cannot create {}: {}; choose another output.dir", parent.string(), ec.message()));
     const std::string base = fmt::format("{}-{}", local_time("{:%Y%m%d-%H%M%S}"), hash);
     for (int k = 1; k < 1000; ++k) {
         const fs::path p = parent / (k == 1 ? base : fmt::format("{}-{}", base, k));

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "infomax/data/files.hpp"
-#include "infomax/experiment/experiment.hpp"
+#include "infomax/runtime/error.hpp"
 
 namespace infomax {
 
@@ -38,10 +38,16 @@ std::uint64_t fnv64(const std::string& s);
 // The local time formatted by fmt's chrono format ("{:%Y%m%d-%H%M%S}").
 std::string local_time(const char* format);
 
-// A new directory <output.dir>/<name>/<stamp>-<hash> that did not exist before:
-// never reuses one. An output.dir under a file, or one that cannot be made, is
-// a SpecError at output.dir.
-std::filesystem::path create_run_dir(const Experiment& e, const std::string& hash);
+// A problem with where runs go (output.dir): the caller names the spec's key.
+class RunDirError : public Error {
+public:
+    using Error::Error;
+};
+
+// A new directory <output_dir>/<name>/<stamp>-<hash> that did not exist before:
+// never reuses one. An output_dir under a file, or one that cannot be made, is
+// a RunDirError.
+std::filesystem::path create_run_dir(const std::string& output_dir, const std::string& name, const std::string& hash);
 
 // Appends to log.txt and prints.
 class Log {

@@ -14,7 +14,7 @@
 #include "infomax/eval/mi.hpp"
 #include "infomax/eval/probes.hpp"
 #include "infomax/ops/ops.hpp"
-#include "infomax/report/plot.hpp"
+#include "infomax/eval/plot.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -252,12 +252,12 @@ json mi_levels(EvalContext& c) {
     };
     for (const auto& o : m.objectives) estimates.push_back(column_of(o));
     const std::size_t step_col = t.column("step");
-    report::Chart chart;
+    eval::Chart chart;
     chart.title = fmt::format("{}: MI estimate vs truth", e.name);
     chart.x_label = "step";
     chart.y_label = "nats";
     for (std::size_t k = 0; k < estimates.size(); ++k) {
-        report::Series s;
+        eval::Series s;
         s.label = estimates[k];
         const std::size_t col = t.column(estimates[k]);
         for (const auto& row : t.rows) {
@@ -269,7 +269,7 @@ json mi_levels(EvalContext& c) {
         if (o.estimator->quantity() == "mi_infonce") {  // InfoNCE cannot exceed log(1 + negatives)
             const std::int64_t batch = e.data.batch_size;
             const double negs = o.negatives == "all" ? double(batch - 1) : double(o.negative_samples);
-            report::Series cap{fmt::format("log({:g}) cap", negs + 1), {}, {}, "#777777", true};
+            eval::Series cap{fmt::format("log({:g}) cap", negs + 1), {}, {}, "#777777", true};
             cap.x = {t.rows.empty() ? 0.0 : t.rows.front()[step_col], t.rows.empty() ? 1.0 : t.rows.back()[step_col]};
             cap.y = {std::log(negs + 1), std::log(negs + 1)};
             chart.series.push_back(cap);
@@ -278,7 +278,7 @@ json mi_levels(EvalContext& c) {
     bool known = false;
     for (const auto& c : t.columns) known |= c == "true_mi";
     if (known) {
-        report::Series truth{"true MI", {}, {}, "#000000", true};
+        eval::Series truth{"true MI", {}, {}, "#000000", true};
         const std::size_t col = t.column("true_mi");
         for (const auto& row : t.rows) {
             truth.x.push_back(row[step_col]);
@@ -286,7 +286,7 @@ json mi_levels(EvalContext& c) {
         }
         chart.series.push_back(std::move(truth));
     }
-    data::write_file_atomic((dir / "mi.svg").string(), report::svg(chart));
+    data::write_file_atomic((dir / "mi.svg").string(), eval::svg(chart));
     r["plots"] = {"mi.svg"};
     if (!known) {
         log.line("eval: the data does not know its true MI: no bias or MSE (see mi.svg for the estimates)");
@@ -323,12 +323,12 @@ json generated_samples(EvalContext& c) {
     const Tensor x = m.generator->encode(Var(m.noise->sample({n, m.noise_dim}, rng))).global.value();
     data::write_npy((dir / "samples.npy").string(), x);
     const auto xs = x.to_vector();
-    report::Chart chart;
+    eval::Chart chart;
     chart.title = fmt::format("{}: {} generated samples", e.name, n);
     chart.x_label = "x1";
     chart.y_label = "x2";
     chart.equal_axes = true;
-    report::Series gen;
+    eval::Series gen;
     gen.label = "generated";
     gen.points = true;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -338,7 +338,7 @@ json generated_samples(EvalContext& c) {
     const Tensor centers = m.data->mode_centers();
     if (centers.defined()) {
         const auto cs = centers.to_vector();
-        report::Series modes{"modes", {}, {}, "#d62728"};
+        eval::Series modes{"modes", {}, {}, "#d62728"};
         modes.points = true;
         modes.radius = 3;
         double lim = 0;
@@ -362,7 +362,7 @@ json generated_samples(EvalContext& c) {
         chart.series = {gen};
         log.line("eval: the data reports no modes: samples.svg only");
     }
-    data::write_file_atomic((dir / "samples.svg").string(), report::svg(chart));
+    data::write_file_atomic((dir / "samples.svg").string(), eval::svg(chart));
     r["plots"] = {"samples.svg"};
     return r;
 }

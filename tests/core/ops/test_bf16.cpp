@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/precision.hpp"

@@ -1,7 +1,7 @@
 // Same seed + same threads = the same bits; steady-state steps allocate nothing.
 #include <cstring>
 
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/nn/module.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/optim/optim.hpp"

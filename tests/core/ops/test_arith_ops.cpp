@@ -1,7 +1,7 @@
 // Elementwise arithmetic with broadcasting, scalar ops, reductions, logsumexp.
 #include <cmath>
 
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"

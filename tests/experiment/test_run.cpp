@@ -19,7 +19,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/runtime/error.hpp"
-#include "plugin/support.hpp"
+#include "sdk/support.hpp"
 
 using namespace infomax;
 namespace fs = std::filesystem;

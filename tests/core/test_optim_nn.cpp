@@ -1,7 +1,7 @@
 // Optimizers against hand-computed updates; modules and initialisation.
 #include <cmath>
 
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/nn/module.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/optim/optim.hpp"

@@ -1,5 +1,5 @@
 // Shape and indexing ops: values and gradients.
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 

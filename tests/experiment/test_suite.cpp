@@ -16,7 +16,7 @@
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/runtime/error.hpp"
-#include "plugin/support.hpp"
+#include "sdk/support.hpp"
 
 using namespace infomax;
 namespace fs = std::filesystem;

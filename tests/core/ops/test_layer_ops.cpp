@@ -2,7 +2,7 @@
 // Values against direct loops; gradients for every input and parameter.
 #include <cmath>
 
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 

@@ -1,5 +1,5 @@
 // Tensors, layouts and the autograd engine.
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 

@@ -9,7 +9,7 @@
 #include "experiment/load_spec.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
-#include "plugin/support.hpp"
+#include "sdk/support.hpp"
 
 using namespace infomax;
 using infomax::test::Parts;

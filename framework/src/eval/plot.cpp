@@ -1,4 +1,4 @@
-#include "infomax/report/plot.hpp"
+#include "infomax/eval/plot.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace infomax::report {
+namespace infomax::eval {
 
 namespace {
 
@@ -225,4 +225,4 @@ std::string heatmap_svg(const std::string& title, const std::string& x_label, co
     return o;
 }
 
-}  // namespace infomax::report
+}  // namespace infomax::eval

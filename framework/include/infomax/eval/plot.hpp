@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace infomax::report {
+namespace infomax::eval {
 
 struct Series {
     std::string label;
@@ -41,4 +41,4 @@ std::string heatmap_svg(const std::string& title, const std::string& x_label, co
                         const std::string& y_label, const std::vector<std::string>& y,
                         const std::vector<std::vector<double>>& values);
 
-}  // namespace infomax::report
+}  // namespace infomax::eval

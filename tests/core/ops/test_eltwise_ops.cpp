@@ -2,7 +2,7 @@
 // plain inputs and on the blocked layout a convolution produces.
 #include <cmath>
 
-#include "framework/grad_check.hpp"
+#include "core/grad_check.hpp"
 #include "infomax/ops/ops.hpp"
 
 using namespace infomax;

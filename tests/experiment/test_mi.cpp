@@ -18,7 +18,7 @@
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
-#include "plugin/support.hpp"
+#include "sdk/support.hpp"
 
 using namespace infomax;
 using infomax::test::Parts;
