@@ -111,6 +111,15 @@ TEST_CASE("a plugin author's mistakes are named as the plugin's, with its librar
                       "estimator 'test_undeclared' (from '" + lib +
                           "') reads the param 'gain', which its params schema does not declare: the plugin must declare "
                           "it (with a default, or as required); this is not a problem of the spec");
+    {  // pair scores of the wrong shape: found in the dry run, at the discriminator
+        std::string s = tiny(t.path / "runs");
+        const std::string from = "discriminator: {type: global_concat, hidden: [8]}";
+        s.replace(s.find(from), from.size(), "discriminator: test_flat_scores");
+        const std::string f = t.write("d.yaml", s + "plugins: [" + TEST_AUTHOR_MISTAKES + "]\n");
+        CHECK_THROWS_WITH(build(f), f + ":15:56: objectives.global.discriminator: discriminator 'test_flat_scores' does not fit "
+                                        "inputs of shapes [4, 6, 6] and [5]: scores: the discriminator scored 2 pairs as shape "
+                                        "[288]: pair scores must be (N, P), one row per pair");
+    }
     const std::string file = spec("test_vector_bound");
     CHECK_THROWS_WITH(build(file), file + ":15:36: objectives.global.estimator: estimator 'test_vector_bound' (" + lib +
                                        ") returned a bound of shape [2] (loss [2]): a bound must be a scalar; the plugin "

@@ -72,6 +72,10 @@ Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::stri
     if (n < 2) throw ShapeError("scores: negative samples need a batch of at least 2");
     if (negatives == "all") {
         Var s = d.all_pairs(a, b);  // (n, n, P)
+        if (s.dim() != 3 || s.size(0) != n || s.size(1) != n)
+            throw ShapeError(fmt::format("scores: the discriminator scored all pairs of {} samples as shape {}: all-pair "
+                                         "scores must be (N, N, P)",
+                                         n, to_string(s.shape())));
         const std::int64_t p = s.size(2);
         Var flat = ops::reshape(s, {n * n, p});
         std::vector<std::int64_t> diag, off;
@@ -80,6 +84,10 @@ Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::stri
         return {ops::index_select(flat, 0, diag), ops::reshape(ops::index_select(flat, 0, off), {n, (n - 1) * p})};
     }
     Var pos = d.pairs(a, b);
+    if (pos.dim() != 2 || pos.size(0) != n)
+        throw ShapeError(fmt::format("scores: the discriminator scored {} pairs as shape {}: pair scores must be (N, P), "
+                                     "one row per pair",
+                                     n, to_string(pos.shape())));
     Var shuffled;
     if ((negatives == "roll" || negatives == "permutation") && count > 1) {
         // count mismatched copies of a against b, scored in one call: (N, count * P).

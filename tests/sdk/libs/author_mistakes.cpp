@@ -29,8 +29,16 @@ public:
 private:
     double gain_;
 };
+// Scores pairs as one flat vector where (N, P) is documented.
+class FlatScores final : public Discriminator {
+public:
+    FlatScores(const config::Params&, BuildContext&) {}
+    Var pairs(const Var& a, const Var&) override { return ops::reshape(ops::flatten(a), {-1}); }
+    std::string describe() const override { return "flat_scores"; }
+};
 }  // namespace
 
+INFOMAX_PLUGIN(Discriminator, FlatScores, "test_flat_scores", "0.1.0", "scores of the wrong shape (wrong)", "type: object\n")
 INFOMAX_PLUGIN(Estimator, VectorBound, "test_vector_bound", "0.1.0", "a bound per sample (wrong)", "type: object\n")
 INFOMAX_PLUGIN(Estimator, Undeclared, "test_undeclared", "0.1.0", "reads an undeclared param (wrong)",
                "type: object\nproperties:\n  scale: {type: number, default: 1}\n")
