@@ -259,7 +259,7 @@ const std::vector<Command>& commands() {
         {"bench", "bench SPEC [overrides] [--steps N] [--warmup N] [--json]",
          "time the training step and inference; phases, op families, GFLOP/s against the sgemm peak", cmd_bench},
         {"reproduce", "reproduce RUN_DIR", "run a run again and check every metric matches bit for bit", cmd_reproduce},
-        {"validate", "validate SPEC [overrides]", "check a spec and build its model (no training)", cmd_validate},
+        {"validate", "validate SPEC [overrides]", "check everything known before training: spec, parts, model, dry run, steps", cmd_validate},
         {"show", "show SPEC [overrides]", "print the resolved spec (extends, overrides, defaults)", cmd_show},
         {"plugins", "plugins [show NAME]", "list the registered parts, or one part's params", cmd_plugins},
         {"reference", "reference", "print the spec reference (Markdown) from the schemas", cmd_reference},
