@@ -617,3 +617,15 @@ additionalProperties: {type: number}
     validate(doc, schema);
     CHECK(dump(doc) == once);
 }
+
+TEST_CASE("an override's key in dotted form, whatever its spelling", "[config][overrides]") {
+    CHECK(override_key("train.steps=10") == "train.steps");
+    CHECK(override_key("+encoder.layers[0].conv.out=8") == "encoder.layers.0.conv.out");
+    CHECK(override_key("++a.b={x: 1}") == "a.b");
+    CHECK(override_key("~eval.probes") == "eval.probes");
+    CHECK(override_key("train.steps") == "");   // no value: not an override
+    CHECK(override_key("~a.b=1") == "");        // a delete takes no value
+    CHECK(override_key("=3") == "");
+    CHECK(dotted_key("encoder.layers[2].conv") == "encoder.layers.2.conv");
+    CHECK(dotted_key("a..b") == "");
+}

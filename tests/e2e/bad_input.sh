@@ -140,6 +140,8 @@ case $case in
     sum=$(sha256sum "$dir/results.json")
     expect 1 "command line argument 1 (train.steps=3): train.steps: infomax eval re-evaluates a trained run: only eval.* settings can change here (train it again with infomax run for anything else)" -- \
       "$cli" eval "$dir" train.steps=3
+    expect 1 "command line argument 1 (~~): ~: infomax eval re-evaluates a trained run: only eval.* settings can change here (train it again with infomax run for anything else)" -- \
+      "$cli" eval "$dir" '~~'
     expect 1 "command line argument 1 (eval.features=[globl]): eval.features[0]: unknown feature tap 'globl' (did you mean 'global'?); known: global, local, local_pooled (the taps of encoder 'layer_stack')" -- \
       "$cli" eval "$dir" 'eval.features=[globl]'
     "$cli" --threads 1 eval "$dir" 'eval.probes=[knn]' 'eval.features=[local_pooled]' >/dev/null 2>&1 || fail "eval with eval.* overrides failed"

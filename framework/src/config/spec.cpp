@@ -713,34 +713,49 @@ std::optional<YAML::Node> get_child(const YAML::Node& node, const std::string& s
     return std::nullopt;
 }
 
+// An override taken apart: its operation, key as written, segments and value text.
+struct ParsedOverride {
+    Op op = Op::Set;
+    std::string key, text;
+    std::vector<std::string> segments;
+};
+
+// False when `arg` is not of the override forms (kOverrideForm).
+bool parse_override(const std::string& arg, ParsedOverride& p) {
+    std::string rest = arg;
+    if (rest.rfind("~", 0) == 0) {
+        p.op = Op::Delete;
+        rest = rest.substr(1);
+    } else if (rest.rfind("++", 0) == 0) {
+        p.op = Op::Upsert;
+        rest = rest.substr(2);
+    } else if (rest.rfind("+", 0) == 0) {
+        p.op = Op::Add;
+        rest = rest.substr(1);
+    }
+    p.key = rest;
+    const auto eq = rest.find('=');
+    if (p.op != Op::Delete) {
+        p.key = eq == std::string::npos ? std::string() : rest.substr(0, eq);
+        p.text = eq == std::string::npos ? std::string() : rest.substr(eq + 1);
+    }
+    return !(p.op == Op::Delete && eq != std::string::npos) && split_key(p.key, p.segments);
+}
+
 void apply_override(Document& doc, const std::string& arg, int argument, std::vector<Diagnostic>& out) {
     Origin origin;
     origin.argument = argument;
     origin.text = arg;
 
-    Op op = Op::Set;
-    std::string rest = arg;
-    if (rest.rfind("~", 0) == 0) {
-        op = Op::Delete;
-        rest = rest.substr(1);
-    } else if (rest.rfind("++", 0) == 0) {
-        op = Op::Upsert;
-        rest = rest.substr(2);
-    } else if (rest.rfind("+", 0) == 0) {
-        op = Op::Add;
-        rest = rest.substr(1);
-    }
-    std::string key = rest, text;
-    const auto eq = rest.find('=');
-    if (op != Op::Delete) {
-        key = eq == std::string::npos ? std::string() : rest.substr(0, eq);
-        text = eq == std::string::npos ? std::string() : rest.substr(eq + 1);
-    }
-    std::vector<std::string> segments;
-    if ((op == Op::Delete && eq != std::string::npos) || !split_key(key, segments)) {
+    ParsedOverride parsed;
+    if (!parse_override(arg, parsed)) {
         out.push_back({origin, "", kOverrideForm});
         return;
     }
+    const Op op = parsed.op;
+    const std::string& key = parsed.key;
+    const std::string& text = parsed.text;
+    const std::vector<std::string>& segments = parsed.segments;
 
     YAML::Node value;
     if (op != Op::Delete) {
@@ -897,6 +912,17 @@ void emit(YAML::Emitter& e, const YAML::Node& n) {
 
 // ---------------------------------------------------------------------------
 // Public entry points
+
+std::string dotted_key(const std::string& key) {
+    std::vector<std::string> segments;
+    return split_key(key, segments) ? join(segments, ".") : "";
+}
+
+std::string override_key(const std::string& arg) {
+    ParsedOverride parsed;
+    if (!parse_override(arg, parsed)) return "";
+    return join(parsed.segments, ".");
+}
 
 Document parse(const std::string& yaml_text, const std::string& name) {
     Loader loader;

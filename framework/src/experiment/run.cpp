@@ -256,9 +256,8 @@ std::string evaluate_run(const EvalOptions& opt) {
     // Only how the run is evaluated may change: anything else would describe another run.
     for (std::size_t i = 0; i < opt.overrides.size(); ++i) {
         const std::string& o = opt.overrides[i];
-        const std::string key = o.substr(o.find_first_not_of("+~"), o.find('=') == std::string::npos ? std::string::npos
-                                                                                                      : o.find('=') - o.find_first_not_of("+~"));
-        if (!key.starts_with("eval."))
+        const std::string key = config::override_key(o);  // "" (malformed) is reported when the spec loads
+        if (!key.empty() && !key.starts_with("eval."))
             throw config::SpecError({{config::Origin{"", 0, 0, static_cast<int>(i) + 1, o}, key,
                                       "infomax eval re-evaluates a trained run: only eval.* settings can change here "
                                       "(train it again with infomax run for anything else)"}});

@@ -222,10 +222,11 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     std::vector<config::Diagnostic> clashes;
     for (std::size_t i = 0; i < opt.overrides.size(); ++i) {
         const std::string& o = opt.overrides[i];
-        const std::size_t from = std::min(o.find_first_not_of("+~"), o.size());
-        const std::string key = o.substr(from, o.find('=') == std::string::npos ? std::string::npos : o.find('=') - from);
+        const std::string key = config::override_key(o);  // "" (malformed) is reported when the runs load
+        if (key.empty()) continue;
         for (const auto& k : swept) {
-            const bool overlaps = key == k.key || k.key.starts_with(key + ".") || key.starts_with(k.key + ".");
+            const std::string swept_key = config::dotted_key(k.key);
+            const bool overlaps = key == swept_key || swept_key.starts_with(key + ".") || key.starts_with(swept_key + ".");
             if (!overlaps) continue;
             clashes.push_back({config::Origin{"", 0, 0, static_cast<int>(i) + 1, o}, key,
                                fmt::format("the suite sweeps '{}' ({}): a command-line value would give every run the same "

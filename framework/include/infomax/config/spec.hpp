@@ -82,6 +82,15 @@ using PluginSchemaLookup =
 // layers, commands). The suggestion follows the rule described at validate().
 std::string unknown_name(const std::string& what, const std::string& name, std::vector<std::string> known);
 
+// A key path in dotted form ("encoder.layers[0].conv.out" gives
+// "encoder.layers.0.conv.out"), so two spellings compare equal; "" when it is
+// not a key path.
+std::string dotted_key(const std::string& key);
+// The key path a command-line override sets, adds or deletes, in dotted form
+// ("+encoder.layers[0].conv.out=8" gives "encoder.layers.0.conv.out"); "" when
+// the argument is not an override (load() reports those).
+std::string override_key(const std::string& arg);
+
 struct Document;
 struct ParamsAccess;  // internal: the YAML a Params views
 
