@@ -61,6 +61,8 @@ case $case in
   non_finite)
     expect 1 "command line argument 1 (optimizer.lr=.nan): optimizer.lr: expected a finite number, found .nan" -- \
       "$cli" run tiny.yaml optimizer.lr=.nan
+    expect 1 "command line argument 1 (train.threads=5000): train.threads: expected an integer >= 0 and <= 4096, found 5000" -- \
+      "$cli" run tiny.yaml train.threads=5000
     no_runs ;;
   step_overflow)
     expect 1 "command line argument 2 (train.epochs=9223372036854775807): train.epochs: 9223372036854775807 epochs of 8 steps are more steps than can be counted; use fewer epochs or train.steps" -- \

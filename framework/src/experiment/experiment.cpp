@@ -111,17 +111,13 @@ Experiment Experiment::from(const config::Document& validated) {
     e.train.epochs = tp.integer("epochs");
     if (tp.has("steps")) e.train.steps = tp.integer("steps");
     if (tp.has("checkpoint_every")) e.train.checkpoint_every = tp.integer("checkpoint_every");
-    const std::int64_t threads = tp.integer("threads");
-    if (threads > 4096) tp.fail("threads", fmt::format("expected an integer <= 4096, found {}", threads));
-    e.train.threads = static_cast<int>(threads);
+    e.train.threads = static_cast<int>(tp.integer("threads"));  // the schema bounds it
     e.train.log_every = tp.integer("log_every");
 
     const config::Params ev = root.child("eval");
     e.eval.probes = ev.strings("probes");
     e.eval.features = ev.strings("features");
-    e.eval.linear_max_iter = ev.integer("linear_max_iter");
-    if (e.eval.linear_max_iter > 1000000)
-        ev.fail("linear_max_iter", fmt::format("expected an integer <= 1000000, found {}", e.eval.linear_max_iter));
+    e.eval.linear_max_iter = ev.integer("linear_max_iter");  // the schema bounds it
     e.eval.held_out_batches = ev.integer("held_out_batches");
     e.eval.window = ev.integer("window");
     e.eval.samples = ev.integer("samples");

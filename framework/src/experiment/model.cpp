@@ -58,18 +58,6 @@ config::Document load_spec(const std::string& file, const std::vector<std::strin
 
 namespace {
 
-// Runs f; a shape or part error becomes a SpecError at `path`.
-template <class F>
-void at(const Experiment& e, const std::string& path, const std::string& what, F&& f) {
-    try {
-        f();
-    } catch (const config::SpecError&) {
-        throw;
-    } catch (const Error& e2) {
-        e.fail(path, fmt::format("{}: {}", what, e2.what()));
-    }
-}
-
 // "estimator 'jsd' (libinfomax_estimators.so)": a part and the library it came from.
 std::string part_name(const Registry& registry, const char* kind, const std::string& type) {
     const PartEntry* e = registry.find(kind, type);
@@ -149,7 +137,7 @@ Model build_model(const Experiment& e, const Registry& registry) {
         Objective dry = o;
         dry.negative_samples = count;
         Bound bound;
-        at(e, path + ".discriminator",
+        detail::at(e, path + ".discriminator",
            fmt::format("discriminator '{}' does not fit inputs of shapes {} and {}", o.discriminator_type,
                        to_string(m.local_shape), to_string(m.global_shape)),
            [&] { bound = dry.score(a, b, dry_rng, true); });
@@ -173,7 +161,7 @@ Model build_model(const Experiment& e, const Registry& registry) {
         t.discriminator_type = ps.discriminator.type;
         t.prior = registry.create_as<Prior>("prior", t.distribution_type, e.params(ps.distribution), ctx);
         t.discriminator = registry.create_as<Discriminator>("discriminator", t.discriminator_type, e.params(ps.discriminator), ctx);
-        at(e, "prior.discriminator",
+        detail::at(e, "prior.discriminator",
            fmt::format("discriminator '{}' cannot score y of shape {}", t.discriminator_type, to_string(m.global_shape)),
            [&] { t.discriminator->score(t.prior->transform(b)); });
         m.prior = std::move(t);

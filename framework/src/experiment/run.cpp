@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 
 #include <tbb/task_group.h>
 
@@ -19,11 +18,7 @@
 #include "experiment/runner.hpp"
 #include "experiment/trainer.hpp"
 #include "infomax/data/files.hpp"
-#include "infomax/eval/mi.hpp"
-#include "infomax/eval/probes.hpp"
 #include "infomax/experiment/session.hpp"
-#include "infomax/experiment/suite.hpp"
-#include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/precision.hpp"
 #include "infomax/runtime/threads.hpp"

@@ -10,8 +10,6 @@
 #include <limits>
 #include <numeric>
 
-#include "infomax/eval/probes.hpp"
-#include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
 
 namespace infomax::detail {

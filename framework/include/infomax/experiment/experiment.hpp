@@ -67,8 +67,8 @@ struct HeadSpec {  // kind supervised
     std::string activation;
 };
 
-struct GanSpec {  // kind gan
-    PartSpec generator, noise, critic;
+struct GanSpec {  // kind gan; each part as written (another kind refuses any of them)
+    std::optional<PartSpec> generator, noise, critic;  // noise: its distribution
     std::int64_t noise_dim = 0;
 };
 
@@ -120,7 +120,6 @@ struct Experiment {
     [[noreturn]] void fail(const std::string& path, const std::string& message) const;
     // The params of a part, for its factory.
     config::Params params(const PartSpec& part) const;
-    const config::Document& document() const { return *doc_; }
 
     // Reads a validated document (load_spec's); throws a SpecError for values
     // that are valid YAML but impossible (non-finite numbers are refused by

@@ -27,9 +27,9 @@ void refuse(const Experiment& e, bool present, const std::string& key, const std
 
 void refuse_gan_keys(const Experiment& e) {
     if (!e.gan) return;
-    const config::Params root(e.document(), "");
-    for (const char* key : {"generator", "noise", "critic"})
-        if (root.has(key)) e.fail(key, fmt::format("{}: is for kind gan", key));
+    for (const auto& [key, part] : {std::pair{"generator", &e.gan->generator}, std::pair{"noise", &e.gan->noise},
+                                    std::pair{"critic", &e.gan->critic}})
+        if (part->has_value()) e.fail(key, fmt::format("{}: is for kind gan", key));
 }
 
 Shape per_sample(const Var& v) { return Shape(v.shape().begin() + 1, v.shape().end()); }
@@ -42,14 +42,8 @@ std::pair<Var, Var> build_encoder(Model& m, const Experiment& e, const Registry&
     Shape xs{2};  // the dry-run batch
     xs.insert(xs.end(), m.input_shape.begin(), m.input_shape.end());
     Features f;
-    try {
-        f = m.encoder->encode(Var(Tensor::zeros(xs)));
-    } catch (const config::SpecError&) {
-        throw;
-    } catch (const Error& err) {
-        e.fail("encoder", fmt::format("encoder '{}' does not accept the data's shape {}: {}", m.encoder_type,
-                                      to_string(m.input_shape), err.what()));
-    }
+    at(e, "encoder", fmt::format("encoder '{}' does not accept the data's shape {}", m.encoder_type, to_string(m.input_shape)),
+       [&] { f = m.encoder->encode(Var(Tensor::zeros(xs))); });
     if (!f.local.defined() && needs_local)
         e.fail("encoder", fmt::format("encoder '{}' has no local tap: add `- tap: local` where M is taken", m.encoder_type));
     if (!f.global.defined() || f.global.dim() != 2)

@@ -19,6 +19,19 @@ std::shared_ptr<const Runner> supervised_runner();
 std::shared_ptr<const Runner> mi_estimation_runner();
 std::shared_ptr<const Runner> gan_runner();
 
+// Runs f (a part's dry run); an Error from it (a shape, a plugin) becomes a
+// SpecError at `path` reading "<what>: <the error>". SpecErrors pass through.
+template <class F>
+void at(const Experiment& e, const std::string& path, const std::string& what, F&& f) {
+    try {
+        f();
+    } catch (const config::SpecError&) {
+        throw;
+    } catch (const Error& err) {
+        e.fail(path, what + ": " + err.what());
+    }
+}
+
 // A key of another kind: a SpecError at `key` when it is present.
 void refuse(const Experiment& e, bool present, const std::string& key, const std::string& why);
 // generator:, noise: and critic: are the gan's.

@@ -34,47 +34,34 @@ public:
         refuse(e, e.encoder.has_value(), "encoder", "a gan experiment has a generator, not an encoder: rename this key");
         refuse(e, e.head.has_value(), "head", "head: is for kind supervised");
         refuse(e, e.prior.has_value(), "prior", "prior matching needs an encoder (kind: dim)");
-        const config::Params root(e.document(), "");
-        if (!root.has("generator")) e.fail("generator", "a gan experiment needs a generator (e.g. {type: layer_stack, ...})");
-        if (!root.has("critic")) e.fail("critic", "a gan experiment needs a critic (e.g. {type: prior_mlp, hidden: [128, 128]})");
+        const GanSpec g = e.gan.value_or(GanSpec{});
+        if (!g.generator) e.fail("generator", "a gan experiment needs a generator (e.g. {type: layer_stack, ...})");
+        if (!g.critic) e.fail("critic", "a gan experiment needs a critic (e.g. {type: prior_mlp, hidden: [128, 128]})");
         if (m.input_shape.size() != 1)
             e.fail("data.type", fmt::format("the gan trainer generates vectors; {} gives samples of shape {}",
                                             m.data->describe(), to_string(m.input_shape)));
-        if (!root.has("noise")) e.fail("noise", "a gan experiment needs noise (e.g. noise: {distribution: normal, dim: 2})");
+        if (!g.noise) e.fail("noise", "a gan experiment needs noise (e.g. noise: {distribution: normal, dim: 2})");
         if (e.objectives.size() > 1) e.fail("objectives", "a gan takes one MI regulariser (e.g. objectives: {mi: {...}})");
-        const GanSpec& g = *e.gan;
         m.noise_dim = g.noise_dim;
-        m.noise_type = g.noise.type;
-        m.noise = registry.create_as<Prior>("prior", m.noise_type, e.params(g.noise), ctx);
-        m.generator_type = g.generator.type;
+        m.noise_type = g.noise->type;
+        m.noise = registry.create_as<Prior>("prior", m.noise_type, e.params(*g.noise), ctx);
+        m.generator_type = g.generator->type;
         BuildContext gctx = ctx;
         gctx.input_shape = {m.noise_dim};
-        m.generator = registry.create_as<Encoder>("encoder", m.generator_type, e.params(g.generator), gctx);
+        m.generator = registry.create_as<Encoder>("encoder", m.generator_type, e.params(*g.generator), gctx);
         Var z(m.noise->sample({2, m.noise_dim}, dry_rng));
         Var x;
-        try {
-            x = m.generator->encode(z).global;
-        } catch (const config::SpecError&) {
-            throw;
-        } catch (const Error& err) {
-            e.fail("generator", fmt::format("generator '{}' does not accept noise of dim {}: {}", m.generator_type,
-                                            m.noise_dim, err.what()));
-        }
+        at(e, "generator", fmt::format("generator '{}' does not accept noise of dim {}", m.generator_type, m.noise_dim),
+           [&] { x = m.generator->encode(z).global; });
         if (per_sample(x) != m.input_shape)
             e.fail("generator", fmt::format("the generator makes samples of shape {}, the data's are {}",
                                             to_string(per_sample(x)), to_string(m.input_shape)));
-        m.critic_type = g.critic.type;
+        m.critic_type = g.critic->type;
         BuildContext cctx = ctx;
         cctx.global_shape = m.input_shape;
-        m.critic = registry.create_as<Discriminator>("discriminator", m.critic_type, e.params(g.critic), cctx);
-        try {
-            m.critic->score(x);
-        } catch (const config::SpecError&) {
-            throw;
-        } catch (const Error& err) {
-            e.fail("critic", fmt::format("critic '{}' cannot score samples of shape {}: {}", m.critic_type,
-                                         to_string(m.input_shape), err.what()));
-        }
+        m.critic = registry.create_as<Discriminator>("discriminator", m.critic_type, e.params(*g.critic), cctx);
+        at(e, "critic", fmt::format("critic '{}' cannot score samples of shape {}", m.critic_type, to_string(m.input_shape)),
+           [&] { m.critic->score(x); });
         return {x, z};  // the MI regulariser scores (G(z), z)
     }
 
