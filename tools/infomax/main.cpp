@@ -153,6 +153,7 @@ int cmd_eval(const Args& a) {
     o.plugin_paths = a.plugin_paths;
     o.threads = a.threads;
     o.export_features = a.export_features;
+    o.progress = a.progress;
     infomax::evaluate_run(o);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <numeric>
 
+#include "eval/logistic.hpp"
 #include "infomax/autograd/var.hpp"
 #include "infomax/nn/module.hpp"
 #include "infomax/ops/ops.hpp"
@@ -166,6 +167,7 @@ void fit(nn::Module& model, const Tensor& x, const std::vector<std::int64_t>& y,
             for (std::int64_t i = 0; i < len; ++i) labels[i] = y[idx[s + i]];
             if (opt.cosine) adam.lr = static_cast<float>(opt.lr * 0.5 * (1.0 + std::cos(3.141592653589793 * t / total)));
             t += 1;
+            if (opt.progress) opt.progress(t / total, fmt::format("epoch {}/{}", e + 1, opt.epochs));
             adam.zero_grad();
             Var loss = ops::cross_entropy(model(Var(gather_rows(x, idx.data() + s, len))), labels);
             loss.backward();
@@ -205,127 +207,6 @@ ProbeResult run_trained(const char* name, nn::Module& model, const Standardised&
                         Clock::time_point t0) {
     fit(model, f.train, train.y, opt, merge_single_row);
     return result(name, model, f, train, test, classes, t0);
-}
-
-// ---- linear probe: full-batch L-BFGS ----------------------------------------------
-
-// Multinomial logistic regression as scikit-learn fits it: minimise the mean
-// cross-entropy + 1/(2 C N) ||W||^2 (bias not penalised) with L-BFGS (memory
-// 10, backtracking line search), to convergence: the reference numbers this
-// probe is compared with come from such a fit. Minibatch Adam needed hundreds
-// of epochs to get there on low-dimensional features.
-struct Objective {
-    nn::Linear& model;
-    const Tensor& x;
-    const std::vector<std::int64_t>& y;
-    double l2;  // coefficient of ||W||^2 / 2
-
-    // Loss at theta; grad receives its gradient. theta = [W row-major, b].
-    double operator()(const std::vector<double>& theta, std::vector<double>& grad) {
-        float* w = model.weight.value().data();
-        float* b = model.bias.value().data();
-        const std::size_t nw = static_cast<std::size_t>(model.weight.numel());
-        for (std::size_t i = 0; i < nw; ++i) w[i] = static_cast<float>(theta[i]);
-        for (std::size_t i = 0; i < static_cast<std::size_t>(model.bias.numel()); ++i) b[i] = static_cast<float>(theta[nw + i]);
-        model.weight.zero_grad();
-        model.bias.zero_grad();
-        const std::int64_t n = x.size(0), chunk = 8192;
-        double loss = 0;
-        std::vector<std::int64_t> labels;
-        for (std::int64_t s = 0; s < n; s += chunk) {
-            const std::int64_t len = std::min(chunk, n - s);
-            labels.assign(y.begin() + s, y.begin() + s + len);
-            // cross_entropy is a mean over the chunk: weight it by the chunk's share.
-            Var l = ops::cross_entropy(model(Var(slice_rows(x, s, len))), labels) * (float(len) / float(n));
-            loss += l.item();
-            l.backward();
-        }
-        const auto gw = model.weight.grad().to_vector(), gb = model.bias.grad().to_vector();
-        grad.assign(theta.size(), 0.0);
-        double penalty = 0;
-        for (std::size_t i = 0; i < nw; ++i) {
-            grad[i] = gw[i] + l2 * theta[i];
-            penalty += theta[i] * theta[i];
-        }
-        for (std::size_t i = 0; i < gb.size(); ++i) grad[nw + i] = gb[i];
-        return loss + 0.5 * l2 * penalty;
-    }
-};
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-    double s = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-    return s;
-}
-
-// Returns the number of iterations used.
-int lbfgs(Objective& f, std::vector<double>& theta, int max_iter, double tol) {
-    const int m = 10;
-    std::vector<std::vector<double>> s_hist, y_hist;
-    std::vector<double> rho_hist;
-    std::vector<double> g, g_new, d(theta.size()), theta_new(theta.size());
-    double fx = f(theta, g);
-    int it = 0;
-    for (; it < max_iter; ++it) {
-        double gmax = 0;
-        for (double v : g) gmax = std::max(gmax, std::abs(v));
-        if (gmax < tol) break;
-        // Two-loop recursion: d = -H g.
-        d = g;
-        std::vector<double> alpha(s_hist.size());
-        for (int i = static_cast<int>(s_hist.size()) - 1; i >= 0; --i) {
-            alpha[i] = rho_hist[i] * dot(s_hist[i], d);
-            for (std::size_t k = 0; k < d.size(); ++k) d[k] -= alpha[i] * y_hist[i][k];
-        }
-        const double gamma = s_hist.empty() ? 1.0 / std::max(1.0, std::sqrt(dot(g, g)))
-                                            : dot(s_hist.back(), y_hist.back()) / dot(y_hist.back(), y_hist.back());
-        for (double& v : d) v *= gamma;
-        for (std::size_t i = 0; i < s_hist.size(); ++i) {
-            const double beta = rho_hist[i] * dot(y_hist[i], d);
-            for (std::size_t k = 0; k < d.size(); ++k) d[k] += s_hist[i][k] * (alpha[i] - beta);
-        }
-        for (double& v : d) v = -v;
-        double slope = dot(g, d);
-        if (slope >= 0) {  // not a descent direction: restart from the gradient
-            s_hist.clear(), y_hist.clear(), rho_hist.clear();
-            for (std::size_t k = 0; k < d.size(); ++k) d[k] = -g[k];
-            slope = dot(g, d);
-        }
-        // Backtracking (Armijo) line search from the full step. The loss is
-        // computed in f32: when no step decreases it, it is converged to that
-        // precision, and searching further only burns passes over the data.
-        double step = 1.0, f_new = 0;
-        bool found = false;
-        for (int ls = 0; ls < 10; ++ls, step *= 0.5) {
-            for (std::size_t k = 0; k < theta.size(); ++k) theta_new[k] = theta[k] + step * d[k];
-            f_new = f(theta_new, g_new);
-            if (f_new <= fx + 1e-4 * step * slope) {
-                found = true;
-                break;
-            }
-        }
-        if (!found) break;
-        std::vector<double> sv(theta.size()), yv(theta.size());
-        for (std::size_t k = 0; k < theta.size(); ++k) {
-            sv[k] = theta_new[k] - theta[k];
-            yv[k] = g_new[k] - g[k];
-        }
-        const double sy = dot(sv, yv);
-        const double decrease = fx - f_new;
-        theta = theta_new;
-        g = g_new;
-        fx = f_new;
-        if (sy > 1e-12) {
-            if (static_cast<int>(s_hist.size()) == m) {
-                s_hist.erase(s_hist.begin()), y_hist.erase(y_hist.begin()), rho_hist.erase(rho_hist.begin());
-            }
-            s_hist.push_back(std::move(sv));
-            y_hist.push_back(std::move(yv));
-            rho_hist.push_back(1.0 / sy);
-        }
-        if (decrease >= 0 && decrease < 1e-10 * std::max(1.0, std::abs(fx))) break;
-    }
-    return it;
 }
 
 // ---- k-NN ---------------------------------------------------------------------
@@ -389,7 +270,8 @@ std::int64_t vote(const std::vector<Neighbour>& nb, const std::vector<std::int64
 // index that may not be its neighbour (leave-one-out).
 std::vector<std::int64_t> knn_predict(const Tensor& queries, const std::vector<Tensor>& train_blocks,
                                       std::int64_t block_rows, const std::vector<std::int64_t>& train_y,
-                                      std::int64_t k, int classes, const std::vector<std::int64_t>* exclude) {
+                                      std::int64_t k, int classes, const std::vector<std::int64_t>* exclude,
+                                      const std::function<void(std::int64_t)>& done) {
     NoGradGuard no_grad;
     const std::int64_t q = queries.size(0), query_rows = 256;
     std::vector<std::int64_t> pred(static_cast<std::size_t>(q), -1);
@@ -419,6 +301,7 @@ std::vector<std::int64_t> knn_predict(const Tensor& queries, const std::vector<T
                 pred[s + i] = vote(heaps[i], train_y, classes);
             }
         });
+        done(s + len);
     }
     return pred;
 }
@@ -444,23 +327,41 @@ std::int64_t count_correct(const Tensor& logits, const std::int64_t* labels) {
 }
 
 ProbeResult linear_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
-    const PrecisionScope f32(Precision::f32);  // probes measure in f32 whatever the encoder ran in
     const auto t0 = Clock::now();
     threads();  // apply the thread setting before our first TBB loop
     const std::string probe = "linear probe";
     check_inputs(probe, train, test, classes);
-    check_training_options(probe, opt);
+    if (opt.max_iter < 1) throw Error(fmt::format("{}: max_iter = {} must be at least 1", probe, opt.max_iter));
+    if (!(opt.c > 0)) throw Error(fmt::format("{}: C = {} must be positive", probe, opt.c));
     const Standardised f = standardise(train.x, test.x);
-    Rng init(opt.seed, "probe init");
-    nn::Linear model(f.train.size(1), classes, init);
-    std::vector<double> theta;
-    for (float v : model.weight.value().to_vector()) theta.push_back(0.0 * v);  // start at zero, as sklearn
-    theta.resize(theta.size() + static_cast<std::size_t>(classes), 0.0);
-    Objective objective{model, f.train, train.y, 1.0 / (opt.c * static_cast<double>(f.train.size(0)))};
-    lbfgs(objective, theta, opt.max_iter, opt.tolerance);
-    std::vector<double> unused;
-    objective(theta, unused);  // leave the model at the solution
-    return result("linear", model, f, train, test, classes, t0);
+    const std::int64_t n = f.train.size(0), d = f.train.size(1);
+    detail::Logistic objective(f.train.data(), n, d, train.y.data(), classes, 1.0 / (opt.c * static_cast<double>(n)));
+    const auto h0 = opt.preconditioner_rank > 0 ? objective.preconditioner(opt.preconditioner_rank, opt.seed)
+                                                : std::function<void(std::vector<double>&)>{};
+    std::vector<double> theta(static_cast<std::size_t>(objective.parameters()), 0.0);  // from zero, as sklearn
+    // Progress: the share of the way from the first gradient to the tolerance
+    // (in log scale), or of max_iter, whichever is further.
+    double g0 = 0, shown = 0;
+    auto report = [&](int it, double loss, double gmax) {
+        if (!opt.progress) return;
+        if (g0 == 0) g0 = std::max(gmax, opt.tolerance * 1.0000001);
+        const double by_gradient = gmax <= opt.tolerance ? 1.0 : std::log(g0 / gmax) / std::log(g0 / opt.tolerance);
+        shown = std::clamp(std::max({shown, by_gradient, double(it) / opt.max_iter}), 0.0, 1.0);
+        opt.progress(shown, fmt::format("iteration {} loss {:.6f} max |gradient| {:.2e} (stops below {:.0e})", it,
+                                        loss, gmax, opt.tolerance));
+    };
+    const detail::LbfgsResult fit =
+        detail::lbfgs(std::ref(objective), theta, opt.max_iter, opt.tolerance, report, h0);
+    ProbeResult r;
+    r.name = "linear";
+    r.train_accuracy = double(objective.correct(theta, f.train.data(), n, train.y.data())) / double(n);
+    r.test_accuracy =
+        double(objective.correct(theta, f.test.data(), f.test.size(0), test.y.data())) / double(f.test.size(0));
+    r.iterations = fit.iterations;
+    r.loss = fit.loss;
+    r.converged = fit.stopped != "max_iter";
+    r.seconds = seconds_since(t0);
+    return r;
 }
 
 ProbeResult mlp_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
@@ -506,16 +407,23 @@ ProbeResult knn_probe(const Split& train, const Split& test, int classes, const 
 
     ProbeResult r;
     r.name = "knn";
+    const std::int64_t loo_rows = n >= 2 ? std::min<std::int64_t>(n, 2000) : 0, queries = f.test.size(0) + loo_rows;
+    auto progress = [&](std::int64_t offset) {
+        return [&opt, offset, queries](std::int64_t rows) {
+            if (opt.progress)
+                opt.progress(double(offset + rows) / double(queries), fmt::format("{} of {} queries", offset + rows, queries));
+        };
+    };
     const auto pred = knn_predict(f.test, blocks, block_rows, train.y, std::min<std::int64_t>(opt.k, n), classes,
-                                  nullptr);
+                                  nullptr, progress(0));
     r.test_accuracy = fraction_correct(pred, test.y);
     if (n >= 2) {
         // Leave-one-out on evenly spaced rows: cheap, and not fooled by sorted data.
-        const std::int64_t m = std::min<std::int64_t>(n, 2000);
+        const std::int64_t m = loo_rows;
         std::vector<std::int64_t> rows(static_cast<std::size_t>(m));
         for (std::int64_t i = 0; i < m; ++i) rows[i] = i * n / m;
         const auto loo = knn_predict(gather_rows(f.train, rows.data(), m), blocks, block_rows, train.y,
-                                      std::min<std::int64_t>(opt.k, n - 1), classes, &rows);
+                                      std::min<std::int64_t>(opt.k, n - 1), classes, &rows, progress(f.test.size(0)));
         r.train_accuracy = fraction_correct(loo, train.y, &rows);
     }
     r.seconds = seconds_since(t0);

@@ -79,10 +79,6 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
 std::string product_file(const Model& m) { return m.generator ? "generator.safetensors" : "encoder.safetensors"; }
 
 
-std::string eta(double seconds) {
-    const auto s = static_cast<long>(seconds);
-    return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
-}
 
 }  // namespace
 
@@ -194,7 +190,7 @@ RunResult run_experiment(const RunOptions& opt) {
                 const std::string line = fmt::format(
                     "epoch {:.2f} step {}/{} | {:.0f} img/s | ETA {} |{}", double(s) / trainer.steps_per_epoch(), s,
                     trainer.total_steps(), in_window * trainer.batch_size() / secs,
-                    eta(done / double(s - first) * double(trainer.total_steps() - s)), bounds);
+                    detail::eta(done / double(s - first) * double(trainer.total_steps() - s)), bounds);
                 // Every row goes to metrics; the screen and log.txt get at most
                 // one line per 0.2 s (terminal) or 2 s (log), plus the last.
                 const double since = std::chrono::duration<double>(Clock::now() - last_print).count();
@@ -237,7 +233,7 @@ RunResult run_experiment(const RunOptions& opt) {
     results["train"] = {{"steps", trainer.step()},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
                         {"resumed_from_step", restored}};
-    detail::EvalContext ec{model, e, log, dir, false};
+    detail::EvalContext ec{model, e, log, dir, false, tty};
     json ev = model.runner->evaluate(ec);
     results.update(ev);
     data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");
@@ -282,7 +278,7 @@ std::string evaluate_run(const EvalOptions& opt) {
     Log log(dir / "log.txt");
     log.line(fmt::format("eval {} (encoder from {}{})", dir.string(), source,
                          opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
-    detail::EvalContext ec{model, e, log, dir, opt.export_features};
+    detail::EvalContext ec{model, e, log, dir, opt.export_features, opt.progress && isatty(STDOUT_FILENO)};
     json results = model.runner->evaluate(ec);
     results["eval_overrides"] = opt.overrides;
     data::write_file_atomic(out.string(), results.dump(2) + "\n");

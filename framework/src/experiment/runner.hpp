@@ -28,6 +28,7 @@ struct EvalContext {
     Log& log;
     std::filesystem::path dir;
     bool export_features = false;
+    bool live = false;  // progress as a live line (a terminal) rather than log lines
 };
 
 class Runner {

@@ -189,4 +189,35 @@ void Metrics::trim(const fs::path& p, std::int64_t step, bool has_header) {
         data::write_file_atomic(p.string(), kept);
     }
 
+std::string eta(double seconds) {
+    const auto s = static_cast<long>(std::max(0.0, seconds));
+    return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+Progress::Progress(Log& log, bool live, std::string what)
+    : log_(log), live_(live), what_(std::move(what)), start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+void Progress::update(double fraction, const std::string& detail) {
+    const auto now = std::chrono::steady_clock::now();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    if (since < (live_ ? 0.2 : 2.0)) return;
+    last_ = now;
+    const double spent = std::chrono::duration<double>(now - start_).count();
+    const std::string line = fmt::format("{}: {:.0f}% | {} | ETA {}", what_, 100 * fraction, detail,
+                                         fraction > 0 ? eta(spent / fraction * (1 - fraction)) : "?");
+    if (live_) {
+        fmt::print("\r{}\x1b[K", line);
+        std::fflush(stdout);
+        shown_ = true;
+    } else {
+        log_.line(line);
+    }
+}
+
+void Progress::finish(const std::string& summary) {
+    if (shown_) fmt::print("\r\x1b[K");
+    const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    log_.line(fmt::format("{}: {} ({:.1f} s)", what_, summary, spent));
+}
+
 }  // namespace infomax::detail

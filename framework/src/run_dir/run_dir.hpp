@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -62,6 +63,26 @@ public:
 
 private:
     std::ofstream out_;
+};
+
+// h:mm:ss
+std::string eta(double seconds);
+
+// A long task's progress with its ETA: a live line on a terminal (at most every
+// 0.2 s), otherwise a log line at most every 2 s; finish() logs one line with
+// the time taken. The ETA assumes the rest goes at the pace so far.
+class Progress {
+public:
+    Progress(Log& log, bool live, std::string what);
+    void update(double fraction, const std::string& detail);
+    void finish(const std::string& summary);
+
+private:
+    Log& log_;
+    bool live_;
+    std::string what_;
+    std::chrono::steady_clock::time_point start_, last_;
+    bool shown_ = false;
 };
 
 // metrics.csv (one header, then a row per logging step) and metrics.jsonl.

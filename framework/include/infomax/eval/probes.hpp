@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,11 @@ struct ProbeOptions {
     // linear: L-BFGS to convergence, with scikit-learn's default penalty (C = 1)
     int max_iter = 1000;
     double c = 1.0;           // inverse strength of the L2 penalty on the weights
-    double tolerance = 1e-4;  // stop when every gradient entry is below this
+    double tolerance = 1e-4;  // stop when every gradient entry is below this (scikit-learn's tol)
+    // Rank of the preconditioner (the features' top eigen-directions, from a
+    // randomized sketch seeded by `seed`); 0: plain L-BFGS. It changes the path
+    // to the optimum, not the objective or the stopping rule.
+    int preconditioner_rank = 128;
     // mlp: minibatch Adam
     int epochs = 20;
     int batch_size = 256;
@@ -42,12 +47,20 @@ struct ProbeOptions {
     int hidden = 200;       // mlp
     float dropout = 0.1f;   // mlp, in [0, 1)
     int k = 20;             // knn; at most the number of train rows are used
+    // Called as the probe goes: the fraction done (non-decreasing, in [0, 1])
+    // and a line saying where it is (iteration and loss, epoch, queries).
+    std::function<void(double, const std::string&)> progress = {};
 };
 
 struct ProbeResult {
     std::string name;  // "linear", "mlp", "knn"
     double train_accuracy = 0, test_accuracy = 0;
     double seconds = 0;
+    // linear: L-BFGS iterations, the final objective, and whether it stopped
+    // by its tolerance (or at f32 precision) rather than at max_iter.
+    int iterations = 0;
+    double loss = 0;
+    bool converged = true;
 };
 
 // How many rows of `logits` (N, K) have their arg-max (the first on ties) at
@@ -55,11 +68,13 @@ struct ProbeResult {
 std::int64_t count_correct(const Tensor& logits, const std::int64_t* labels);
 
 // Multinomial logistic regression on features standardised with the train
-// split's per-feature mean and standard deviation, fitted as scikit-learn
-// does: mean cross-entropy + ||W||^2 / (2 C N), full-batch L-BFGS from zero
-// weights until every gradient entry is below `tolerance`, the line search
-// finds no decrease (f32 precision), or max_iter iterations.
-// Deterministic; accuracy is measured in inference mode.
+// split's per-feature mean and standard deviation, with scikit-learn's
+// objective: mean cross-entropy + ||W||^2 / (2 C N). Full-batch L-BFGS from
+// zero weights, preconditioned by the features' top `preconditioner_rank`
+// eigen-directions, until every gradient entry is below `tolerance`
+// (scikit-learn's stopping rule), the loss stops decreasing at f32 precision,
+// or max_iter iterations. Each evaluation reads the features once.
+// Deterministic for any thread count; f32 whatever the session's precision.
 ProbeResult linear_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt = {});
 // The DIM paper's MLP probe: one hidden layer of `hidden` units with batchnorm,
 // ReLU and dropout, on standardised features:

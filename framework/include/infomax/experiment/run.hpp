@@ -57,6 +57,7 @@ struct EvalOptions {
     std::vector<std::string> plugin_paths;
     int threads = 0;
     bool export_features = false;  // features/<split>-<tap>.npy and labels
+    bool progress = true;          // a live line on a terminal, plain lines otherwise
 };
 // Evaluates a finished run's final encoder again, as its spec's `eval:` says
 // with `overrides` applied (only eval.* keys; others are refused at their

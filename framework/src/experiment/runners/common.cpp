@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <numeric>
 
@@ -74,49 +75,51 @@ struct FeatureSet {
     std::vector<std::int64_t> labels;
 };
 
-// Frozen-encoder features of whole splits (concatenated) at the named taps.
-FeatureSet features(Model& m, const std::vector<std::string>& splits, const std::vector<std::string>& taps) {
+// The tap's features of an encoded batch, flattened to (rows, D).
+Var tap_of(const Features& f, const std::string& tap) {
+    if (tap == "global") return f.global;
+    if (tap == "local") return ops::flatten(f.local);
+    if (tap == "local_pooled") return ops::mean(f.local, {2, 3});
+    for (auto& [name, t] : f.taps)
+        if (name == tap) return ops::flatten(t);
+    std::vector<std::string> known{"global", "local", "local_pooled"};
+    for (auto& [name, t] : f.taps) known.push_back(name);
+    throw Error(config::unknown_name("feature tap", tap, known));
+}
+
+// Frozen-encoder features of whole splits (concatenated) at the named taps,
+// written into tensors sized once (a 60k x 6400 tap is 1.5 GB: no growing copies).
+FeatureSet features(Model& m, const std::vector<std::string>& splits, const std::vector<std::string>& taps,
+                    Progress& progress) {
     NoGradGuard ng;
     m.encoder->train(false);
     const std::int64_t chunk = 500;
+    std::int64_t total = 0, done = 0;
+    for (const auto& split : splits) total += m.data->size(split);
     FeatureSet out;
-    std::map<std::string, std::vector<float>> acc;
-    std::map<std::string, std::int64_t> dims;
     for (const auto& split : splits)
-    for (std::int64_t s = 0, n = m.data->size(split); s < n; s += chunk) {
-        std::vector<std::int64_t> idx(std::min(chunk, n - s));
-        std::iota(idx.begin(), idx.end(), s);
-        Features f = m.encoder->encode(Var(m.data->batch(split, idx)));
-        if (m.data->classes() > 0) {
-            auto l = m.data->labels(split, idx);
-            out.labels.insert(out.labels.end(), l.begin(), l.end());
-        }
-        for (const auto& tap : taps) {
-            Var v;
-            if (tap == "global") v = f.global;
-            else if (tap == "local") v = ops::flatten(f.local);
-            else if (tap == "local_pooled") v = ops::mean(f.local, {2, 3});
-            else {
-                for (auto& [name, t] : f.taps)
-                    if (name == tap) v = ops::flatten(t);
-                if (!v.defined()) {
-                    std::vector<std::string> known{"global", "local", "local_pooled"};
-                    for (auto& [name, t] : f.taps) known.push_back(name);
-                    throw Error(config::unknown_name("feature tap", tap, known));
-                }
+        for (std::int64_t s = 0, n = m.data->size(split); s < n; s += chunk) {
+            std::vector<std::int64_t> idx(std::min(chunk, n - s));
+            std::iota(idx.begin(), idx.end(), s);
+            Features f = m.encoder->encode(Var(m.data->batch(split, idx)));
+            if (m.data->classes() > 0) {
+                auto l = m.data->labels(split, idx);
+                out.labels.insert(out.labels.end(), l.begin(), l.end());
             }
-            auto vals = v.value().to_vector();
-            dims[tap] = v.size(1);
-            acc[tap].insert(acc[tap].end(), vals.begin(), vals.end());
+            for (const auto& tap : taps) {
+                const Tensor v = tap_of(f, tap).value().plain();
+                Tensor& dst = out.by_tap[tap];
+                if (!dst.defined()) dst = Tensor::empty({total, v.size(1)});
+                std::memcpy(dst.data() + done * v.size(1), v.data(), static_cast<std::size_t>(v.numel()) * sizeof(float));
+            }
+            done += static_cast<std::int64_t>(idx.size());
+            progress.update(double(done) / double(total), fmt::format("{} of {} samples", done, total));
         }
-    }
-    for (auto& [tap, vals] : acc) out.by_tap[tap] = Tensor::from({static_cast<std::int64_t>(vals.size()) / dims[tap], dims[tap]}, vals);
     return out;
 }
 
-
 json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
-    json r;
+    json r = json::object();  // an object even when nothing is added: callers update() with it
     Model& m = c.model;
     const Experiment& e = c.experiment;
     Log& log = c.log;
@@ -129,6 +132,9 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
         std::int64_t batches = 0;
         double truth = 0;
         const std::int64_t max_batches = e.eval.held_out_batches;
+        const std::int64_t planned = max_batches == 0 ? m.data->size(split) / batch
+                                                      : std::min(max_batches, m.data->size(split) / batch);
+        Progress progress(log, c.live, fmt::format("eval: held-out bounds on {} batches of the {} split", planned, split));
         for (std::int64_t s = 0; s + batch <= m.data->size(split) && (max_batches == 0 || batches < max_batches);
              s += batch, ++batches) {
             std::vector<std::int64_t> idx(batch);
@@ -140,7 +146,9 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
                 sums[o.name] += b.value.item();
                 if (b.mi.defined()) sums[o.name + ".mi"] += b.mi.item();
             }
+            progress.update(double(batches + 1) / double(planned), fmt::format("batch {} of {}", batches + 1, planned));
         }
+        progress.finish("done");
         for (auto& o : m.objectives) {
             r["held_out"][o.name] = {{"quantity", o.estimator->quantity()}, {"value", sums[o.name] / double(batches)},
                                      {"split", split}, {"batches", batches}};
@@ -156,7 +164,7 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
 }
 
 json classifier_accuracy(EvalContext& c) {
-    json r;
+    json r = json::object();  // an object even when nothing is added: callers update() with it
     Model& m = c.model;
     Log& log = c.log;
     if (m.head && m.data->size("test") > 0) {  // kind supervised: the trained classifier itself
@@ -179,7 +187,7 @@ json classifier_accuracy(EvalContext& c) {
 }
 
 json probe_features(EvalContext& c) {
-    json r;
+    json r = json::object();  // an object even when nothing is added: callers update() with it
     Model& m = c.model;
     const Experiment& e = c.experiment;
     Log& log = c.log;
@@ -192,9 +200,12 @@ json probe_features(EvalContext& c) {
         return r;
     }
     // Probes learn from every labelled sample that is not test: train and validation.
-    log.line(fmt::format("eval: features at {} for {} train (with validation) and {} test samples", fmt::join(taps, ", "),
-                         m.data->size("train") + m.data->size("validation"), m.data->size("test")));
-    FeatureSet train = features(m, {"train", "validation"}, taps), test = features(m, {"test"}, taps);
+    Progress extracting(log, c.live, fmt::format("eval: features at {} of {} train (with validation) and {} test samples",
+                                                 fmt::join(taps, ", "), m.data->size("train") + m.data->size("validation"),
+                                                 m.data->size("test")));
+    FeatureSet train = features(m, {"train", "validation"}, taps, extracting),
+               test = features(m, {"test"}, taps, extracting);
+    extracting.finish("done");
     if (export_features) {
         fs::create_directories(dir / "features");
         for (const auto& [tap, t] : train.by_tap) data::write_npy((dir / "features" / ("train-" + tap + ".npy")).string(), t);
@@ -214,11 +225,21 @@ json probe_features(EvalContext& c) {
             eval::ProbeOptions po;
             po.seed = e.seed;
             po.max_iter = static_cast<int>(e.eval.linear_max_iter);
+            Progress progress(log, c.live, fmt::format("eval: {} probe on {} ({}-d)", probe, tap, tr.x.size(1)));
+            po.progress = [&progress](double fraction, const std::string& where) { progress.update(fraction, where); };
             eval::ProbeResult pr = probe == "linear" ? eval::linear_probe(tr, te, m.data->classes(), po)
                                    : probe == "mlp"  ? eval::mlp_probe(tr, te, m.data->classes(), po)
                                                      : eval::knn_probe(tr, te, m.data->classes(), po);
+            progress.finish(fmt::format("test accuracy {:.2f}%{}", 100 * pr.test_accuracy,
+                                        probe != "linear" ? ""
+                                        : pr.converged
+                                            ? fmt::format(" ({} iterations, converged)", pr.iterations)
+                                            : fmt::format(" ({} iterations: not converged, raise eval.linear_max_iter)",
+                                                          pr.iterations)));
             r["probes"][tap][probe] = {{"train_accuracy", pr.train_accuracy}, {"test_accuracy", pr.test_accuracy},
                                        {"seconds", pr.seconds}, {"dim", train.by_tap[tap].size(1)}};
+            if (probe == "linear")
+                r["probes"][tap][probe].update({{"iterations", pr.iterations}, {"loss", pr.loss}, {"converged", pr.converged}});
             table += fmt::format("{:<14} {:>8} {:>9.2f}% {:>9.2f}% {:>8.1f}\n", tap, probe, 100 * pr.train_accuracy,
                                  100 * pr.test_accuracy, pr.seconds);
         }
@@ -233,7 +254,7 @@ json mi_levels(EvalContext& c) {
     const Experiment& e = c.experiment;
     Log& log = c.log;
     const fs::path& dir = c.dir;
-    json r;
+    json r = json::object();  // an object even when nothing is added: callers update() with it
     const std::int64_t window = e.eval.window;
     const eval::MetricsTable t = eval::read_metrics_csv((dir / "metrics.csv").string());
     std::vector<std::string> estimates;
@@ -309,7 +330,7 @@ json generated_samples(EvalContext& c) {
     const Experiment& e = c.experiment;
     Log& log = c.log;
     const fs::path& dir = c.dir;
-    json r;
+    json r = json::object();  // an object even when nothing is added: callers update() with it
     const std::int64_t n = e.eval.samples;
     NoGradGuard ng;
     m.generator->train(false);
