@@ -263,22 +263,27 @@ std::string evaluate_run(const EvalOptions& opt) {
     session.apply(e);
     Model model = build_model(e, session.registry());
     detail::Trainer trainer(model, e);
-    std::string source = (dir / product_file(model)).string();
-    if ((model.encoder || model.generator) && fs::exists(source)) {
-        trainer.load_encoder_weights(data::read_safetensors(source));
-    } else {
-        source = latest_checkpoint(dir);
-        if (source.empty()) throw Error(fmt::format("{}: no {} and no checkpoint", opt.run_dir, product_file(model)));
+    // The last checkpoint holds everything trained (the critics the held-out
+    // bounds need, too); the product file alone is the fallback.
+    std::string source = latest_checkpoint(dir);
+    bool critics = true;
+    if (!source.empty()) {
         trainer.restore(data::read_safetensors(source));
+    } else {
+        source = (dir / product_file(model)).string();
+        if (!(model.encoder || model.generator) || !fs::exists(source))
+            throw Error(fmt::format("{}: no checkpoint and no {}", opt.run_dir, product_file(model)));
+        trainer.load_encoder_weights(data::read_safetensors(source));
+        critics = false;
     }
     // A new file beside results.json, never over it (nor over an earlier evaluation).
     const std::string stamp = local_time("{:%Y%m%d-%H%M%S}");
     fs::path out = dir / fmt::format("results-eval-{}.json", stamp);
     for (int k = 2; fs::exists(out); ++k) out = dir / fmt::format("results-eval-{}-{}.json", stamp, k);
     Log log(dir / "log.txt");
-    log.line(fmt::format("eval {} (encoder from {}{})", dir.string(), source,
+    log.line(fmt::format("eval {} (weights from {}{})", dir.string(), source,
                          opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
-    detail::EvalContext ec{model, e, log, dir, opt.export_features, opt.progress && isatty(STDOUT_FILENO)};
+    detail::EvalContext ec{model, e, log, dir, opt.export_features, opt.progress && isatty(STDOUT_FILENO), critics};
     json results = model.runner->evaluate(ec);
     results["eval_overrides"] = opt.overrides;
     data::write_file_atomic(out.string(), results.dump(2) + "\n");

@@ -29,6 +29,7 @@ struct EvalContext {
     std::filesystem::path dir;
     bool export_features = false;
     bool live = false;  // progress as a live line (a terminal) rather than log lines
+    bool critics = true;  // the objectives' critics are the trained ones (not only the encoder was restored)
 };
 
 class Runner {

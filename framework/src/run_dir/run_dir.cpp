@@ -204,7 +204,7 @@ void Progress::update(double fraction, const std::string& detail) {
     last_ = now;
     const double spent = std::chrono::duration<double>(now - start_).count();
     const std::string line = fmt::format("{}: {:.0f}% | {} | ETA {}", what_, 100 * fraction, detail,
-                                         fraction > 0 ? eta(spent / fraction * (1 - fraction)) : "?");
+                                         fraction >= 0.01 ? eta(spent / fraction * (1 - fraction)) : "?");
     if (live_) {
         fmt::print("\r{}\x1b[K", line);
         std::fflush(stdout);

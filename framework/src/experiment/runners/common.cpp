@@ -89,8 +89,9 @@ Var tap_of(const Features& f, const std::string& tap) {
 
 // Frozen-encoder features of whole splits (concatenated) at the named taps,
 // written into tensors sized once (a 60k x 6400 tap is 1.5 GB: no growing copies).
+// `progress` counts samples: `before` were encoded earlier, `all` will be.
 FeatureSet features(Model& m, const std::vector<std::string>& splits, const std::vector<std::string>& taps,
-                    Progress& progress) {
+                    Progress& progress, std::int64_t before, std::int64_t all) {
     NoGradGuard ng;
     m.encoder->train(false);
     const std::int64_t chunk = 500;
@@ -113,7 +114,7 @@ FeatureSet features(Model& m, const std::vector<std::string>& splits, const std:
                 std::memcpy(dst.data() + done * v.size(1), v.data(), static_cast<std::size_t>(v.numel()) * sizeof(float));
             }
             done += static_cast<std::int64_t>(idx.size());
-            progress.update(double(done) / double(total), fmt::format("{} of {} samples", done, total));
+            progress.update(double(before + done) / double(all), fmt::format("{} of {} samples", before + done, all));
         }
     return out;
 }
@@ -126,7 +127,10 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
     // Held-out bounds: each objective on the test split, no training.
     const std::int64_t batch = e.data.batch_size;
     const std::string split = m.data->size("test") >= batch ? "test" : "validation";
-    if (!m.objectives.empty() && m.data->size(split) >= batch) {
+    if (!m.objectives.empty() && !c.critics) {
+        log.line("eval: no held-out bounds: the run has no checkpoint, so its trained critics are gone (the encoder alone "
+                 "was restored)");
+    } else if (!m.objectives.empty() && m.data->size(split) >= batch) {
         NoGradGuard ng;
         std::map<std::string, double> sums;
         std::int64_t batches = 0;
@@ -203,8 +207,10 @@ json probe_features(EvalContext& c) {
     Progress extracting(log, c.live, fmt::format("eval: features at {} of {} train (with validation) and {} test samples",
                                                  fmt::join(taps, ", "), m.data->size("train") + m.data->size("validation"),
                                                  m.data->size("test")));
-    FeatureSet train = features(m, {"train", "validation"}, taps, extracting),
-               test = features(m, {"test"}, taps, extracting);
+    const std::int64_t train_rows = m.data->size("train") + m.data->size("validation"),
+                       all = train_rows + m.data->size("test");
+    FeatureSet train = features(m, {"train", "validation"}, taps, extracting, 0, all),
+               test = features(m, {"test"}, taps, extracting, train_rows, all);
     extracting.finish("done");
     if (export_features) {
         fs::create_directories(dir / "features");
