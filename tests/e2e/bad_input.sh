@@ -150,6 +150,14 @@ case $case in
     out=$(ls "$dir"/results-eval-*.json)
     grep -q '"local_pooled"' "$out" && grep -q '"knn"' "$out" && grep -q '"eval_overrides"' "$out" || fail "$out lacks the new probe"
     [ "$(sha256sum "$dir/results.json")" = "$sum" ] || fail "results.json changed"
+    # Evaluated again, the held-out bounds are the run's own: the trained
+    # critics come back with the encoder (from the last checkpoint).
+    held_out() { sed -n '/"held_out": {/,/^  }/p' "$1"; }
+    rm "$out"
+    "$cli" --threads 1 eval "$dir" >/dev/null 2>&1 || fail "eval failed"
+    again=$(ls "$dir"/results-eval-*.json)
+    [ -n "$(held_out "$dir/results.json")" ] || fail "the run has no held-out bounds to compare"
+    [ "$(held_out "$again")" = "$(held_out "$dir/results.json")" ] || fail "held-out bounds differ: $(held_out "$again")"
     echo "ok ($case): $out" ;;
   suite_swept_override)
     printf 'name: s\nbase: tiny.yaml\nsweep:\n  - grid:\n      objectives.global.weight: [0.5, 1.0]\nseeds: [1, 2]\n' > s.yaml
