@@ -172,6 +172,25 @@ TEST_CASE("a suite whose runs do not load runs nothing and names each problem", 
                       Catch::Contains("z.yaml:3:") && Catch::Contains("zip lists must have one length: train.steps has 1 values, the first had 2"));
 }
 
+TEST_CASE("a thread count that changed during a run is recorded, and reproduce replays it", "[reproduce]") {
+    test::TempDir t("suite-test");
+    const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
+    RunOptions o;
+    o.spec = spec;
+    o.progress = false;
+    o.thread_schedule = {{0, 1}, {3, 2}};  // as a run that followed the machine's load would have recorded it
+    const auto run = run_experiment(o);
+    CHECK(read(fs::path(run.dir) / "threads.csv") == "step,threads\n0,1\n3,2\n");
+    auto r = reproduce_run({run.dir, {}});
+    CHECK(r.match);
+    CHECK(read(fs::path(r.new_dir) / "threads.csv") == "step,threads\n0,1\n3,2\n");
+
+    std::ofstream(fs::path(run.dir) / "threads.csv") << "step,threads\n0,1\n3,0\n";
+    CHECK_THROWS_WITH(reproduce_run({run.dir, {}}),
+                      (fs::path(run.dir) / "threads.csv").string() +
+                          ":3: expected 'step,threads' with steps in order and threads >= 1, got '3,0'");
+}
+
 TEST_CASE("reproduce proves a match, and names the first difference when there is one", "[reproduce]") {
     test::TempDir t("suite-test");
     const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");

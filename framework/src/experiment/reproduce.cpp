@@ -14,6 +14,7 @@
 #include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
+#include "experiment/thread_schedule.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "infomax/version.hpp"
 
@@ -149,6 +150,10 @@ ReproduceResult reproduce_run(const ReproduceOptions& opt) {
 
     RunOptions o;
     o.threads = run_threads;  // as the command line would: over the spec's train.threads
+    // A count that followed the machine's load is replayed step by step.
+    auto schedule = detail::read_thread_schedule(dir);
+    if (!schedule.empty() && schedule.front().first > 0) schedule.insert(schedule.begin(), {0, run_threads});
+    o.thread_schedule = schedule;
     o.spec = (dir / "resolved.yaml").string();
     o.overrides = {"output.dir=" + (dir / "reproductions").string()};
     o.plugin_paths = opt.plugin_paths;

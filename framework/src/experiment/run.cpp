@@ -16,6 +16,7 @@
 #include "experiment/interrupts.hpp"
 #include "run_dir/run_dir.hpp"
 #include "experiment/runner.hpp"
+#include "experiment/thread_schedule.hpp"
 #include "experiment/trainer.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/session.hpp"
@@ -138,6 +139,7 @@ RunResult run_experiment(const RunOptions& opt) {
                          threads()));
     if (resuming) log.line(fmt::format("restored step {} from {}", restored, latest_checkpoint(dir)));
 
+    detail::ThreadGovernor governor(log, dir, opt.thread_schedule, session.threads_follow_load(e), default_threads());
     const std::int64_t log_every = e.train.log_every;
     // Default: every epoch; streamed data has no epochs: every tenth of the run.
     const std::int64_t ck_every = e.train.checkpoint_every ? *e.train.checkpoint_every
@@ -158,6 +160,7 @@ RunResult run_experiment(const RunOptions& opt) {
         detail::Trainer::Batch next;
         if (trainer.step() < trainer.total_steps()) next = trainer.next_batch();
         while (trainer.step() < trainer.total_steps()) {
+            governor.before_step(trainer.step());  // no TBB work in flight here
             detail::Trainer::Batch current = std::move(next);
             const std::int64_t ahead = trainer.step() + 1;
             if (ahead < trainer.total_steps()) prefetch.run([&next, &trainer, ahead] { next = trainer.batch_for(ahead); });

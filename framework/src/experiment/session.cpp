@@ -1,6 +1,8 @@
 #include "experiment/load_spec.hpp"
 #include "infomax/experiment/session.hpp"
 
+#include <cstdlib>
+
 #include "infomax/config/spec.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/plugin/registry.hpp"
@@ -31,6 +33,11 @@ int Session::threads_for(const Experiment& e) const {
     if (options_.threads > 0) return options_.threads;  // the command line wins
     if (e.train.threads > 0) return e.train.threads;    // then the spec
     return default_threads();
+}
+
+bool Session::threads_follow_load(const Experiment& e) const {
+    const char* env = std::getenv("INFOMAX_THREADS");
+    return options_.threads <= 0 && e.train.threads <= 0 && !(env && *env);
 }
 
 int Session::apply(const Experiment& e) {

@@ -9,6 +9,7 @@
 //   encoder.safetensors   the final encoder (readable from Python's safetensors)
 //   results.json    probe accuracies and held-out bounds
 //   log.txt         what was printed
+//   threads.csv     the thread count from each step on, when it followed the machine's load
 // Nothing is written before the spec validates and its model builds; an
 // existing directory is never reused; files are written to a temporary name
 // and renamed.
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace infomax {
@@ -30,6 +32,9 @@ struct RunOptions {
     bool progress = true;                 // a live line on a terminal, plain lines otherwise
     // Called after every step with the step count; tests use it to interrupt.
     std::function<void(std::int64_t)> after_step;
+    // Thread counts to replay, (from step, threads) in step order, as a run's
+    // threads.csv holds them (reproduce); empty: the session's rule.
+    std::vector<std::pair<std::int64_t, int>> thread_schedule;
 };
 
 struct RunResult {

@@ -37,6 +37,9 @@ public:
     int apply(const Experiment& e);
     // The thread count this session gives an experiment, without setting it.
     int threads_for(const Experiment& e) const;
+    // True when nothing fixes the count (no --threads, train.threads or
+    // $INFOMAX_THREADS): a run's count then follows the machine's load.
+    bool threads_follow_load(const Experiment& e) const;
     const SessionOptions& options() const { return options_; }
 
 private:

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "infomax/runtime/threads.hpp"
 #include "infomax/tensor/tensor.hpp"
 
 namespace infomax::detail {
@@ -47,14 +48,18 @@ void execute(const char* op, const dnnl::primitive& p,
 [[noreturn]] void rethrow(const char* op, const dnnl::error& e);
 
 // Primitive descriptors and primitives, created once per key (shape, params,
-// layout) and reused. Entries live until exit, so references stay valid.
+// layout) and thread count, and reused. A primitive keeps the thread count it
+// was created with (oneDNN opens its OpenMP teams with it), so a run whose
+// count changes (experiment/thread_schedule.hpp) gets new ones. Entries live
+// until exit, so references stay valid.
 // Every cache is allocated with `new` and never destroyed (like the engine):
 // a static destructor would run after the engine's and crash at exit.
 template <class Entry>
 class PrimitiveCache {
 public:
     template <class Make>
-    Entry& get(const std::string& key, Make&& make) {
+    Entry& get(const std::string& shape_key, Make&& make) {
+        const std::string key = std::to_string(threads()) + '|' + shape_key;
         std::lock_guard<std::mutex> lock(mu_);
         auto it = map_.find(key);
         if (it != map_.end()) return *it->second;

@@ -1,0 +1,99 @@
+#include "experiment/thread_schedule.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "infomax/runtime/error.hpp"
+#include "infomax/runtime/threads.hpp"
+
+namespace fs = std::filesystem;
+
+namespace infomax::detail {
+
+ThreadSchedule read_thread_schedule(const fs::path& run_dir) {
+    const fs::path file = run_dir / "threads.csv";
+    ThreadSchedule s;
+    if (!fs::exists(file)) return s;
+    std::ifstream in(file);
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (number == 1) {
+            if (line != "step,threads")
+                throw Error(fmt::format("{}:1: expected the header 'step,threads', got '{}'", file.string(), line));
+            continue;
+        }
+        std::istringstream row(line);
+        long long step = -1;
+        int n = 0;
+        char comma = 0;
+        if (!(row >> step >> comma >> n) || comma != ',' || step < 0 || n < 1 || (!s.empty() && step < s.back().first))
+            throw Error(fmt::format("{}:{}: expected 'step,threads' with steps in order and threads >= 1, got '{}'",
+                                    file.string(), number, line));
+        s.emplace_back(step, n);
+    }
+    return s;
+}
+
+int threads_at(const ThreadSchedule& schedule, std::int64_t step) {
+    int n = schedule.empty() ? 0 : schedule.front().second;
+    for (const auto& [from, count] : schedule)
+        if (from <= step) n = count;
+    return n;
+}
+
+ThreadGovernor::ThreadGovernor(Log& log, fs::path dir, ThreadSchedule replay, bool adaptive, int cores)
+    : log_(log), file_(std::move(dir) / "threads.csv"), replay_(std::move(replay)), adaptive_(adaptive && replay_.empty()),
+      cores_(cores) {}
+
+void ThreadGovernor::record(std::int64_t step, int n) {
+    if (step == recorded_step_) return;  // one row per step
+    const bool fresh = !fs::exists(file_);
+    std::ofstream out(file_, std::ios::app);
+    if (fresh) out << "step,threads\n";
+    out << step << ',' << n << '\n';
+    out.flush();
+    if (!out) throw Error(fmt::format("{}: cannot write the thread schedule", file_.string()));
+    recorded_step_ = step;
+}
+
+void ThreadGovernor::before_step(std::int64_t step) {
+    if (!replay_.empty()) {
+        const int n = threads_at(replay_, step);
+        if (n != threads() || recorded_step_ < 0) {
+            set_threads(n);
+            record(step, n);
+        }
+        return;
+    }
+    if (!adaptive_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (recorded_step_ < 0) {  // the count this run (or this resumption) starts with
+        record(step, threads());
+        checked_ = now;
+        return;
+    }
+    if (now - checked_ < std::chrono::seconds(2)) return;
+    checked_ = now;
+    const auto others = meter_.others();
+    if (!others) return;
+    const int want = threads_beside(*others, cores_);
+    if (want == threads()) {
+        pending_.reset();
+        return;
+    }
+    if (pending_ != want) {  // seen once: wait for the next check to agree (no flapping on a blip)
+        pending_ = want;
+        return;
+    }
+    pending_.reset();
+    log_.line(fmt::format("threads: {} -> {} from step {} (other processes keep {:.1f} of {} cores busy)", threads(),
+                          want, step + 1, *others, cores_));
+    set_threads(want);
+    record(step, want);
+}
+
+}  // namespace infomax::detail
