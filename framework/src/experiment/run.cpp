@@ -237,6 +237,7 @@ RunResult run_experiment(const RunOptions& opt) {
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
                         {"resumed_from_step", restored}};
     detail::EvalContext ec{model, e, log, dir, false, tty};
+    release_cached_memory();  // the training step's buffers: evaluation needs other sizes
     json ev = model.runner->evaluate(ec);
     results.update(ev);
     data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");

@@ -244,6 +244,7 @@ json probe_features(EvalContext& c) {
                                                           pr.iterations)));
             r["probes"][tap][probe] = {{"train_accuracy", pr.train_accuracy}, {"test_accuracy", pr.test_accuracy},
                                        {"seconds", pr.seconds}, {"dim", train.by_tap[tap].size(1)}};
+            release_cached_memory();  // a probe's buffers (a standardised copy of the features) go back now
             if (probe == "linear")
                 r["probes"][tap][probe].update({{"iterations", pr.iterations}, {"loss", pr.loss}, {"converged", pr.converged}});
             table += fmt::format("{:<14} {:>8} {:>9.2f}% {:>9.2f}% {:>8.1f}\n", tap, probe, 100 * pr.train_accuracy,
