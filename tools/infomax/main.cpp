@@ -235,7 +235,7 @@ int cmd_help(const Args&) {
         "  key.path=value    change a value        +key.path=value   add a key\n"
         "  ++key.path=value  add or change         ~key.path         delete a key\n\n"
         "options:\n"
-        "  --threads N        threads for oneDNN and TBB together (default: $INFOMAX_THREADS, else all cores)\n"
+        "  --threads N        threads for oneDNN and TBB together (default: $INFOMAX_THREADS, else one per core other processes leave free)\n"
         "  --plugin-path DIR  also load plugins from DIR (repeatable; also $INFOMAX_PLUGIN_PATH, ':'-separated)\n"
         "  --no-progress      plain progress lines even on a terminal\n"
         "  --out DIR          suite: put the suite directory under DIR (default: the suite's output.dir)\n"
@@ -245,7 +245,7 @@ int cmd_help(const Args&) {
         "  -h, --help         this text\n\n"
         "exit codes: 0 ok, 1 bad input or a failed run, 2 internal error, 3 reproduce found a difference,\n"
         "  130 interrupted (Ctrl-C)\n\n"
-        "threads: --threads wins over the spec's train.threads, which wins over $INFOMAX_THREADS and all cores.\n");
+        "threads: --threads wins over the spec's train.threads, which wins over $INFOMAX_THREADS; without them a run follows the load (threads.csv).\n");
     return 0;
 }
 
