@@ -23,6 +23,7 @@
 #include "infomax/experiment/session.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
+#include "run_dir/run_dir.hpp"
 #include "suite_internal.hpp"
 
 extern char** environ;
@@ -358,6 +359,14 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         fmt::print("[{}/{}] {}: {}\n", i + 1, plan.size(), r.name, resume ? "resuming " + existing : "started");
         std::fflush(stdout);
     };
+    // The suite's ETA: the pace of the runs ended so far (jobs at once included).
+    const auto suite_start = std::chrono::steady_clock::now();
+    std::size_t ended = 0;
+    auto suite_eta = [&] {
+        const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
+        return fmt::format(" | {} of {} ended, suite ETA {}", ended, todo.size(),
+                           detail::eta(spent / double(ended) * double(todo.size() - ended)));
+    };
     while (next < todo.size() || !running.empty()) {
         while (!g_suite_stop.load() && next < todo.size() && static_cast<int>(running.size()) < jobs) launch(todo[next++]);
         int status = 0;
@@ -378,8 +387,10 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         result.runs[i].dir = detail::find_run_dir(suite_dir / plan[i].name, hashes[i]);
         const std::string log = (suite_dir / plan[i].name / "run.log").string();
+        ++ended;
         if (code == 0) {
-            fmt::print("[{}/{}] {}: {} in {:.0f} s\n", i + 1, plan.size(), plan[i].name, result.runs[i].status, secs);
+            fmt::print("[{}/{}] {}: {} in {:.0f} s{}\n", i + 1, plan.size(), plan[i].name, result.runs[i].status, secs,
+                       suite_eta());
         } else if (code == 130) {
             result.runs[i].status = "interrupted";
             fmt::print("[{}/{}] {}: interrupted (checkpoint written)\n", i + 1, plan.size(), plan[i].name);
@@ -387,7 +398,8 @@ SuiteResult run_suite(const SuiteOptions& opt) {
             result.runs[i].status = "failed";
             result.runs[i].error = last_line(log);
             ++result.failed;
-            fmt::print("[{}/{}] {}: FAILED (exit {}): {}\n", i + 1, plan.size(), plan[i].name, code, result.runs[i].error);
+            fmt::print("[{}/{}] {}: FAILED (exit {}): {}{}\n", i + 1, plan.size(), plan[i].name, code,
+                       result.runs[i].error, suite_eta());
         }
         std::fflush(stdout);
     }
