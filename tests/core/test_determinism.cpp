@@ -102,3 +102,24 @@ TEST_CASE("steady-state training steps take no fresh buffers", "[memory]") {
     CHECK(after.fresh_allocations == before.fresh_allocations);
     CHECK(after.reused > before.reused);
 }
+
+TEST_CASE("the pool serves a request from the smallest free buffer up to twice its size", "[memory]") {
+    release_cached_memory();
+    {
+        Tensor big = Tensor::empty({1000, 1000});  // 4 MB, freed into the pool at the end of the scope
+    }
+    const auto s0 = memory_stats();
+    {
+        Tensor half = Tensor::empty({600, 1000});  // 2.4 MB: served by the 4 MB buffer
+        const auto s1 = memory_stats();
+        CHECK(s1.fresh_allocations == s0.fresh_allocations);
+        CHECK(s1.reused == s0.reused + 1);
+        CHECK(s1.bytes_in_use - s0.bytes_in_use == 4000000);  // the whole buffer is in use
+    }
+    {
+        Tensor small = Tensor::empty({400, 1000});  // 1.6 MB: the free 4 MB buffer is over twice that: a new one
+        CHECK(memory_stats().fresh_allocations == s0.fresh_allocations + 1);
+    }
+    release_cached_memory();
+    CHECK(memory_stats().bytes_reserved == memory_stats().bytes_in_use);
+}

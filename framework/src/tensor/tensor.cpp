@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -25,9 +26,11 @@ std::string to_string(const Shape& s) { return fmt::format("[{}]", fmt::join(s, 
 
 namespace detail {
 
-// Buffers of one exact byte size are kept on a free list and handed out again:
-// a training step that repeats the same shapes reuses the same memory and asks
-// the system for nothing once warm. The pool is never destroyed (tensors may be
+// Freed buffers are kept by size and handed out again, best fit (the smallest
+// free buffer of at least the size asked, if at most twice it): a training
+// step that repeats the same shapes reuses the same memory and asks the system
+// for nothing once warm, and a size that is no longer asked for (the forward
+// pass's, in the backward pass) serves smaller requests instead of idling. The pool is never destroyed (tensors may be
 // released during static destruction).
 class Pool {
 public:
@@ -35,13 +38,17 @@ public:
         static Pool* p = new Pool();
         return *p;
     }
-    void* take(std::size_t bytes) {
+    // A buffer of at least `bytes`: the smallest free one of at most twice
+    // that size, else a new one. `bytes` becomes the size actually given.
+    void* take(std::size_t& bytes) {
         {
             std::lock_guard<std::mutex> lock(mu_);
-            auto& fl = free_[bytes];
-            if (!fl.empty()) {
-                void* p = fl.back();
-                fl.pop_back();
+            auto it = free_.lower_bound(bytes);
+            if (it != free_.end() && it->first <= 2 * bytes) {
+                void* p = it->second.back();
+                it->second.pop_back();
+                bytes = it->first;
+                if (it->second.empty()) free_.erase(it);
                 ++stats_.reused;
                 in_use(bytes);
                 return p;
@@ -69,8 +76,8 @@ public:
         for (auto& [bytes, fl] : free_) {
             for (void* p : fl) std::free(p);
             stats_.bytes_reserved -= static_cast<std::int64_t>(bytes * fl.size());
-            fl.clear();
         }
+        free_.clear();
     }
 
 private:
@@ -79,12 +86,12 @@ private:
         stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
     }
     std::mutex mu_;
-    std::unordered_map<std::size_t, std::vector<void*>> free_;
+    std::map<std::size_t, std::vector<void*>> free_;  // by size, for the best fit
     MemoryStats stats_;
 };
 
 struct Buffer {
-    explicit Buffer(std::size_t n) : bytes((n + 63) / 64 * 64), ptr(Pool::get().take(bytes)) {}
+    explicit Buffer(std::size_t n) : bytes((n + 63) / 64 * 64), ptr(Pool::get().take(bytes)) {}  // take() may round bytes up
     ~Buffer() { Pool::get().give(ptr, bytes); }
     Buffer(const Buffer&) = delete;
     Buffer& operator=(const Buffer&) = delete;
