@@ -3,6 +3,7 @@
 // that does not stop the others, equal tables from equal suites, the HTML
 // report rendered by headless Chromium, and reproduce's verdicts.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/threads.hpp"
 #include "sdk/support.hpp"
 
 using namespace infomax;
@@ -189,6 +191,25 @@ TEST_CASE("a thread count that changed during a run is recorded, and reproduce r
     CHECK_THROWS_WITH(reproduce_run({run.dir, {}}),
                       (fs::path(run.dir) / "threads.csv").string() +
                           ":3: expected 'step,threads' with steps in order and threads >= 1, got '3,0'");
+}
+
+TEST_CASE("with nothing fixing the thread count, a small model's run drops to the threads its step can feed", "[reproduce]") {
+    // ctest fixes INFOMAX_THREADS=1 for every test; this one needs the default.
+    const std::string saved = std::getenv("INFOMAX_THREADS") ? std::getenv("INFOMAX_THREADS") : "";
+    unsetenv("INFOMAX_THREADS");
+    test::TempDir t("suite-test");
+    const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
+    RunOptions o;
+    o.spec = spec;
+    o.progress = false;
+    const auto run = run_experiment(o);
+    const int cores = default_threads();
+    const std::string csv = read(fs::path(run.dir) / "threads.csv");
+    auto r = reproduce_run({run.dir, {}});
+    if (!saved.empty()) setenv("INFOMAX_THREADS", saved.c_str(), 1);
+    // The tiny model's step is far below 15 MFLOP: one thread from step 1 on.
+    CHECK(csv == (cores > 1 ? fmt::format("step,threads\n0,{}\n1,1\n", cores) : "step,threads\n0,1\n"));
+    CHECK(r.match);
 }
 
 TEST_CASE("reproduce proves a match, and names the first difference when there is one", "[reproduce]") {

@@ -44,6 +44,8 @@ private:
     LoadMeter meter_;
     std::optional<int> pending_;  // a change seen once; made when the next check agrees
     std::int64_t recorded_step_ = -1;
+    bool sized_ = false;  // the first step's FLOPs have set cap_
+    int cap_;             // the most threads a step of this size can use
     std::chrono::steady_clock::time_point checked_;
 };
 
