@@ -10,7 +10,6 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <numeric>
 
 #include "infomax/tensor/random.hpp"
 
@@ -173,6 +172,20 @@ std::int64_t partitions(std::int64_t n) {
     return std::clamp<std::int64_t>((n + block_rows - 1) / block_rows, 1, max_partitions);
 }
 
+// f(p, z, first, rows) for every block of rows [first, first + rows) of
+// partition p of n rows: partitions run as parallel tasks, the blocks of one
+// partition in order, and each task lends f a scratch z of block_rows * width
+// floats. The one traversal of every pass over the features.
+template <class F>
+void over_blocks(std::int64_t n, std::int64_t parts, std::int64_t width, F&& f) {
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, parts, 1), [&](const tbb::blocked_range<std::int64_t>& pr) {
+        std::vector<float> z(static_cast<std::size_t>(block_rows * width));
+        for (std::int64_t p = pr.begin(); p < pr.end(); ++p)
+            for (std::int64_t s = p * n / parts, e = (p + 1) * n / parts; s < e; s += block_rows)
+                f(p, z.data(), s, std::min(block_rows, e - s));
+    });
+}
+
 // Double-precision dot product and axpy for the preconditioner, in four
 // lanes summed at the end (the same order in every clone).
 INFOMAX_CLONES double dot_n(const double* a, const double* b, std::int64_t n) {
@@ -245,34 +258,27 @@ double Logistic::operator()(const std::vector<double>& theta, std::vector<double
     std::vector<double> loss(static_cast<std::size_t>(parts), 0.0);
     std::vector<std::vector<double>> bias(static_cast<std::size_t>(parts), std::vector<double>(classes_, 0.0));
     const double inv_n = 1.0 / static_cast<double>(n_);
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, parts, 1), [&](const tbb::blocked_range<std::int64_t>& pr) {
-        std::vector<float> z(static_cast<std::size_t>(block_rows * classes_));
-        for (std::int64_t p = pr.begin(); p < pr.end(); ++p) {
-            float* g = partial_[p].data();
-            std::fill(partial_[p].begin(), partial_[p].end(), 0.0f);
-            for (std::int64_t s = p * n_ / parts, e = (p + 1) * n_ / parts; s < e; s += block_rows) {
-                const std::int64_t rows = std::min(block_rows, e - s);
-                const float* x = x_ + s * d_;
-                dots(x, rows, d_, w_.data(), classes_, z.data());
-                // Softmax minus the one-hot label, over n: the gradient of the mean at the logits.
-                for (std::int64_t i = 0; i < rows; ++i) {
-                    float* zi = z.data() + i * classes_;
-                    double m = -INFINITY;
-                    for (int k = 0; k < classes_; ++k) m = std::max(m, double(zi[k]) + b_[k]);
-                    double sum = 0;
-                    for (int k = 0; k < classes_; ++k) sum += std::exp(double(zi[k]) + b_[k] - m);
-                    const double lse = m + std::log(sum);
-                    const std::int64_t label = y_[s + i];
-                    loss[p] += lse - (double(zi[label]) + b_[label]);
-                    for (int k = 0; k < classes_; ++k) {
-                        const double r = (std::exp(double(zi[k]) + b_[k] - lse) - (k == label)) * inv_n;
-                        bias[p][k] += r;
-                        zi[k] = static_cast<float>(r);
-                    }
-                }
-                accumulate(x, rows, d_, z.data(), classes_, g);
+    for (auto& g : partial_) std::fill(g.begin(), g.end(), 0.0f);
+    over_blocks(n_, parts, classes_, [&](std::int64_t p, float* z, std::int64_t s, std::int64_t rows) {
+        const float* x = x_ + s * d_;
+        dots(x, rows, d_, w_.data(), classes_, z);
+        // Softmax minus the one-hot label, over n: the gradient of the mean at the logits.
+        for (std::int64_t i = 0; i < rows; ++i) {
+            float* zi = z + i * classes_;
+            double m = -INFINITY;
+            for (int k = 0; k < classes_; ++k) m = std::max(m, double(zi[k]) + b_[k]);
+            double sum = 0;
+            for (int k = 0; k < classes_; ++k) sum += std::exp(double(zi[k]) + b_[k] - m);
+            const double lse = m + std::log(sum);
+            const std::int64_t label = y_[s + i];
+            loss[p] += lse - (double(zi[label]) + b_[label]);
+            for (int k = 0; k < classes_; ++k) {
+                const double r = (std::exp(double(zi[k]) + b_[k] - lse) - (k == label)) * inv_n;
+                bias[p][k] += r;
+                zi[k] = static_cast<float>(r);
             }
         }
+        accumulate(x, rows, d_, z, classes_, partial_[p].data());
     });
     grad.assign(theta.size(), 0.0);
     double total = 0, penalty = 0;
@@ -320,17 +326,10 @@ std::function<void(std::vector<double>&)> Logistic::preconditioner(int rank, std
     std::vector<float> omega(static_cast<std::size_t>(r * d_));
     Rng rng(seed, "linear probe sketch");
     for (float& v : omega) v = rng.normal();
-    std::vector<std::vector<float>> ys(static_cast<std::size_t>(parts));
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, parts, 1), [&](const tbb::blocked_range<std::int64_t>& pr) {
-        std::vector<float> z(static_cast<std::size_t>(block_rows * r));
-        for (std::int64_t p = pr.begin(); p < pr.end(); ++p) {
-            ys[p].assign(static_cast<std::size_t>(r * d_), 0.0f);
-            for (std::int64_t s = p * n_ / parts, e = (p + 1) * n_ / parts; s < e; s += block_rows) {
-                const std::int64_t rows = std::min(block_rows, e - s);
-                dots(x_ + s * d_, rows, d_, omega.data(), r, z.data());
-                accumulate(x_ + s * d_, rows, d_, z.data(), r, ys[p].data());
-            }
-        }
+    std::vector<std::vector<float>> ys(static_cast<std::size_t>(parts), std::vector<float>(static_cast<std::size_t>(r * d_)));
+    over_blocks(n_, parts, r, [&](std::int64_t p, float* z, std::int64_t s, std::int64_t rows) {
+        dots(x_ + s * d_, rows, d_, omega.data(), r, z);
+        accumulate(x_ + s * d_, rows, d_, z, r, ys[p].data());
     });
     // Orthonormal rows Q spanning Y (modified Gram-Schmidt, twice), in double.
     std::vector<std::vector<double>> q;
@@ -356,19 +355,12 @@ std::function<void(std::vector<double>&)> Logistic::preconditioner(int rank, std
     std::vector<float> qf(static_cast<std::size_t>(k * d_));
     for (int i = 0; i < k; ++i)
         for (std::int64_t j = 0; j < d_; ++j) qf[i * d_ + j] = static_cast<float>(q[i][j]);
-    std::vector<std::vector<double>> ts(static_cast<std::size_t>(parts));
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, parts, 1), [&](const tbb::blocked_range<std::int64_t>& pr) {
-        std::vector<float> z(static_cast<std::size_t>(block_rows * k));
-        for (std::int64_t p = pr.begin(); p < pr.end(); ++p) {
-            ts[p].assign(static_cast<std::size_t>(k * k), 0.0);
-            for (std::int64_t s = p * n_ / parts, e = (p + 1) * n_ / parts; s < e; s += block_rows) {
-                const std::int64_t rows = std::min(block_rows, e - s);
-                dots(x_ + s * d_, rows, d_, qf.data(), k, z.data());
-                for (std::int64_t i = 0; i < rows; ++i)
-                    for (int a = 0; a < k; ++a)
-                        for (int b = a; b < k; ++b) ts[p][a * k + b] += double(z[i * k + a]) * z[i * k + b];
-            }
-        }
+    std::vector<std::vector<double>> ts(static_cast<std::size_t>(parts), std::vector<double>(static_cast<std::size_t>(k * k)));
+    over_blocks(n_, parts, k, [&](std::int64_t p, float* z, std::int64_t s, std::int64_t rows) {
+        dots(x_ + s * d_, rows, d_, qf.data(), k, z);
+        for (std::int64_t i = 0; i < rows; ++i)
+            for (int a = 0; a < k; ++a)
+                for (int b = a; b < k; ++b) ts[p][a * k + b] += double(z[i * k + a]) * z[i * k + b];
     });
     std::vector<double> t(static_cast<std::size_t>(k * k), 0.0);
     for (std::int64_t p = 0; p < parts; ++p)
