@@ -9,12 +9,12 @@
 #include <regex>
 
 #include "run_dir/run_dir.hpp"
+#include "experiment/thread_schedule.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
-#include "experiment/thread_schedule.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "infomax/version.hpp"
 

@@ -79,8 +79,6 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
 
 std::string product_file(const Model& m) { return m.generator ? "generator.safetensors" : "encoder.safetensors"; }
 
-
-
 }  // namespace
 
 void request_stop() { g_stop.store(true); }
@@ -139,7 +137,7 @@ RunResult run_experiment(const RunOptions& opt) {
                          threads()));
     if (resuming) log.line(fmt::format("restored step {} from {}", restored, latest_checkpoint(dir)));
 
-    detail::ThreadGovernor governor(log, dir, opt.thread_schedule, session.threads_follow_load(e), default_threads());
+    detail::ThreadGovernor governor(log, dir, opt.thread_schedule, session.threads_follow_load(e), available_cores());
     const std::int64_t log_every = e.train.log_every;
     // Default: every epoch; streamed data has no epochs: every tenth of the run.
     const std::int64_t ck_every = e.train.checkpoint_every ? *e.train.checkpoint_every

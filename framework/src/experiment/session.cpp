@@ -1,8 +1,6 @@
 #include "experiment/load_spec.hpp"
 #include "infomax/experiment/session.hpp"
 
-#include <cstdlib>
-
 #include "infomax/config/spec.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/plugin/registry.hpp"
@@ -36,8 +34,7 @@ int Session::threads_for(const Experiment& e) const {
 }
 
 bool Session::threads_follow_load(const Experiment& e) const {
-    const char* env = std::getenv("INFOMAX_THREADS");
-    return options_.threads <= 0 && e.train.threads <= 0 && !(env && *env);
+    return options_.threads <= 0 && e.train.threads <= 0 && env_threads() == 0;
 }
 
 int Session::apply(const Experiment& e) {

@@ -80,7 +80,7 @@ void ThreadGovernor::before_step(std::int64_t step) {
         profile::set_enabled(true);  // count the first step's FLOPs
         return;
     }
-    if (profile::enabled() && !sized_) {
+    if (!sized_) {  // after the first step, profiled
         // A small step cannot feed many threads: their barriers cost more than
         // they share. dv_separable (60 MFLOP a step) ran fastest on 4 of 16
         // cores (45 000 img/s; 32 000 on 16): one thread per 15 MFLOP.

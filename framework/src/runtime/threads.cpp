@@ -19,17 +19,25 @@ int current = 0;
 std::unique_ptr<tbb::global_control> tbb_limit;
 }  // namespace
 
-int default_threads() {
-    if (const char* env = std::getenv("INFOMAX_THREADS"); env && *env) {
-        char* end = nullptr;
-        long n = std::strtol(env, &end, 10);
-        if (*end != '\0' || n < 1 || n > 1024)
-            throw Error(fmt::format("INFOMAX_THREADS='{}': expected a whole number from 1 to 1024", env));
-        return static_cast<int>(n);
-    }
-    cpu_set_t set;  // the cores this process may run on (taskset, cgroups)
+int env_threads() {
+    const char* env = std::getenv("INFOMAX_THREADS");
+    if (!env || !*env) return 0;
+    char* end = nullptr;
+    long n = std::strtol(env, &end, 10);
+    if (*end != '\0' || n < 1 || n > 1024)
+        throw Error(fmt::format("INFOMAX_THREADS='{}': expected a whole number from 1 to 1024", env));
+    return static_cast<int>(n);
+}
+
+int available_cores() {
+    cpu_set_t set;
     if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-    return std::max(1u, std::thread::hardware_concurrency());
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int default_threads() {
+    const int env = env_threads();
+    return env > 0 ? env : available_cores();
 }
 
 void set_threads(int n) {

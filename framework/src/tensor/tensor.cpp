@@ -7,7 +7,6 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <unordered_map>
 
 #include "backend/onednn/context.hpp"
 #include "infomax/runtime/error.hpp"
@@ -30,8 +29,8 @@ namespace detail {
 // free buffer of at least the size asked, if at most twice it): a training
 // step that repeats the same shapes reuses the same memory and asks the system
 // for nothing once warm, and a size that is no longer asked for (the forward
-// pass's, in the backward pass) serves smaller requests instead of idling. The pool is never destroyed (tensors may be
-// released during static destruction).
+// pass's, in the backward pass) serves smaller requests instead of idling. The
+// pool is never destroyed (tensors may be released during static destruction).
 class Pool {
 public:
     static Pool& get() {

@@ -8,7 +8,11 @@
 
 namespace infomax {
 
-// The default: $INFOMAX_THREADS if set, else every core this process may use.
+// $INFOMAX_THREADS (a whole number from 1 to 1024, else an Error), or 0 when unset.
+int env_threads();
+// The cores this process may run on (its affinity mask: taskset, cgroups).
+int available_cores();
+// The default: $INFOMAX_THREADS if set, else available_cores().
 int default_threads();
 // Set the thread count for oneDNN (OpenMP) and TBB. n <= 0 means default_threads().
 // Call from the thread that runs the model.

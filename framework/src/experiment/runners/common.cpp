@@ -204,11 +204,10 @@ json probe_features(EvalContext& c) {
         return r;
     }
     // Probes learn from every labelled sample that is not test: train and validation.
-    Progress extracting(log, c.live, fmt::format("eval: features at {} of {} train (with validation) and {} test samples",
-                                                 fmt::join(taps, ", "), m.data->size("train") + m.data->size("validation"),
-                                                 m.data->size("test")));
     const std::int64_t train_rows = m.data->size("train") + m.data->size("validation"),
                        all = train_rows + m.data->size("test");
+    Progress extracting(log, c.live, fmt::format("eval: features at {} of {} train (with validation) and {} test samples",
+                                                 fmt::join(taps, ", "), train_rows, m.data->size("test")));
     FeatureSet train = features(m, {"train", "validation"}, taps, extracting, 0, all),
                test = features(m, {"test"}, taps, extracting, train_rows, all);
     extracting.finish("done");
