@@ -37,6 +37,14 @@ const char* kSpec =
     "objectives:\n  global: {weight: 1.0, estimator: jsd, discriminator: {type: global_concat, hidden: [8]}}\n"
     "optimizer: {lr: 1.0e-3}\ntrain: {steps: 6, log_every: 2}\neval: {probes: [linear], linear_max_iter: 20}\n";
 
+// Options to run the tiny spec, written into t with its runs under t/runs.
+RunOptions tiny_run(const test::TempDir& t) {
+    RunOptions o;
+    o.spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
+    o.progress = false;
+    return o;
+}
+
 SuiteResult suite(const std::string& file, const fs::path& out) {
     SuiteOptions o;
     o.file = file;
@@ -176,10 +184,7 @@ TEST_CASE("a suite whose runs do not load runs nothing and names each problem", 
 
 TEST_CASE("a thread count that changed during a run is recorded, and reproduce replays it", "[reproduce]") {
     test::TempDir t("suite-test");
-    const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
-    RunOptions o;
-    o.spec = spec;
-    o.progress = false;
+    RunOptions o = tiny_run(t);
     o.thread_schedule = {{0, 1}, {3, 2}};  // as a run that followed the machine's load would have recorded it
     const auto run = run_experiment(o);
     CHECK(read(fs::path(run.dir) / "threads.csv") == "step,threads\n0,1\n3,2\n");
@@ -198,10 +203,7 @@ TEST_CASE("with nothing fixing the thread count, a small model's run drops to th
     const std::string saved = std::getenv("INFOMAX_THREADS") ? std::getenv("INFOMAX_THREADS") : "";
     unsetenv("INFOMAX_THREADS");
     test::TempDir t("suite-test");
-    const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
-    RunOptions o;
-    o.spec = spec;
-    o.progress = false;
+    RunOptions o = tiny_run(t);
     const auto run = run_experiment(o);
     const int cores = default_threads();
     const std::string csv = read(fs::path(run.dir) / "threads.csv");
@@ -214,10 +216,7 @@ TEST_CASE("with nothing fixing the thread count, a small model's run drops to th
 
 TEST_CASE("reproduce proves a match, and names the first difference when there is one", "[reproduce]") {
     test::TempDir t("suite-test");
-    const std::string spec = t.write("tiny.yaml", std::string(kSpec) + "output: {dir: " + (t.path / "runs").string() + "}\n");
-    RunOptions o;
-    o.spec = spec;
-    o.progress = false;
+    RunOptions o = tiny_run(t);
     const auto run = run_experiment(o);
     auto r = reproduce_run({run.dir, {}});
     CHECK(r.match);
