@@ -44,6 +44,16 @@ std::string label_of(double v) {
     return fmt::format("{:g}", v);
 }
 
+// An SVG document's opening: its size, a white background, and the title
+// centred at title_x.
+std::string svg_open(double width, double height, double title_x, const std::string& title) {
+    return fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+        "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        "<text x=\"{2}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{3}</text>\n",
+        width, height, title_x, escape(title));
+}
+
 }  // namespace
 
 std::string svg(const Chart& c) {
@@ -79,12 +89,7 @@ std::string svg(const Chart& c) {
     auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
     auto py = [&](double y) { return top + ph - (y - y0) / (y1 - y0) * ph; };
 
-    std::string o = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-        "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n"
-        "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-        c.width, c.height);
-    o += fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{}</text>\n", left + pw / 2, escape(c.title));
+    std::string o = svg_open(c.width, c.height, left + pw / 2, c.title);
     for (double t : ticks(x0, x1)) {
         o += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e5e5e5\"/>\n", px(t), top, top + ph);
         o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", px(t), top + ph + 16, label_of(t));
@@ -157,11 +162,7 @@ std::string bars_svg(const std::string& title, const std::vector<std::string>& l
     }
     if (hi <= lo) hi = lo + 1;
     auto px = [&](double v) { return label_w + (v - lo) / (hi - lo) * bar_w; };
-    std::string o = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-        "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        "<text x=\"{2}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{3}</text>\n",
-        width, height, width / 2, escape(title));
+    std::string o = svg_open(width, height, width / 2, title);
     for (std::size_t i = 0; i < labels.size(); ++i) {
         const double y = top + row * double(i);
         o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", label_w - 8, y + 15, escape(labels[i]));
@@ -189,11 +190,7 @@ std::string heatmap_svg(const std::string& title, const std::string& x_label, co
     for (const auto& r : values)
         for (double v : r)
             if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-    std::string o = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-        "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        "<text x=\"{2}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{3}</text>\n",
-        width, height, width / 2, escape(title));
+    std::string o = svg_open(width, height, width / 2, title);
     for (std::size_t r = 0; r < y.size(); ++r) {
         o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8, top + cell * (double(r) + 0.5) + 4,
                          escape(y[r]));
