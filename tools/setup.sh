@@ -12,6 +12,7 @@ packages=(
   libtbb-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
   libyaml-cpp-dev libboost-dev libboost-filesystem-dev
   catch2
+  libopenmpi-dev openmpi-bin      # MPI: suites across ranks and data-parallel runs (mpirun)
   dataset-fashion-mnist            # the default dataset, in /usr/share/datasets/fashion-mnist
   chromium                         # the tests render HTML reports headless to PNG
 )

@@ -25,6 +25,7 @@
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
+#include "infomax/runtime/world.hpp"
 #include "infomax/version.hpp"
 #include "reference.hpp"
 
@@ -268,10 +269,14 @@ const std::vector<Command>& commands() {
     return table;
 }
 
-}  // namespace
+// What a rank other than 0 prints starts with its rank: under mpirun every
+// rank's output arrives on one terminal.
+std::string rank_prefix() {
+    const auto& w = infomax::world();
+    return w.size > 1 && w.rank > 0 ? fmt::format("[rank {}] ", w.rank) : "";
+}
 
-int main(int argc, char** argv) {
-    std::vector<std::string> argv_s(argv + 1, argv + argc);
+int run_cli(const std::vector<std::string>& argv_s) {
     try {
         int threads = 0;
         std::string command;
@@ -335,13 +340,24 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "infomax: unknown command '{}' (known: {})\n", command, fmt::join(known, ", "));
         return 1;
     } catch (const infomax::config::SpecError& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return 1;
+        fmt::print(stderr, "{}{}\n", rank_prefix(), e.what());
     } catch (const Error& e) {
-        fmt::print(stderr, "infomax: {}\n", e.what());
-        return 1;
+        fmt::print(stderr, "{}infomax: {}\n", rank_prefix(), e.what());
     } catch (const std::exception& e) {
-        fmt::print(stderr, "infomax: internal error: {}\n", e.what());
-        return 2;
+        fmt::print(stderr, "{}infomax: internal error: {}\n", rank_prefix(), e.what());
+        return -2;
     }
+    return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    infomax::init_world();  // under mpirun or srun; alone, nothing happens
+    const int rc = run_cli(std::vector<std::string>(argv + 1, argv + argc));
+    // An error on one rank: the others may be waiting for it in a collective,
+    // so the whole job ends (mpirun reports the code).
+    if (rc < 0 && infomax::world().size > 1) infomax::abort_world(-rc);
+    infomax::finalize_world();
+    return rc < 0 ? -rc : rc;
 }
