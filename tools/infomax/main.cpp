@@ -177,6 +177,7 @@ int cmd_suite(const Args& a) {
     o.plugin_paths = a.plugin_paths;
     o.threads = a.threads;
     auto r = infomax::run_suite(o);
+    if (!r.lead) return 0;  // another rank of an mpirun job: rank 0 tabulates
     fmt::print("table: {}, report: {}\n", (std::filesystem::path(r.dir) / "table.md").string(), infomax::write_report(r.dir));
     return r.interrupted ? 130 : r.failed ? 1 : 0;
 }

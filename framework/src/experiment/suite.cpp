@@ -14,7 +14,10 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <deque>
 #include <map>
+#include <thread>
+#include <sys/file.h>
 
 #include "config/document.hpp"
 #include "infomax/data/files.hpp"
@@ -23,6 +26,8 @@
 #include "infomax/experiment/session.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
+#include "infomax/runtime/world.hpp"
+#include "runtime/collectives.hpp"
 #include "run_dir/run_dir.hpp"
 #include "suite_internal.hpp"
 
@@ -195,6 +200,8 @@ std::string find_run_dir(const fs::path& key_dir, const std::string& hash) {
 namespace {
 
 std::atomic<bool> g_suite_stop{false};
+// Message tags between a suite's ranks: reports to rank 0, and its answers.
+constexpr int kSuiteReport = 1, kSuiteAssign = 2;
 extern "C" void on_suite_sigint(int) { g_suite_stop.store(true); }
 
 std::string last_line(const std::string& file) {
@@ -250,11 +257,14 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         problems.push_back({text, {run}});
     };
     std::vector<std::string> hashes;
+    std::vector<double> cost;  // samples a run trains on, where its spec says (longest first)
     for (auto& r : plan) {
         r.overrides.insert(r.overrides.end(), opt.overrides.begin(), opt.overrides.end());
         r.overrides.push_back("output.dir=" + (suite_dir / r.name).string());
         try {
-            hashes.push_back(resolved_hash(session.load(r.spec, r.overrides).resolved_yaml));
+            const Experiment e = session.load(r.spec, r.overrides);
+            hashes.push_back(resolved_hash(e.resolved_yaml));
+            cost.push_back(e.train.steps ? double(*e.train.steps) * double(e.data.batch_size) : -1.0);
         } catch (const config::SpecError& e) {
             std::vector<config::Diagnostic> ds = e.diagnostics();
             for (auto& d : ds) {
@@ -271,9 +281,11 @@ SuiteResult run_suite(const SuiteOptions& opt) {
             for (const auto& d : ds) text += (text.empty() ? "" : "\n  ") + d.to_string();
             problem(text, r.name);
             hashes.emplace_back();
+            cost.push_back(-1);
         } catch (const Error& e) {
             problem(e.what(), r.name);
             hashes.emplace_back();
+            cost.push_back(-1);
         }
     }
     if (!problems.empty()) {
@@ -288,59 +300,117 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         throw Error(fmt::format("{}: {} of {} runs do not load; nothing was run:{}", opt.file, failing, plan.size(), text));
     }
 
-    fs::create_directories(suite_dir);
-    data::write_file_atomic((suite_dir / "suite.yaml").string(), config::dump(doc));
+    // Under mpirun every rank gets here with the same plan: rank 0 keeps the
+    // queue and hands each run to whichever rank has a free slot (itself
+    // included), and writes runs.json when every rank is done.
+    const WorldInfo& w = world();
+    const bool lead = w.rank == 0;
+    if (lead) {
+        fs::create_directories(suite_dir);
+        data::write_file_atomic((suite_dir / "suite.yaml").string(), config::dump(doc));
+    }
+    detail::barrier();
     const int per_run = static_cast<int>(root["threads_per_run"].as<std::int64_t>());
     const int budget = opt.threads > 0 ? opt.threads : default_threads();
     const int jobs = root["jobs"].as<std::int64_t>() > 0 ? static_cast<int>(root["jobs"].as<std::int64_t>())
                                                           : std::max(1, budget / per_run);
-    fmt::print("suite {}: {} runs, {} at once, {} thread(s) each; {}\n", root["name"].Scalar(), plan.size(), jobs, per_run,
-               suite_dir.string());
+    if (lead)
+        fmt::print("suite {}: {} runs, {} at once{}, {} thread(s) each; {}\n", root["name"].Scalar(), plan.size(), jobs,
+                   w.size > 1 ? fmt::format(" on each of {} ranks", w.size) : "", per_run, suite_dir.string());
     std::fflush(stdout);
 
     SuiteResult result;
     result.dir = suite_dir.string();
+    result.lead = lead;
     result.runs.resize(plan.size());
-    std::vector<std::size_t> todo;
+    std::deque<std::size_t> queue;
+    std::size_t todo_count = 0;
     for (std::size_t i = 0; i < plan.size(); ++i) {
         result.runs[i].name = plan[i].name;
+        if (!lead) continue;
         const std::string dir = detail::find_run_dir(suite_dir / plan[i].name, hashes[i]);
         result.runs[i].dir = dir;
         if (!dir.empty() && fs::exists(fs::path(dir) / "results.json")) {
             result.runs[i].status = "finished";
             fmt::print("[{}/{}] {}: finished before, skipped\n", i + 1, plan.size(), plan[i].name);
         } else {
-            todo.push_back(i);
+            queue.push_back(i);
         }
     }
+    todo_count = queue.size();
+    // Longest first (where every spec says its steps): the last runs to start are short.
+    if (std::all_of(queue.begin(), queue.end(), [&](std::size_t i) { return cost[i] > 0; }))
+        std::stable_sort(queue.begin(), queue.end(), [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
 
     g_suite_stop.store(false);
-    // Without SA_RESTART (std::signal sets it): waitpid must return EINTR so the
-    // suite passes Ctrl-C on to its runs when only the suite got it (kill -INT).
-    struct sigaction on_int {}, old {};
+    // Ctrl-C (and SIGTERM: mpirun's and Slurm's way to stop a job) stops
+    // handing out runs and passes SIGINT to the running ones: each checkpoints.
+    struct sigaction on_int {}, old_int {}, old_term {};
     on_int.sa_handler = on_suite_sigint;
     sigemptyset(&on_int.sa_mask);
-    sigaction(SIGINT, &on_int, &old);
-    std::map<pid_t, std::size_t> running;
-    std::map<std::size_t, std::chrono::steady_clock::time_point> started;
-    std::size_t next = 0;
-    auto launch = [&](std::size_t i) {
+    sigaction(SIGINT, &on_int, &old_int);
+    sigaction(SIGTERM, &on_int, &old_term);
+
+    // A run's claim: an exclusive lock on <run name>/.claim while its process
+    // runs, so two suites started on one directory never run a run twice. The
+    // lock goes with the suite process, however it ends.
+    struct Running {
+        std::size_t index;
+        int claim;
+        std::chrono::steady_clock::time_point started;
+        std::string status;  // done or resumed, if it ends well
+    };
+    std::map<pid_t, Running> running;
+    // The environment of a run: without the launcher's variables, a run is a
+    // process of its own, not a rank of this job.
+    std::vector<std::string> env_store;
+    for (char** e = environ; *e; ++e) {
+        const std::string v = *e;
+        if (v.starts_with("OMPI_") || v.starts_with("PMIX_") || v.starts_with("PMI_")) continue;
+        env_store.push_back(v);
+    }
+    std::vector<char*> run_env;
+    for (auto& v : env_store) run_env.push_back(v.data());
+    run_env.push_back(nullptr);
+
+    // Runs `i` in a process of its own; false (and why) when another process holds its claim.
+    auto launch = [&](std::size_t i, std::string* busy) {
         const auto& r = plan[i];
         fs::create_directories(suite_dir / r.name);
+        const std::string claim_file = (suite_dir / r.name / ".claim").string();
+        const int claim = open(claim_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (claim < 0) throw Error(fmt::format("cannot open {}: {}", claim_file, std::strerror(errno)));
+        if (flock(claim, LOCK_EX | LOCK_NB) != 0) {
+            std::string holder(128, '\0');
+            holder.resize(static_cast<std::size_t>(std::max<ssize_t>(0, pread(claim, holder.data(), holder.size(), 0))));
+            close(claim);
+            *busy = fmt::format("another suite process ({}) is running it", holder.empty() ? "unknown" : holder);
+            return false;
+        }
+        char host[256] = {0};
+        gethostname(host, sizeof host - 1);
+        const std::string me = fmt::format("pid {} on {}", getpid(), host);
+        if (ftruncate(claim, 0) != 0 || pwrite(claim, me.data(), me.size(), 0) < 0) {
+            // The claim holds without the note of who holds it.
+        }
         const std::string log = (suite_dir / r.name / "run.log").string();
         std::vector<std::string> args{opt.cli, "--threads", std::to_string(per_run)};
         for (const auto& p : opt.plugin_paths) args.insert(args.end(), {"--plugin-path", p});
-        const std::string existing = result.runs[i].dir;
+        const std::string existing = detail::find_run_dir(suite_dir / r.name, hashes[i]);
+        result.runs[i].dir = existing;
+        if (!existing.empty() && fs::exists(fs::path(existing) / "results.json")) {  // finished since the plan
+            close(claim);
+            *busy = "finished by another suite process";
+            return false;
+        }
         const bool resume = !existing.empty() && fs::is_directory(fs::path(existing) / "checkpoints") &&
                             !fs::is_empty(fs::path(existing) / "checkpoints");
         if (resume) {
             args.insert(args.end(), {"run", "--resume", existing, "--no-progress"});
-            result.runs[i].status = "resumed";
         } else {
             args.insert(args.end(), {"run", r.spec});
             args.insert(args.end(), r.overrides.begin(), r.overrides.end());
             args.push_back("--no-progress");
-            result.runs[i].status = "done";
         }
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
@@ -351,61 +421,148 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
         pid_t pid = 0;
-        const int rc = posix_spawn(&pid, opt.cli.c_str(), &fa, nullptr, argv.data(), environ);
+        const int rc = posix_spawn(&pid, opt.cli.c_str(), &fa, nullptr, argv.data(), run_env.data());
         posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) throw Error(fmt::format("cannot start '{}': {}", opt.cli, std::strerror(rc)));
-        running[pid] = i;
-        started[i] = std::chrono::steady_clock::now();
-        fmt::print("[{}/{}] {}: {}\n", i + 1, plan.size(), r.name, resume ? "resuming " + existing : "started");
+        if (rc != 0) {
+            close(claim);
+            throw Error(fmt::format("cannot start '{}': {}", opt.cli, std::strerror(rc)));
+        }
+        running[pid] = {i, claim, std::chrono::steady_clock::now(), resume ? "resumed" : "done"};
+        const std::string where = w.size > 1 ? fmt::format(" (rank {})", w.rank) : "";
+        const std::string what = (resume ? "resuming " + existing : std::string("started")) + where;
+        if (lead) fmt::print("[{}/{}] {}: {}\n", i + 1, plan.size(), r.name, what);
+        else detail::send_text(0, kSuiteReport, json{{"started", i}, {"what", what}}.dump());
         std::fflush(stdout);
+        return true;
     };
-    // The suite's ETA: the pace of the runs ended so far (jobs at once included).
+    // How a run process ended: its status, error and directory.
+    auto ended_run = [&](pid_t pid, int status) {
+        Running r = running.at(pid);
+        running.erase(pid);
+        close(r.claim);
+        const std::size_t i = r.index;
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.started).count();
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        json j{{"ended", i}, {"secs", secs}, {"dir", detail::find_run_dir(suite_dir / plan[i].name, hashes[i])}};
+        if (code == 0) {
+            j["status"] = r.status;
+        } else if (code == 130) {
+            j["status"] = "interrupted";
+        } else {
+            j["status"] = "failed";
+            j["code"] = code;
+            j["error"] = last_line((suite_dir / plan[i].name / "run.log").string());
+        }
+        return j;
+    };
+
+    // The lead's record of a run that ended on any rank, and its line.
     const auto suite_start = std::chrono::steady_clock::now();
     std::size_t ended = 0;
-    auto suite_eta = [&] {
-        const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
-        return fmt::format(" | {} of {} ended, suite ETA {}", ended, todo.size(),
-                           detail::eta(spent / double(ended) * double(todo.size() - ended)));
-    };
-    while (next < todo.size() || !running.empty()) {
-        while (!g_suite_stop.load() && next < todo.size() && static_cast<int>(running.size()) < jobs) launch(todo[next++]);
-        int status = 0;
-        const pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR) {
-                if (g_suite_stop.load())
-                    for (auto& [p, i] : running) kill(p, SIGINT);  // each run checkpoints and stops
-                continue;
-            }
-            break;
-        }
-        auto it = running.find(pid);
-        if (it == running.end()) continue;
-        const std::size_t i = it->second;
-        running.erase(it);
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started[i]).count();
-        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        result.runs[i].dir = detail::find_run_dir(suite_dir / plan[i].name, hashes[i]);
-        const std::string log = (suite_dir / plan[i].name / "run.log").string();
+    auto record = [&](const json& j) {
+        const std::size_t i = j["ended"].get<std::size_t>();
+        auto& r = result.runs[i];
+        r.status = j["status"].get<std::string>();
+        r.dir = j["dir"].get<std::string>();
         ++ended;
-        if (code == 0) {
-            fmt::print("[{}/{}] {}: {} in {:.0f} s{}\n", i + 1, plan.size(), plan[i].name, result.runs[i].status, secs,
-                       suite_eta());
-        } else if (code == 130) {
-            result.runs[i].status = "interrupted";
+        const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
+        const std::string eta = fmt::format(" | {} of {} ended, suite ETA {}", ended, todo_count,
+                                            detail::eta(spent / double(ended) * double(todo_count - ended)));
+        if (r.status == "interrupted") {
             fmt::print("[{}/{}] {}: interrupted (checkpoint written)\n", i + 1, plan.size(), plan[i].name);
-        } else {
-            result.runs[i].status = "failed";
-            result.runs[i].error = last_line(log);
+        } else if (r.status == "failed") {
+            r.error = j["error"].get<std::string>();
             ++result.failed;
-            fmt::print("[{}/{}] {}: FAILED (exit {}): {}{}\n", i + 1, plan.size(), plan[i].name, code,
-                       result.runs[i].error, suite_eta());
+            fmt::print("[{}/{}] {}: FAILED (exit {}): {}{}\n", i + 1, plan.size(), plan[i].name, j["code"].get<int>(),
+                       r.error, eta);
+        } else if (r.status == "busy") {
+            fmt::print("[{}/{}] {}: skipped: {}\n", i + 1, plan.size(), plan[i].name, j["error"].get<std::string>());
+        } else {
+            fmt::print("[{}/{}] {}: {} in {:.0f} s{}\n", i + 1, plan.size(), plan[i].name, r.status, j["secs"].get<double>(),
+                       eta);
         }
         std::fflush(stdout);
+    };
+    auto busy_record = [&](std::size_t i, const std::string& why) {
+        return json{{"ended", i}, {"status", "busy"}, {"dir", result.runs[i].dir}, {"error", why}, {"secs", 0.0}};
+    };
+    bool forwarded = false;
+    auto forward_stop = [&] {
+        if (!g_suite_stop.load() || forwarded) return;
+        forwarded = true;
+        for (auto& [p, r] : running) kill(p, SIGINT);  // each run checkpoints and stops
+    };
+
+    if (lead) {
+        int workers = w.size - 1;
+        while (!queue.empty() || !running.empty() || workers > 0) {
+            bool busy_loop = false;
+            while (!g_suite_stop.load() && !queue.empty() && static_cast<int>(running.size()) < jobs) {
+                const std::size_t i = queue.front();
+                queue.pop_front();
+                std::string why;
+                if (!launch(i, &why)) record(busy_record(i, why));
+                busy_loop = true;
+            }
+            forward_stop();
+            while (workers > 0) {
+                auto m = detail::poll_text(kSuiteReport);
+                if (!m) break;
+                busy_loop = true;
+                const json j = json::parse(m->second);
+                if (j.contains("want")) {
+                    std::int64_t i = -1;
+                    if (!g_suite_stop.load() && !queue.empty()) {
+                        i = static_cast<std::int64_t>(queue.front());
+                        queue.pop_front();
+                    }
+                    detail::send_text(m->first, kSuiteAssign, json{{"run", i}}.dump());
+                } else if (j.contains("started")) {
+                    const std::size_t i = j["started"].get<std::size_t>();
+                    fmt::print("[{}/{}] {}: {}\n", i + 1, plan.size(), plan[i].name, j["what"].get<std::string>());
+                    std::fflush(stdout);
+                } else if (j.contains("ended")) {
+                    record(j);
+                } else if (j.contains("done")) {
+                    --workers;
+                }
+            }
+            int status = 0;
+            const pid_t pid = running.empty() ? 0 : waitpid(-1, &status, WNOHANG);
+            if (pid > 0 && running.count(pid)) {
+                record(ended_run(pid, status));
+                busy_loop = true;
+            }
+            if (!busy_loop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    } else {
+        bool more = true;
+        while (true) {
+            while (more && !g_suite_stop.load() && static_cast<int>(running.size()) < jobs) {
+                detail::send_text(0, kSuiteReport, json{{"want", true}}.dump());
+                const std::int64_t i = json::parse(detail::receive_text(0, kSuiteAssign))["run"].get<std::int64_t>();
+                if (i < 0) {
+                    more = false;
+                    break;
+                }
+                std::string why;
+                if (!launch(static_cast<std::size_t>(i), &why))
+                    detail::send_text(0, kSuiteReport, busy_record(static_cast<std::size_t>(i), why).dump());
+            }
+            forward_stop();
+            if (running.empty()) break;
+            int status = 0;
+            const pid_t pid = waitpid(-1, &status, 0);
+            if (pid < 0) continue;  // EINTR: Ctrl-C is passed on above
+            if (running.count(pid)) detail::send_text(0, kSuiteReport, ended_run(pid, status).dump());
+        }
+        detail::send_text(0, kSuiteReport, json{{"done", true}}.dump());
     }
-    sigaction(SIGINT, &old, nullptr);
-    result.interrupted = g_suite_stop.load();
-    for (std::size_t i = next; i < todo.size(); ++i) result.runs[todo[i]].status = "not started";
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    result.interrupted = detail::any_rank(g_suite_stop.load());
+    if (!lead) return result;
+    for (std::size_t i : queue) result.runs[i].status = "not started";
 
     json runs = json::array();
     for (std::size_t i = 0; i < plan.size(); ++i) {

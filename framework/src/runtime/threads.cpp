@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/world.hpp"
 
 namespace infomax {
 
@@ -37,7 +38,12 @@ int available_cores() {
 
 int default_threads() {
     const int env = env_threads();
-    return env > 0 ? env : available_cores();
+    if (env > 0) return env;
+    // Ranks of one job on this node share its cores, unless the launcher has
+    // already bound each to its own (then the affinity mask is its share).
+    const int cores = available_cores(), local = world().local_size;
+    const bool unbound = cores >= static_cast<int>(std::thread::hardware_concurrency());
+    return local > 1 && unbound ? std::max(1, cores / local) : cores;
 }
 
 void set_threads(int n) {

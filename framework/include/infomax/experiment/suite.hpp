@@ -4,7 +4,11 @@
 // each named by its settings ("objectives.global.weight=0.5,seed=1"), and
 // runs them as `infomax run` processes, several at once within the thread
 // budget. Finished runs are skipped, interrupted ones resumed, failed ones
-// reported at the end while the others go on.
+// reported at the end while the others go on. Under `mpirun -np N` the ranks
+// share the runs: rank 0 hands the next run (longest first, where the specs
+// give train.steps) to whichever rank has a free slot, and alone writes
+// runs.json. Each run is claimed by a lock on <run name>/.claim while it runs:
+// two suites started on one directory by mistake skip each other's runs.
 //
 // <output.dir>/<suite name>/
 //   suite.yaml        the suite as run (defaults filled in)
@@ -30,7 +34,9 @@ struct SuiteOptions {
 };
 
 struct SuiteRunStatus {
-    std::string name, status, dir, error;  // status: finished (skipped), done, resumed, failed, interrupted
+    // status: finished (skipped), done, resumed, failed, interrupted, not started,
+    // busy (another suite process held its claim)
+    std::string name, status, dir, error;
 };
 
 struct SuiteResult {
@@ -38,6 +44,7 @@ struct SuiteResult {
     std::vector<SuiteRunStatus> runs;
     int failed = 0;
     bool interrupted = false;
+    bool lead = true;  // rank 0 (or alone): it has every run's status and writes the tables
 };
 
 SuiteResult run_suite(const SuiteOptions& options);

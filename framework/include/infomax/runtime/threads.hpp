@@ -12,7 +12,8 @@ namespace infomax {
 int env_threads();
 // The cores this process may run on (its affinity mask: taskset, cgroups).
 int available_cores();
-// The default: $INFOMAX_THREADS if set, else available_cores().
+// The default: $INFOMAX_THREADS if set, else available_cores() (shared among
+// the ranks of an MPI job on this node when the launcher did not bind them).
 int default_threads();
 // Set the thread count for oneDNN (OpenMP) and TBB. n <= 0 means default_threads().
 // Call from the thread that runs the model.

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# A suite shared among 2 mpirun ranks: both ranks run runs, the tables are
+# byte-identical to a one-process suite's, a second start skips every finished
+# run, and two suites started on one directory at once run each run once.
+# Usage: mpi_suite.sh INFOMAX SOURCE_DIR
+set -uo pipefail
+cli=$1
+suite=$2/tests/e2e/mpi/gaussians.suite.yaml
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+source "$(dirname "$0")/mpi/mpirun.sh"
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$cli" --threads 1 suite "$suite" --out "$work/one" > "$work/one.txt" 2>&1 || { cat "$work/one.txt"; fail "one-process suite"; }
+mpirun_2 "$cli" suite "$suite" --out "$work/two" > "$work/two.txt" 2>&1 || { cat "$work/two.txt"; fail "2-rank suite"; }
+cat "$work/two.txt"
+grep -q "on each of 2 ranks" "$work/two.txt" || fail "the suite did not see 2 ranks"
+grep -q "started (rank 0)" "$work/two.txt" && grep -q "started (rank 1)" "$work/two.txt" || fail "a rank ran no run"
+[ "$(grep -c ': done in' "$work/two.txt")" = 8 ] || fail "not 8 runs done"
+for t in table.md table.csv; do
+  cmp "$work/one/mpi-gaussians/$t" "$work/two/mpi-gaussians/$t" || fail "$t differs from the one-process suite's"
+done
+grep -q "| 2 |" "$work/two/mpi-gaussians/table.md" || fail "the table has no complete rows"
+
+# Again: nothing to run.
+mpirun_2 "$cli" suite "$suite" --out "$work/two" > "$work/again.txt" 2>&1 || { cat "$work/again.txt"; fail "second start"; }
+[ "$(grep -c 'finished before, skipped' "$work/again.txt")" = 8 ] || { cat "$work/again.txt"; fail "finished runs not skipped"; }
+grep -q "started" "$work/again.txt" && fail "a finished run started again"
+
+# Two suites on one directory by mistake: each run runs once.
+"$cli" --threads 1 suite "$suite" --out "$work/twice" > "$work/a.txt" 2>&1 &
+a=$!
+"$cli" --threads 1 suite "$suite" --out "$work/twice" > "$work/b.txt" 2>&1
+wait $a
+cat "$work/a.txt" "$work/b.txt"
+[ "$(cat "$work/a.txt" "$work/b.txt" | grep -c ': started')" = 8 ] || fail "runs started more or less than once"
+for d in "$work"/twice/mpi-gaussians/*/; do
+  [ "$(ls -d "$d"mi-gaussian-dv-separable/*/ | wc -l)" = 1 ] || fail "$d holds more than one run"
+done
+echo "ok: suite shared by 2 ranks, tables identical, finished runs skipped, no run twice"
