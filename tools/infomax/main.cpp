@@ -142,6 +142,7 @@ int cmd_run(const Args& a) {
     o.progress = a.progress;
     auto r = infomax::run_experiment(o);
     if (r.interrupted) return 130;
+    if (infomax::world().rank > 0) return 0;  // data-parallel: rank 0 wrote the run and reports it
     fmt::print("report: {}\n", infomax::write_report(r.dir));
     return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "backend/onednn/context.hpp"
@@ -21,7 +22,13 @@ struct Var::Node {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local std::function<void(const Var&)>* g_grad_ready = nullptr;
+}  // namespace
+
+GradReadyHook::GradReadyHook(std::function<void(const Var&)> ready) : prev_(g_grad_ready), ready_(std::move(ready)) {
+    g_grad_ready = &ready_;
 }
+GradReadyHook::~GradReadyHook() { g_grad_ready = prev_; }
 
 NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) { g_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { g_grad_enabled = prev_; }
@@ -109,12 +116,28 @@ void Var::backward(const Tensor& grad_out, bool retain_graph) {
         }
     }
     add_grad(grad_out);
+    // With a GradReadyHook: how many nodes of the pass still add to each leaf.
+    std::unordered_map<Node*, int> pending;
+    if (g_grad_ready)
+        for (const auto& node : order)
+            for (const auto& in : node->inputs)
+                if (in.n_ && in.n_->requires_grad && !in.n_->backward) ++pending[in.n_.get()];
+    auto leaves_done = [&](Node* node) {
+        if (!g_grad_ready) return;
+        for (const auto& in : node->inputs)
+            if (in.n_ && in.n_->requires_grad && !in.n_->backward && --pending[in.n_.get()] == 0) (*g_grad_ready)(in);
+    };
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node* node = it->get();
-        if (!node->backward || !node->grad.defined()) continue;  // leaves keep their grad
+        if (!node->backward) continue;  // leaves keep their grad
+        if (!node->grad.defined()) {
+            leaves_done(node);
+            continue;
+        }
         Tensor g = node->grad;
         node->grad = Tensor();  // intermediate grads are not kept (a retained graph starts clean)
         node->backward(node->inputs, g);
+        leaves_done(node);
         if (!retain_graph) {
             node->inputs.clear();
             node->backward = nullptr;

@@ -9,19 +9,22 @@ std::atomic<bool>* g_flag = nullptr;
 extern "C" void set_stop_flag(int) {
     if (g_flag) g_flag->store(true);
 }
-sigset_t sigint_set() {
+// SIGINT (Ctrl-C) and SIGTERM (how mpirun passes Ctrl-C on to its ranks,
+// and how Slurm ends a job at its time limit).
+sigset_t stop_signals() {
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
     return s;
 }
 }  // namespace
 
 InterruptGuard::InterruptGuard(std::atomic<bool>& stop) : stop_(stop) {
-    const sigset_t set = sigint_set();
+    const sigset_t set = stop_signals();
     pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
     watcher_ = std::thread([this] {
-        const sigset_t s = sigint_set();
+        const sigset_t s = stop_signals();
         for (;;) {
             int sig = 0;
             if (sigwait(&s, &sig) != 0) continue;
@@ -34,18 +37,18 @@ InterruptGuard::InterruptGuard(std::atomic<bool>& stop) : stop_(stop) {
             // stays ignored, a program's own handler is called, and the
             // default ends the process by SIGINT.
             struct sigaction current {};
-            sigaction(SIGINT, nullptr, &current);
+            sigaction(sig, nullptr, &current);
             if (current.sa_handler == SIG_IGN) continue;
             if (current.sa_flags & SA_SIGINFO) {
-                current.sa_sigaction(SIGINT, nullptr, nullptr);
+                current.sa_sigaction(sig, nullptr, nullptr);
                 continue;
             }
             if (current.sa_handler != SIG_DFL) {
-                current.sa_handler(SIGINT);
+                current.sa_handler(sig);
                 continue;
             }
             pthread_sigmask(SIG_UNBLOCK, &s, nullptr);
-            raise(SIGINT);
+            raise(sig);
         }
     });
 }
@@ -62,11 +65,13 @@ void InterruptGuard::arm() {
     if (armed_.exchange(true)) return;
     g_flag = &stop_;
     old_handler_ = std::signal(SIGINT, set_stop_flag);
+    old_term_handler_ = std::signal(SIGTERM, set_stop_flag);
 }
 
 void InterruptGuard::disarm() {
     if (!armed_.exchange(false)) return;
     std::signal(SIGINT, old_handler_);
+    std::signal(SIGTERM, old_term_handler_);
     g_flag = nullptr;
 }
 

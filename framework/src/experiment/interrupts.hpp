@@ -1,10 +1,11 @@
-// Ctrl-C for a training run, without signal handlers on compute threads.
+// Ctrl-C (and SIGTERM: mpirun passes Ctrl-C on as SIGTERM, Slurm ends a job
+// with it) for a training run, without signal handlers on compute threads.
 //
 // oneDNN's JIT kernels may point rsp into heap memory while they run (rsp is
 // used as a general register). A signal delivered to such a thread makes the
 // kernel write its signal frame there: heap corruption ("corrupted size vs.
 // prev_size" a few frees later; a core dump showed the sigcontext, with rsp on
-// the heap and rip in JIT code). So SIGINT is blocked in the thread that builds
+// the heap and rip in JIT code). So SIGINT and SIGTERM are blocked in the thread that builds
 // and trains the model, and thus in every OpenMP/TBB worker it creates, and a
 // watcher thread takes it with sigwait.
 //
@@ -36,6 +37,7 @@ private:
     std::atomic<bool> armed_{false}, closing_{false};
     sigset_t old_mask_{};
     void (*old_handler_)(int) = SIG_DFL;
+    void (*old_term_handler_)(int) = SIG_DFL;
     std::thread watcher_;
 };
 

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 
 #include <tbb/task_group.h>
 
@@ -23,6 +25,8 @@
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/precision.hpp"
 #include "infomax/runtime/threads.hpp"
+#include "infomax/runtime/world.hpp"
+#include "runtime/collectives.hpp"
 #include "infomax/version.hpp"
 
 namespace fs = std::filesystem;
@@ -59,6 +63,7 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
     j["infomax"] = {{"version", version()}, {"git_commit", INFOMAX_GIT_COMMIT}, {"plugin_abi", kAbiVersion}};
     j["libraries"] = build_info();
     j["threads"] = threads();
+    j["world_size"] = world().size;  // data-parallel ranks (each with `threads`)
     j["started"] = local_time("{:%Y-%m-%dT%H:%M:%S%z}");
     char host[256] = {0};
     gethostname(host, sizeof host - 1);
@@ -103,6 +108,16 @@ RunResult run_experiment(const RunOptions& opt) {
     }
     const Experiment e = session.load(spec_file, overrides);
     session.apply(e);
+    // Data-parallel (mpirun): rank 0 alone writes the run directory; every
+    // rank runs the same thread count, so the parts all ranks compute alike
+    // stay bit-identical.
+    const WorldInfo& w = world();
+    const bool lead = w.rank == 0, parallel = w.size > 1;
+    if (parallel) {
+        std::int64_t n = threads();
+        detail::allreduce_min(&n, 1);
+        set_threads(static_cast<int>(n));
+    }
     Model model = build_model(e, session.registry());
     detail::Trainer trainer(model, e);
 
@@ -118,7 +133,7 @@ RunResult run_experiment(const RunOptions& opt) {
         if (restored >= trainer.total_steps() && fs::exists(dir / "results.json"))
             throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {}",
                                     opt.resume, restored, trainer.total_steps(), opt.resume));
-    } else {
+    } else if (lead) {
         // Everything checked: now, and only now, make the directory.
         try {
             dir = create_run_dir(e.output_dir, e.name, resolved_hash(e.resolved_yaml));
@@ -128,16 +143,20 @@ RunResult run_experiment(const RunOptions& opt) {
         data::write_file_atomic((dir / "resolved.yaml").string(), e.resolved_yaml);
         data::write_file_atomic((dir / "manifest.json").string(), manifest(e, session.registry(), model).dump(2) + "\n");
     }
-    Log log(dir / "log.txt");
-    Metrics metrics(dir, restored);
-    log.line(fmt::format("{} {} ({} steps of batch {}, {}; threads {})", resuming ? "resuming" : "run", dir.string(),
+    std::unique_ptr<Log> log_file = lead ? std::make_unique<Log>(dir / "log.txt") : std::make_unique<Log>();
+    Log& log = *log_file;
+    std::optional<Metrics> metrics;
+    if (lead) metrics.emplace(dir, restored);
+    log.line(fmt::format("{} {} ({} steps of batch {}, {}; threads {}{})", resuming ? "resuming" : "run", dir.string(),
                          trainer.total_steps(), trainer.batch_size(),
                          model.data->streamed() ? "fresh samples every step"
                                                 : fmt::format("{} per epoch", trainer.steps_per_epoch()),
-                         threads()));
+                         threads(), parallel ? fmt::format(" on each of {} ranks, {} rows each", w.size, trainer.batch_size() / w.size) : ""));
     if (resuming) log.line(fmt::format("restored step {} from {}", restored, latest_checkpoint(dir)));
 
-    detail::ThreadGovernor governor(log, dir, opt.thread_schedule, session.threads_follow_load(e), available_cores());
+    // Data-parallel ranks keep one count (see above): no governor.
+    detail::ThreadGovernor governor(log, dir, parallel ? detail::ThreadSchedule{} : opt.thread_schedule,
+                                    !parallel && session.threads_follow_load(e), available_cores());
     const std::int64_t log_every = e.train.log_every;
     // Default: every epoch; streamed data has no epochs: every tenth of the run.
     const std::int64_t ck_every = e.train.checkpoint_every ? *e.train.checkpoint_every
@@ -174,6 +193,9 @@ RunResult run_experiment(const RunOptions& opt) {
             else
                 for (std::size_t i = 0; i < m.size(); ++i) sums[i].second += m[i].second;
             ++in_window;
+            // Every rank stops at the same step: a rank that stopped alone
+            // would leave the others waiting in the next step's collectives.
+            if (parallel && detail::any_rank(g_stop.load())) g_stop.store(true);
             const std::int64_t s = trainer.step();
             if (opt.after_step) opt.after_step(s);
             const bool last = s == trainer.total_steps();
@@ -183,7 +205,7 @@ RunResult run_experiment(const RunOptions& opt) {
                                                                 {"epoch", double(s) / trainer.steps_per_epoch()}};
                 for (auto& [k, v] : sums) row.emplace_back(k, v / in_window);
                 row.emplace_back("images_per_s", in_window * trainer.batch_size() / secs);
-                metrics.write(row);
+                if (metrics) metrics->write(row);
                 const double done = std::chrono::duration<double>(Clock::now() - t0).count();
                 std::string bounds;
                 for (auto& [k, v] : sums)
@@ -210,7 +232,14 @@ RunResult run_experiment(const RunOptions& opt) {
                 in_window = 0;
                 window_start = Clock::now();
             }
-            if (s % ck_every == 0 || last || g_stop.load()) detail::save_checkpoint(dir, trainer.step(), trainer.checkpoint());
+            if (s % ck_every == 0 || last || g_stop.load()) {
+                std::string differs;
+                if (parallel && !detail::ranks_agree(trainer.parameters(), &differs))
+                    throw Error(fmt::format("step {}: the ranks' copies of parameter '{}' differ (the ranks diverged); "
+                                            "please report this",
+                                            s, differs));
+                if (lead) detail::save_checkpoint(dir, trainer.step(), trainer.checkpoint());
+            }
             if (g_stop.load() && !last) {
                 result.interrupted = true;
                 log.line(fmt::format("\ninterrupted at step {}: checkpoint written; continue with: infomax run --resume {}",
@@ -220,13 +249,13 @@ RunResult run_experiment(const RunOptions& opt) {
         }
     } catch (const Error& e) {
         interrupts.disarm();
-        const std::string ck = latest_checkpoint(dir);
+        const std::string ck = lead ? latest_checkpoint(dir) : "";
         log.line(fmt::format("error: {}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
         throw Error(fmt::format("{}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
     }
     interrupts.disarm();
     result.steps = trainer.step();
-    if (result.interrupted) return result;
+    if (result.interrupted || !lead) return result;  // rank 0 evaluates alone
 
     if (model.encoder || model.generator)
         data::write_safetensors((dir / product_file(model)).string(), trainer.encoder_weights());

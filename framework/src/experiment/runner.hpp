@@ -45,6 +45,9 @@ public:
     // Whether each objective's critic has an optimizer of its own (gan: its
     // loss is not the generator's).
     virtual bool objectives_own_optimizer() const { return false; }
+    // Whether a run of this kind can train data-parallel (mpirun): its step
+    // encodes through Trainer::encode and ends in Trainer::finish_step.
+    virtual bool data_parallel() const { return false; }
     virtual StepMetrics step(Trainer& t, const Trainer::Batch& batch) const = 0;
     // The evaluation after training: what results.json holds besides "train".
     virtual nlohmann::json evaluate(EvalContext& c) const = 0;

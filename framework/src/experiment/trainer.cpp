@@ -11,6 +11,8 @@
 #include <numeric>
 
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/world.hpp"
+#include "ops/batch_stats.hpp"
 
 namespace infomax::detail {
 
@@ -87,6 +89,19 @@ Trainer::Trainer(Model& model, const Experiment& e) : m_(model) {
     if (m_.data->streamed() && total_steps_ > std::numeric_limits<std::int64_t>::max() / batch_)
         e.fail("train.steps", fmt::format("{} steps of batch {} index more samples than can be counted", total_steps_, batch_));
 
+    if (world().size > 1) {
+        if (!m_.runner->data_parallel())
+            throw Error(fmt::format("kind {} trains on one process, and this is rank {} of {} (mpirun): run it without "
+                                    "mpirun, or put such runs in a suite, whose runs mpirun shares among the ranks",
+                                    to_string(e.kind), world().rank, world().size));
+        if (batch_ % world().size != 0)
+            e.fail("data.batch_size", fmt::format("the global batch of {} does not split evenly over {} ranks: use a "
+                                                  "multiple of {}",
+                                                  batch_, world().size, world().size));
+        std::vector<Var> encoder_params;
+        for (auto& p : m_.encoder->parameters()) encoder_params.push_back(p.var);
+        grad_sum_ = std::make_unique<GradientSum>(std::move(encoder_params), std::size_t{1} << 20);
+    }
     const OptimizerSpec& os = e.optimizer;
     optim::AdamOptions o;
     o.lr = static_cast<float>(os.lr);
@@ -222,6 +237,10 @@ Trainer::Batch Trainer::batch_at(std::int64_t step) const {
         augment_batch(b.x, augment_, rng);
     }
     m_.runner->complete_batch(b, m_, idx);
+    if (grad_sum_) {  // this rank's rows; labels stay global (the head scores every rank's rows)
+        const auto [first, last] = my_rows(batch_);
+        b.x = rows_of(b.x, first, last);
+    }
     return b;
 }
 
@@ -234,6 +253,16 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 }  // namespace
 
 StepMetrics Trainer::train_step(const Batch& batch) { return m_.runner->step(*this, batch); }
+
+Features Trainer::encode(const Var& x) {
+    if (!grad_sum_) return m_.encoder->encode(x);
+    Features f;
+    {
+        GlobalBatchStats global(true);
+        f = m_.encoder->encode(x);
+    }
+    return gather_features(f);
+}
 
 void Trainer::begin_step() {
     for (auto& g : groups_) g.opt->zero_grad();
@@ -250,7 +279,15 @@ void Trainer::backward_done() { phases_.backward = since(mark_); }
 void Trainer::finish_step(StepMetrics& out, Var total, Var prior_d_loss) {
     out.emplace_back("loss", finite(total.item(), step_ + 1, "the total loss"));
     forward_done();
-    total.backward();
+    if (grad_sum_) {
+        {
+            auto hook = grad_sum_->during_backward();
+            total.backward();
+        }
+        grad_sum_->finish();
+    } else {
+        total.backward();
+    }
     if (auto* pg = group("prior")) {
         pg->opt->zero_grad();  // drop what the encoder's term sent into D
         prior_d_loss.backward();
@@ -273,6 +310,8 @@ data::TensorFile Trainer::checkpoint() const {
     for (const auto& [name, t] : buffers()) f.tensors["buffer/" + name] = *t;
     for (const auto& [name, t] : optimizer_state()) f.tensors[name] = *t;
     f.metadata["step"] = std::to_string(step_);
+    // Informational: a checkpoint holds no per-rank state and resumes on any number of ranks.
+    f.metadata["world_size"] = std::to_string(world().size);
     for (const auto& g : groups_) f.metadata[g.name + "_steps"] = std::to_string(g.opt->steps());
     for (const auto& o : m_.objectives) f.metadata["estimator_state/" + o.name] = encode_doubles(o.estimator->state());
     return f;

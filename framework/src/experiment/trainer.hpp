@@ -22,6 +22,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/optim/optim.hpp"
+#include "experiment/data_parallel.hpp"
 
 namespace infomax::detail {
 
@@ -106,6 +107,13 @@ public:
     // the prior discriminator's own loss (if defined) into its optimizer alone,
     // gradient clipping, every update.
     void finish_step(StepMetrics& out, Var total, Var prior_d_loss);
+    // The encoder's features of a batch for the objectives. In data-parallel
+    // training (data_parallel.hpp) the batch is this rank's rows, encoded with
+    // the global batch's statistics, and the features are every rank's rows.
+    Features encode(const Var& x);
+    // Data-parallel training: this rank's gradient sums (null alone).
+    const GradientSum* gradient_sum() const { return grad_sum_.get(); }
+    bool data_parallel() const { return grad_sum_ != nullptr; }
 
 private:
     Batch batch_at(std::int64_t step) const;
@@ -126,6 +134,7 @@ private:
     std::string opt_name_;  // "adam" or "sgd"
     Phases phases_;
     std::chrono::steady_clock::time_point mark_;
+    std::unique_ptr<GradientSum> grad_sum_;
 };
 
 }  // namespace infomax::detail

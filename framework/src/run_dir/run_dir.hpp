@@ -54,7 +54,10 @@ std::filesystem::path create_run_dir(const std::string& output_dir, const std::s
 class Log {
 public:
     explicit Log(const std::filesystem::path& file) : out_(file, std::ios::app) {}
+    // A log that says nothing: a data-parallel run's ranks other than 0.
+    Log() : on_(false) {}
     void line(const std::string& s) {
+        if (!on_) return;
         fmt::print("{}\n", s);
         std::fflush(stdout);  // progress must show up in files and pipes as it happens
         out_ << s << '\n';
@@ -63,6 +66,7 @@ public:
 
 private:
     std::ofstream out_;
+    bool on_ = true;
 };
 
 // h:mm:ss

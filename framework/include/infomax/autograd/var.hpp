@@ -66,6 +66,22 @@ private:
     std::shared_ptr<Node> n_;
 };
 
+// While alive, backward() on this thread calls `ready(leaf)` for each leaf
+// that requires grad (a parameter) as soon as no node left in the pass adds
+// to its gradient, in the order that happens: gradient communication can
+// start while the rest of the pass runs (data-parallel training).
+class GradReadyHook {
+public:
+    explicit GradReadyHook(std::function<void(const Var& leaf)> ready);
+    ~GradReadyHook();
+    GradReadyHook(const GradReadyHook&) = delete;
+    GradReadyHook& operator=(const GradReadyHook&) = delete;
+
+private:
+    std::function<void(const Var&)>* prev_;
+    std::function<void(const Var&)> ready_;
+};
+
 // While alive, ops on this thread record no graph (inference, evaluation).
 class NoGradGuard {
 public:

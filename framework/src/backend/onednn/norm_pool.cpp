@@ -4,7 +4,13 @@
 #include "backend/onednn/context.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/world.hpp"
+#include "ops/batch_stats.hpp"
 #include "ops/kernels.hpp"
+#include "runtime/collectives.hpp"
+
+#include <cmath>
+#include <vector>
 
 namespace infomax::ops {
 
@@ -28,7 +34,38 @@ struct PoolEntry {
     dnnl::pooling_backward bwd;
 };
 
+// Per-channel sums over (N, C, S) plain data of each c: sum of a, and of a * b (b optional).
+void channel_sums(const float* a, const float* b, std::int64_t n, std::int64_t c, std::int64_t s, double* sum_a,
+                  double* sum_ab) {
+    for (std::int64_t k = 0; k < c; ++k) sum_a[k] = sum_ab[k] = 0;
+    for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t k = 0; k < c; ++k) {
+            const float* pa = a + (i * c + k) * s;
+            const float* pb = b ? b + (i * c + k) * s : pa;
+            double sa = 0, sab = 0;
+            for (std::int64_t j = 0; j < s; ++j) {
+                sa += pa[j];
+                sab += double(pa[j]) * pb[j];
+            }
+            sum_a[k] += sa;
+            sum_ab[k] += sab;
+        }
+}
+
 }  // namespace
+
+}  // namespace infomax::ops
+
+namespace infomax::detail {
+namespace {
+thread_local bool g_global_stats = false;
+}
+GlobalBatchStats::GlobalBatchStats(bool on) : prev_(g_global_stats) { g_global_stats = on; }
+GlobalBatchStats::~GlobalBatchStats() { g_global_stats = prev_; }
+bool global_batch_stats() { return g_global_stats; }
+}  // namespace infomax::detail
+
+namespace infomax::ops {
 
 Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
                bool training, float momentum, float eps) {
@@ -49,8 +86,11 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
                                      to_string(xs)));
     const Tensor& xv = x.value();
     const memory::desc md = desc_of(xv);
-    const auto flags = nflags::use_scale | nflags::use_shift | (training ? nflags::none : nflags::use_global_stats);
-    auto& e = cache.get(fmt::format("{}|{}|{}", key_of(md), training, eps), [&] {
+    // Data-parallel training: the statistics of every rank's rows, given to
+    // oneDNN as fixed ones; backward adds what fixed statistics leave out.
+    const bool global = training && global_batch_stats() && world().size > 1;
+    const auto flags = nflags::use_scale | nflags::use_shift | (training && !global ? nflags::none : nflags::use_global_stats);
+    auto& e = cache.get(fmt::format("{}|{}|{}|{}", key_of(md), training, eps, global), [&] {
         try {
             dnnl::batch_normalization_forward::primitive_desc fpd(
                 {dnnl::prop_kind::forward_training, md, eps, flags}, engine());
@@ -61,8 +101,20 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
         } catch (const dnnl::error& err) { rethrow("batch_norm", err); }
     });
     Tensor y = tensor_for(xs, e.fwd_pd.dst_desc());
-    Tensor mean = training ? Tensor::empty(cs) : running_mean.clone();
-    Tensor var = training ? Tensor::empty(cs) : running_var.clone();
+    Tensor mean = training && !global ? Tensor::empty(cs) : running_mean.clone();
+    Tensor var = training && !global ? Tensor::empty(cs) : running_var.clone();
+    const std::int64_t n = xs[0], c = xs[1], spatial = count / n;
+    const std::int64_t global_count = count * world().size;  // every rank holds as many rows
+    if (global) {
+        std::vector<double> sums(2 * c);
+        channel_sums(xv.plain().data(), nullptr, n, c, spatial, sums.data(), sums.data() + c);
+        allreduce_sum(sums.data(), sums.size());
+        for (std::int64_t k = 0; k < c; ++k) {
+            const double m = sums[k] / double(global_count);
+            mean.data()[k] = static_cast<float>(m);
+            var.data()[k] = static_cast<float>(std::max(0.0, sums[c + k] / double(global_count) - m * m));
+        }
+    }
     execute("batch_norm", e.fwd,
             {{DNNL_ARG_SRC, mem(xv)},
              {DNNL_ARG_DST, mem(y)},
@@ -73,14 +125,15 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
     if (training) {
         float* rm = running_mean.data();
         float* rv = running_var.data();
-        const float unbias = static_cast<float>(count) / static_cast<float>(count - 1);
+        const std::int64_t m = global ? global_count : count;
+        const float unbias = static_cast<float>(m) / static_cast<float>(m - 1);
         for (std::int64_t c = 0; c < xs[1]; ++c) {
             rm[c] = (1 - momentum) * rm[c] + momentum * mean.data()[c];
             rv[c] = (1 - momentum) * rv[c] + momentum * var.data()[c] * unbias;
         }
     }
     return Var(y, {x, gamma, beta},
-               [&e, xv, mean, var](std::vector<Var>& in, const Tensor& g) {
+               [&e, xv, mean, var, global, eps, global_count](std::vector<Var>& in, const Tensor& g) {
                    Tensor gd = to_desc(g, e.bwd_pd.diff_dst_desc());
                    Tensor dx = tensor_for(xv.shape(), e.bwd_pd.diff_src_desc());
                    Tensor dg = Tensor::empty(in[1].shape()), db = Tensor::empty(in[2].shape());
@@ -94,6 +147,30 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
                             {DNNL_ARG_DIFF_SRC, mem(dx)},
                             {DNNL_ARG_DIFF_SCALE, mem(dg)},
                             {DNNL_ARG_DIFF_SHIFT, mem(db)}});
+                   if (global) {
+                       // With fixed statistics oneDNN gives gamma * invstd * dy; the
+                       // statistics' own terms need the global sums of dy and dy * xhat
+                       // (this rank's are db and dg, which stay local: the parameters'
+                       // gradients are summed over ranks with the others').
+                       const Shape& s = xv.shape();
+                       const std::int64_t n = s[0], c = s[1], sp = numel(s) / (n * c);
+                       std::vector<double> sums(2 * c);
+                       for (std::int64_t k = 0; k < c; ++k) sums[k] = db.data()[k], sums[c + k] = dg.data()[k];
+                       allreduce_sum(sums.data(), sums.size());
+                       Tensor dxp = dx.plain().clone();
+                       const Tensor xp = xv.plain();
+                       const float* gamma = in[1].value().data();
+                       for (std::int64_t i = 0; i < n; ++i)
+                           for (std::int64_t k = 0; k < c; ++k) {
+                               const double invstd = 1.0 / std::sqrt(double(var.data()[k]) + eps), mu = mean.data()[k];
+                               const double f = gamma[k] * invstd / double(global_count);
+                               float* d = dxp.data() + (i * c + k) * sp;
+                               const float* xx = xp.data() + (i * c + k) * sp;
+                               for (std::int64_t j = 0; j < sp; ++j)
+                                   d[j] = static_cast<float>(d[j] - f * (sums[k] + (xx[j] - mu) * invstd * sums[c + k]));
+                           }
+                       dx = dxp;
+                   }
                    in[0].add_grad(dx);
                    in[1].add_grad(dg);
                    in[2].add_grad(db);

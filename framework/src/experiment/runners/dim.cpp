@@ -25,12 +25,14 @@ public:
     //  - prior matching: the prior discriminator learns to tell prior samples
     //    from transform(y) (its own optimizer, its own loss, y detached); the
     //    encoder learns to fool it through weight * softplus(-D(transform(y))).
+    bool data_parallel() const override { return true; }
+
     StepMetrics step(Trainer& t, const Trainer::Batch& batch) const override {
         Model& m = t.model();
         StepMetrics out;
         t.begin_step();
         m.encoder->train(true);
-        const Features f = m.encoder->encode(Var(batch.x));
+        const Features f = t.encode(Var(batch.x));
         Var total;
         score_objectives(t, f, out, total);
         Var prior_d_loss;

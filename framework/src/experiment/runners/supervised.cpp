@@ -32,12 +32,14 @@ public:
         b.labels = m.data->labels("train", idx);
     }
 
+    bool data_parallel() const override { return true; }
+
     StepMetrics step(Trainer& t, const Trainer::Batch& batch) const override {
         Model& m = t.model();
         StepMetrics out;
         t.begin_step();
         m.encoder->train(true);
-        const Features f = m.encoder->encode(Var(batch.x));
+        const Features f = t.encode(Var(batch.x));
         m.head->train(true);
         Var logits = m.head->forward(f.global);
         Var ce = ops::cross_entropy(logits, batch.labels);

@@ -1,0 +1,148 @@
+#include "experiment/data_parallel.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "infomax/runtime/error.hpp"
+#include "infomax/runtime/world.hpp"
+#include "runtime/collectives.hpp"
+
+namespace infomax::detail {
+
+std::pair<std::int64_t, std::int64_t> my_rows(std::int64_t n) {
+    const auto& w = world();
+    const std::int64_t share = n / w.size;
+    return {share * w.rank, share * (w.rank + 1)};
+}
+
+Tensor rows_of(const Tensor& x, std::int64_t first, std::int64_t last) {
+    const Tensor p = x.plain();
+    Shape s = p.shape();
+    const std::int64_t row = p.numel() / s[0];
+    s[0] = last - first;
+    Tensor out = Tensor::empty(s);
+    std::memcpy(out.data(), p.data() + first * row, static_cast<std::size_t>(out.numel()) * sizeof(float));
+    return out;
+}
+
+Var gather_rows(const Var& v) {
+    if (!v.defined() || world().size == 1) return v;
+    const Tensor p = v.value().plain();
+    Shape s = p.shape();
+    s[0] *= world().size;
+    Tensor all = Tensor::empty(s);
+    allgather(p.data(), static_cast<std::size_t>(p.numel()), all.data());
+    const std::int64_t n = p.size(0);
+    return Var(all, {v},
+               [n](std::vector<Var>& in, const Tensor& g) {
+                   // Every rank scored the same loss on the same rows: the
+                   // gradient of its own rows is complete here.
+                   const std::int64_t first = n * world().rank;
+                   in[0].add_grad(rows_of(g, first, first + n));
+               },
+               "gather_rows");
+}
+
+Features gather_features(const Features& f) {
+    Features out{gather_rows(f.global), gather_rows(f.local), {}};
+    for (const auto& [name, t] : f.taps) out.taps.emplace_back(name, gather_rows(t));
+    return out;
+}
+
+struct GradientSum::Bucket {
+    std::vector<std::size_t> params;  // indices into params_
+    std::vector<float> data;
+};
+
+GradientSum::GradientSum(std::vector<Var> params, std::size_t bucket_bytes)
+    : params_(std::move(params)), bucket_floats_(std::max<std::size_t>(1, bucket_bytes / sizeof(float))) {
+    for (std::size_t i = 0; i < params_.size(); ++i) ids_.push_back(params_[i].id());
+}
+
+GradientSum::~GradientSum() = default;
+
+std::unique_ptr<GradReadyHook> GradientSum::during_backward() {
+    buckets_.clear();
+    buckets_.push_back(std::make_unique<Bucket>());
+    sums_ = std::make_unique<AsyncSums>();
+    done_.assign(params_.size(), 0);
+    return std::make_unique<GradReadyHook>([this](const Var& leaf) { ready(leaf); });
+}
+
+void GradientSum::ready(const Var& leaf) {
+    const auto it = std::find(ids_.begin(), ids_.end(), leaf.id());
+    if (it == ids_.end()) return;  // not a summed parameter (a replicated part's)
+    const std::size_t i = static_cast<std::size_t>(it - ids_.begin());
+    if (done_[i] || !params_[i].grad().defined()) return;
+    done_[i] = 1;
+    Bucket& b = *buckets_.back();
+    const Tensor g = params_[i].grad().plain();
+    b.params.push_back(i);
+    b.data.insert(b.data.end(), g.data(), g.data() + g.numel());
+    if (b.data.size() >= bucket_floats_) send_open();
+    sums_->progress();  // lets MPI move the buckets already sent
+}
+
+void GradientSum::send_open() {
+    Bucket& b = *buckets_.back();
+    if (b.params.empty()) return;
+    sums_->start(b.data.data(), b.data.size());
+    buckets_.push_back(std::make_unique<Bucket>());
+}
+
+void GradientSum::finish() {
+    // Parameters no hook reported (a pass without a hook) go in the last bucket.
+    for (std::size_t i = 0; i < params_.size(); ++i)
+        if (!done_[i] && params_[i].grad().defined()) {
+            done_[i] = 1;
+            const Tensor g = params_[i].grad().plain();
+            buckets_.back()->params.push_back(i);
+            buckets_.back()->data.insert(buckets_.back()->data.end(), g.data(), g.data() + g.numel());
+        }
+    send_open();
+    const auto t = std::chrono::steady_clock::now();
+    sums_->wait();
+    last_.wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    last_.bytes = sums_->bytes();
+    last_.buckets = 0;
+    for (auto& b : buckets_) {
+        if (b->params.empty()) continue;
+        ++last_.buckets;
+        std::size_t at = 0;
+        for (std::size_t i : b->params) {
+            Var& p = params_[i];
+            Tensor sum = Tensor::empty(p.shape());
+            std::memcpy(sum.data(), b->data.data() + at, static_cast<std::size_t>(sum.numel()) * sizeof(float));
+            at += static_cast<std::size_t>(sum.numel());
+            p.zero_grad();
+            p.add_grad(sum);
+        }
+    }
+    buckets_.clear();
+    sums_.reset();
+}
+
+bool ranks_agree(const std::vector<std::pair<std::string, Var>>& params, std::string* first_difference) {
+    if (world().size == 1) return true;
+    std::vector<std::int64_t> lo(params.size()), hi(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const Tensor p = params[i].second.value().plain();
+        std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the bits
+        const auto* bytes = reinterpret_cast<const unsigned char*>(p.data());
+        for (std::size_t k = 0; k < static_cast<std::size_t>(p.numel()) * sizeof(float); ++k) h = (h ^ bytes[k]) * 1099511628211ull;
+        lo[i] = hi[i] = static_cast<std::int64_t>(h >> 1);
+    }
+    allreduce_min(lo.data(), lo.size());
+    allreduce_max(hi.data(), hi.size());
+    for (std::size_t i = 0; i < params.size(); ++i)
+        if (lo[i] != hi[i]) {
+            *first_difference = params[i].first;
+            return false;
+        }
+    return true;
+}
+
+}  // namespace infomax::detail
