@@ -12,7 +12,7 @@ source "$(dirname "$0")/mpi/mpirun.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$cli" --threads 1 suite "$suite" --out "$work/one" > "$work/one.txt" 2>&1 || { cat "$work/one.txt"; fail "one-process suite"; }
-mpirun_2 "$cli" suite "$suite" --out "$work/two" > "$work/two.txt" 2>&1 || { cat "$work/two.txt"; fail "2-rank suite"; }
+"${mpirun_2[@]}" "$cli" suite "$suite" --out "$work/two" > "$work/two.txt" 2>&1 || { cat "$work/two.txt"; fail "2-rank suite"; }
 cat "$work/two.txt"
 grep -q "on each of 2 ranks" "$work/two.txt" || fail "the suite did not see 2 ranks"
 grep -q "started (rank 0)" "$work/two.txt" && grep -q "started (rank 1)" "$work/two.txt" || fail "a rank ran no run"
@@ -23,7 +23,7 @@ done
 grep -q "| 2 |" "$work/two/mpi-gaussians/table.md" || fail "the table has no complete rows"
 
 # Again: nothing to run.
-mpirun_2 "$cli" suite "$suite" --out "$work/two" > "$work/again.txt" 2>&1 || { cat "$work/again.txt"; fail "second start"; }
+"${mpirun_2[@]}" "$cli" suite "$suite" --out "$work/two" > "$work/again.txt" 2>&1 || { cat "$work/again.txt"; fail "second start"; }
 [ "$(grep -c 'finished before, skipped' "$work/again.txt")" = 8 ] || { cat "$work/again.txt"; fail "finished runs not skipped"; }
 grep -q "started" "$work/again.txt" && fail "a finished run started again"
 

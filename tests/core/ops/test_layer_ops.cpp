@@ -5,6 +5,7 @@
 #include "core/grad_check.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/runtime/error.hpp"
+#include "ops/batch_stats.hpp"
 
 using namespace infomax;
 using infomax::testing::check_gradient;
@@ -179,6 +180,37 @@ TEST_CASE("batch_norm normalises with batch statistics and tracks running ones",
     CHECK_THROWS_WITH(ops::batch_norm(Var(Tensor::zeros({2, 4})), Var(Tensor::ones({3})), Var(Tensor::zeros({3})), rm,
                                       rv, true),
                       "batch_norm: gamma has shape [3], expected [4] for input [2, 4]");
+}
+
+// Data-parallel training normalises with statistics summed over the ranks
+// (ops/batch_stats.hpp); in a world of one that path must be the plain one.
+TEST_CASE("batch_norm with global batch statistics equals batch_norm in a world of one", "[ops][batchnorm][grad]") {
+    Rng rng(31);
+    for (const Shape& s : {Shape{6, 5}, Shape{4, 3, 5, 5}}) {
+        const Tensor x = random_tensor(s, rng, 2.0f, 1.0f), g = random_tensor({s[1]}, rng, 0.5f, 1.0f),
+                     b = random_tensor({s[1]}, rng), dy = random_tensor(s, rng);
+        std::vector<std::vector<float>> outs[2];
+        std::vector<float> running[2];
+        for (int global = 0; global < 2; ++global) {
+            detail::GlobalBatchStats guard(global == 1);
+            Var xv(x.clone(), true), gv(g.clone(), true), bv(b.clone(), true);
+            Tensor rm = Tensor::zeros({s[1]}), rv = Tensor::ones({s[1]});
+            Var y = ops::batch_norm(xv, gv, bv, rm, rv, true);
+            y.backward(dy);
+            outs[global] = {y.value().to_vector(), xv.grad().to_vector(), gv.grad().to_vector(), bv.grad().to_vector()};
+            running[global] = rv.to_vector();
+        }
+        for (std::size_t k = 0; k < 4; ++k)
+            for (std::size_t i = 0; i < outs[0][k].size(); ++i) CHECK(outs[1][k][i] == Approx(outs[0][k][i]).margin(1e-5));
+        for (std::size_t i = 0; i < running[0].size(); ++i) CHECK(running[1][i] == Approx(running[0][i]).margin(1e-6));
+        detail::GlobalBatchStats guard(true);
+        check_gradient(fmt::format("batch_norm global statistics {}", to_string(s)),
+                       [&](std::vector<Var>& in) {
+                           Tensor m = Tensor::zeros({s[1]}), v = Tensor::ones({s[1]});
+                           return ops::batch_norm(in[0], in[1], in[2], m, v, true);
+                       },
+                       {x, g, b}, {.rtol = 2e-2});
+    }
 }
 
 TEST_CASE("batch_norm gradients, training and inference, 1-d and 2-d", "[ops][batchnorm][grad]") {

@@ -88,7 +88,7 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
     const memory::desc md = desc_of(xv);
     // Data-parallel training: the statistics of every rank's rows, given to
     // oneDNN as fixed ones; backward adds what fixed statistics leave out.
-    const bool global = training && global_batch_stats() && world().size > 1;
+    const bool global = training && global_batch_stats();
     const auto flags = nflags::use_scale | nflags::use_shift | (training && !global ? nflags::none : nflags::use_global_stats);
     auto& e = cache.get(fmt::format("{}|{}|{}|{}", key_of(md), training, eps, global), [&] {
         try {

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Data-parallel training under mpirun -np 2, against one process.
+# Usage: mpi_run.sh INFOMAX SOURCE_DIR CASE
+#   matches      2 ranks give the 1-rank losses over 50 steps (within 1e-4
+#                relative, floored at 1) and the linear probe within 0.3 points
+#                (SGD, no batch norm in the encoder: see docs/scale.md on why
+#                Adam and batch norm amplify reassociation differences)
+#   batch_norm   with batch norm in the encoder, the first 5 steps agree
+#                within 1e-4: statistics are over the global batch
+#   bits         the same N and seed give the same bits
+#   resume       stopped by SIGTERM to mpirun (its Ctrl-C): every rank stops at
+#                one step with a checkpoint; resumed on 2 ranks it equals the
+#                uninterrupted 2-rank run bit for bit, resumed on 1 it finishes
+#   refused      a kind that cannot, or a batch that does not split: exit 1,
+#                the message, nothing written
+#   killed_rank  a rank killed mid-run ends the job (non-zero, no process left)
+#                within 30 s
+set -uo pipefail
+cli=$1
+spec=$2/tests/e2e/mpi/dp.yaml
+case=$3
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+source "$(dirname "$0")/mpi/mpirun.sh"
+fail() { echo "FAIL ($case): $*"; exit 1; }
+no_bn='encoder.layers=[{conv: {out: 16, kernel: 4, stride: 2, padding: 1}}, relu, {conv: {out: 32, kernel: 4, stride: 2, padding: 1}}, relu, {tap: local}, flatten, {linear: {out: 64}}, relu, {linear: {out: 32}}, {tap: global}]'
+# worst |a - b| / max(|a|, |b|, 1) over the metrics two metrics.csv share (not timings), first N rows
+worst() {
+  awk -F, -v rows="$3" 'FNR==1{if(NR==1)for(i=1;i<=NF;i++)h[i]=$i; next}
+    NR==FNR{if(FNR-1<=rows)for(i=1;i<=NF;i++)a[FNR,i]=$i; next}
+    FNR-1<=rows{for(i=3;i<=NF;i++){if(h[i]=="images_per_s")continue; x=a[FNR,i]; y=$i; d=x-y; if(d<0)d=-d;
+      m=x<0?-x:x; if((y<0?-y:y)>m)m=y<0?-y:y; if(m<1)m=1; if(d/m>w){w=d/m; at=h[i]" step "$1}}}
+    END{printf "%.3g (%s)\n", w, at}' "$1" "$2"
+}
+within() { awk -v w="${1%% *}" -v t="$2" 'BEGIN{exit !(w <= t)}'; }
+run_dir() { ls -d "$work/$1"/*/*/ | head -1; }
+# metrics.csv without its timing column
+plain_metrics() { cut -d, -f1-$(($(head -1 "$1" | tr , '\n' | grep -n images_per_s | cut -d: -f1) - 1)) "$1"; }
+
+case $case in
+matches)
+  "$cli" --threads 1 run "$spec" "$no_bn" optimizer.type=sgd optimizer.lr=0.01 output.dir="$work/one" --no-progress > "$work/one.txt" 2>&1 || { cat "$work/one.txt"; fail "1 rank"; }
+  "${mpirun_2[@]}" "$cli" run "$spec" "$no_bn" optimizer.type=sgd optimizer.lr=0.01 output.dir="$work/two" --no-progress > "$work/two.txt" 2>&1 || { cat "$work/two.txt"; fail "2 ranks"; }
+  grep -q "on each of 2 ranks, 32 rows each" "$work/two.txt" || { cat "$work/two.txt"; fail "not data-parallel"; }
+  grep -q '"world_size": 2' "$(run_dir two)manifest.json" || fail "the manifest does not record 2 ranks"
+  w=$(worst "$(run_dir one)metrics.csv" "$(run_dir two)metrics.csv" 50)
+  echo "50 steps, worst relative difference: $w"
+  within "$w" 1e-4 || fail "losses differ by $w"
+  a=$(grep -o '"test_accuracy": [0-9.]*' "$(run_dir one)results.json" | head -1 | cut -d' ' -f2)
+  b=$(grep -o '"test_accuracy": [0-9.]*' "$(run_dir two)results.json" | head -1 | cut -d' ' -f2)
+  echo "linear probe: 1 rank $a, 2 ranks $b"
+  awk -v a="$a" -v b="$b" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(a > 0.5 && d <= 0.003)}' || fail "probes $a and $b differ by more than 0.3 points"
+  ;;
+batch_norm)
+  "$cli" --threads 1 run "$spec" eval.probes=[] output.dir="$work/one" --no-progress > "$work/one.txt" 2>&1 || { cat "$work/one.txt"; fail "1 rank"; }
+  "${mpirun_2[@]}" "$cli" run "$spec" eval.probes=[] output.dir="$work/two" --no-progress > "$work/two.txt" 2>&1 || { cat "$work/two.txt"; fail "2 ranks"; }
+  w=$(worst "$(run_dir one)metrics.csv" "$(run_dir two)metrics.csv" 5)
+  echo "5 steps with batch norm, worst relative difference: $w"
+  within "$w" 1e-4 || fail "losses differ by $w"
+  ;;
+bits)
+  for k in a b; do
+    "${mpirun_2[@]}" "$cli" run "$spec" eval.probes=[] output.dir="$work/$k" --no-progress > "$work/$k.txt" 2>&1 || { cat "$work/$k.txt"; fail "run $k"; }
+  done
+  cmp <(plain_metrics "$(run_dir a)metrics.csv") <(plain_metrics "$(run_dir b)metrics.csv") || fail "metrics differ"
+  cmp "$(run_dir a)encoder.safetensors" "$(run_dir b)encoder.safetensors" || fail "encoders differ"
+  echo "two 2-rank runs: the same bits"
+  ;;
+resume)
+  long=(train.steps=600 train.checkpoint_every=100000 eval.probes=[])
+  "${mpirun_2[@]}" "$cli" run "$spec" "${long[@]}" output.dir="$work/ref" --no-progress > "$work/ref.txt" 2>&1 || { cat "$work/ref.txt"; fail "reference"; }
+  "${mpirun_2[@]}" "$cli" run "$spec" "${long[@]}" output.dir="$work/cut" --no-progress > "$work/cut.txt" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    [ "$(cat "$work"/cut/*/*/metrics.csv 2>/dev/null | wc -l)" -ge 100 ] && break
+    sleep 0.05
+  done
+  kill -TERM $pid
+  wait $pid
+  rc=$?
+  tail -3 "$work/cut.txt"
+  [ $rc -ne 0 ] || fail "mpirun exited 0 after SIGTERM"
+  grep -q "^interrupted at step [0-9]*: checkpoint written" "$work/cut.txt" || fail "no checkpoint on SIGTERM"
+  dir=$(run_dir cut)
+  cp -r "$dir" "$work/copy"
+  "${mpirun_2[@]}" "$cli" run --resume "$dir" --no-progress > "$work/res2.txt" 2>&1 || { cat "$work/res2.txt"; fail "resume on 2 ranks"; }
+  cmp <(plain_metrics "$(run_dir ref)metrics.csv") <(plain_metrics "${dir}metrics.csv") || fail "resumed on 2 ranks, metrics differ from the uninterrupted run"
+  cmp "$(run_dir ref)encoder.safetensors" "${dir}encoder.safetensors" || fail "resumed on 2 ranks, the encoder differs"
+  "$cli" --threads 1 run --resume "$work/copy" --no-progress > "$work/res1.txt" 2>&1 || { cat "$work/res1.txt"; fail "resume on 1 rank"; }
+  grep -q "^restored step [0-9]* from " "$work/res1.txt" || fail "resume on 1 rank did not restore"
+  [ -s "$work/copy/results.json" ] || fail "resume on 1 rank did not finish"
+  [ "$(tail -1 "$work/copy/metrics.csv" | cut -d, -f1)" = 600 ] || fail "resume on 1 rank did not reach step 600"
+  echo "stopped on 2 ranks: resumed on 2 bit for bit, on 1 to the end"
+  ;;
+killed_rank)
+  "${mpirun_2[@]}" "$cli" run "$spec" train.steps=200000 output.dir="$work/k" --no-progress > "$work/k.txt" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    [ "$(cat "$work"/k/*/*/metrics.csv 2>/dev/null | wc -l)" -ge 20 ] && break
+    sleep 0.05
+  done
+  victim=$(pgrep -P $pid -x infomax | tail -1)  # a rank: mpirun's child
+  [ -n "$victim" ] || fail "no rank process found"
+  kill -KILL "$victim"
+  start=$(date +%s)
+  for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  if kill -0 $pid 2>/dev/null; then kill -KILL $pid; fail "the job still runs 30 s after a rank died"; fi
+  wait $pid
+  rc=$?
+  echo "mpirun exited $rc, $(($(date +%s) - start)) s after rank $victim was killed"
+  [ $rc -ne 0 ] || fail "mpirun exited 0"
+  sleep 1
+  pgrep -f "output.dir=$work/k" > /dev/null && fail "a rank is still running"
+  ;;
+refused)
+  # What cannot train data-parallel says so before anything is written.
+  "${mpirun_2[@]}" "$cli" run "$2/experiments/mi_gaussian_separable.yaml" output.dir="$work/r" > "$work/r1.txt" 2>&1
+  rc=$?
+  cat "$work/r1.txt"
+  [ $rc = 1 ] || fail "kind mi_estimation under mpirun: exit $rc, expected 1"
+  grep -q "infomax: kind mi_estimation trains on one process, and this is rank 0 of 2 (mpirun): run it without mpirun, or put such runs in a suite, whose runs mpirun shares among the ranks" "$work/r1.txt" || fail "no message for kind mi_estimation"
+  "${mpirun_2[@]}" "$cli" run "$spec" data.batch_size=63 output.dir="$work/r" > "$work/r2.txt" 2>&1
+  rc=$?
+  cat "$work/r2.txt"
+  [ $rc = 1 ] || fail "batch 63 on 2 ranks: exit $rc, expected 1"
+  grep -q "command line argument 1 (data.batch_size=63): data.batch_size: the global batch of 63 does not split evenly over 2 ranks: use a multiple of 2" "$work/r2.txt" || fail "no message for batch 63"
+  [ ! -e "$work/r" ] || fail "a refused run wrote $work/r"
+  ;;
+*) fail "unknown case" ;;
+esac
+echo "ok ($case)"
