@@ -127,6 +127,50 @@ TEST_CASE("several negatives per sample: shifts 1..K of roll, K derangements", "
                       "scores: 4 negative samples per sample need a batch of more than 4");
 }
 
+// Data-parallel training scores each rank's rows of the gathered batch: any
+// row range must give exactly those rows of the whole batch's scores, for
+// every kind of negatives, with the random draws of the whole batch.
+TEST_CASE("scores of a range of rows are those rows of the whole batch's scores", "[mi][negatives]") {
+    Parts parts;
+    BuildContext ctx{nullptr, nn::Init::pytorch_default, {}, {3, 2, 2}, {4}};
+    Rng init(1);
+    ctx.rng = &init;
+    Rng data(5);
+    const Var local(Tensor::from({6, 3, 2, 2}, [&] {
+        std::vector<float> v(6 * 3 * 2 * 2);
+        for (auto& x : v) x = static_cast<float>(data.uniform() - 0.5);
+        return v;
+    }()));
+    const Var global(Tensor::from({6, 4}, [&] {
+        std::vector<float> v(6 * 4);
+        for (auto& x : v) x = static_cast<float>(data.uniform() - 0.5);
+        return v;
+    }()));
+    auto concat = parts.make<Discriminator>("discriminator", "{type: local_concat_conv, hidden: [5]}", ctx);
+    auto dot = parts.make<Discriminator>("discriminator", "{type: local_dot, hidden: [5], embed: 5}", ctx);
+    struct Case {
+        Discriminator* d;
+        std::string negatives;
+        std::int64_t count;
+    };
+    for (const Case& c : {Case{concat.get(), "roll", 1}, Case{concat.get(), "roll", 2}, Case{concat.get(), "permutation", 3},
+                          Case{concat.get(), "shuffle_locations", 1}, Case{concat.get(), "all", 1}, Case{dot.get(), "all", 1}})
+        for (const auto& [first, last] : {std::pair<std::int64_t, std::int64_t>{0, 3}, {3, 6}, {2, 4}}) {
+            INFO(c.negatives << " x" << c.count << " rows " << first << ".." << last);
+            Rng a(9), b(9);
+            const Scores whole = make_scores(*c.d, local, global, c.negatives, a, c.count);
+            const Scores part = make_scores(*c.d, local, global, c.negatives, b, c.count, first, last);
+            for (const auto& [w, p] : {std::pair{whole.pos, part.pos}, std::pair{whole.neg, part.neg}}) {
+                REQUIRE(p.size(0) == last - first);
+                REQUIRE(p.size(1) == w.size(1));
+                const auto wv = w.value().to_vector(), pv = p.value().to_vector();
+                const std::int64_t k = w.size(1);
+                for (std::int64_t i = 0; i < last - first; ++i)
+                    for (std::int64_t j = 0; j < k; ++j) CHECK(pv[i * k + j] == Approx(wv[(first + i) * k + j]).margin(1e-6));
+            }
+        }
+}
+
 TEST_CASE("level statistics: mean, bias, variance and MSE over the last window of each level", "[mi][eval]") {
     eval::MetricsTable t;
     t.columns = {"step", "mi.mi_dv", "true_mi"};

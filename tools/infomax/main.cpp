@@ -214,6 +214,7 @@ int cmd_bench(const Args& a) {
     o.steps = a.steps;
     o.warmup = a.warmup;
     const auto r = infomax::bench_spec(o);
+    if (infomax::world().rank > 0) return 0;  // rank 0 reports for all
     fmt::print("{}\n", a.json ? infomax::bench_json(r) : infomax::bench_table(r));
     return 0;
 }

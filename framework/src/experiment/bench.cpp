@@ -14,6 +14,8 @@
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/profile.hpp"
 #include "infomax/runtime/threads.hpp"
+#include "infomax/runtime/world.hpp"
+#include "runtime/collectives.hpp"
 
 namespace infomax {
 
@@ -54,7 +56,8 @@ BenchResult bench_spec(const BenchOptions& opt) {
     r.batch = trainer.batch_size();
     for (int i = 0; i < opt.warmup; ++i) trainer.train_step(trainer.next_batch());
 
-    std::vector<double> step, data, fwd, bwd, optim;
+    std::vector<double> step, data, fwd, bwd, optim, wait;
+    const double gathered0 = detail::gathered_bytes();
     profile::take();
     profile::set_enabled(true);
     const auto allocs = memory_stats().fresh_allocations;
@@ -69,6 +72,27 @@ BenchResult bench_spec(const BenchOptions& opt) {
         fwd.push_back(trainer.last_phases().forward);
         bwd.push_back(trainer.last_phases().backward);
         optim.push_back(trainer.last_phases().optimizer);
+        if (const auto* g = trainer.gradient_sum()) {
+            wait.push_back(g->last().wait_seconds);
+            r.grad_mib = double(g->last().bytes) / (1 << 20);
+            r.buckets = g->last().buckets;
+        }
+    }
+    r.ranks = world().size;
+    if (r.ranks > 1) {
+        r.gather_mib = (detail::gathered_bytes() - gathered0) / opt.steps / (1 << 20);
+        r.comm_wait_ms = 1e3 * median(wait);
+        // The same bytes summed with nothing to hide behind.
+        std::vector<float> buf(static_cast<std::size_t>(r.grad_mib * (1 << 20) / sizeof(float)), 1.0f);
+        std::vector<double> t;
+        for (int i = 0; i < 12; ++i) {
+            detail::barrier();
+            const auto t0 = Clock::now();
+            detail::allreduce_sum(buf.data(), buf.size());
+            if (i >= 2) t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        }
+        r.allreduce_ms = 1e3 * median(t);
+        r.hidden_share = r.allreduce_ms > 0 ? std::clamp(1.0 - r.comm_wait_ms / r.allreduce_ms, 0.0, 1.0) : 0.0;
     }
     profile::set_enabled(false);
     r.steady_state_allocations = memory_stats().fresh_allocations - allocs;
@@ -123,8 +147,9 @@ BenchResult bench_spec(const BenchOptions& opt) {
 }
 
 std::string bench_table(const BenchResult& r) {
-    std::string s = fmt::format("bench {} ({}, {}, batch {}, {} thread{}, {} steps after {} warm-up)\n", r.name, r.kind, r.precision,
-                                r.batch, r.threads, r.threads == 1 ? "" : "s", r.steps, r.warmup);
+    std::string s = fmt::format("bench {} ({}, {}, batch {}, {} thread{}{}, {} steps after {} warm-up)\n", r.name, r.kind,
+                                r.precision, r.batch, r.threads, r.threads == 1 ? "" : "s",
+                                r.ranks > 1 ? fmt::format(" on each of {} ranks", r.ranks) : "", r.steps, r.warmup);
     s += fmt::format("  train      {:>9.1f} images/s   step {:.2f} ms (median; min {:.2f})\n", r.train_images_per_s, r.step_ms_median,
                      r.step_ms_min);
     if (r.infer_images_per_s > 0) s += fmt::format("  inference  {:>9.1f} images/s   {:.2f} ms per batch\n", r.infer_images_per_s, r.infer_ms_median);
@@ -135,6 +160,10 @@ std::string bench_table(const BenchResult& r) {
     s += fmt::format("\n  memory     peak RSS {:.0f} MiB; tensor pool {:.0f} MiB held, {:.0f} MiB in use at most; {} buffers "
                      "allocated during the timed steps\n",
                      r.peak_rss_mib, r.pool_reserved_mib, r.pool_peak_in_use_mib, r.steady_state_allocations);
+    if (r.ranks > 1)
+        s += fmt::format("  ranks      {} | gradients {:.2f} MiB in {} buckets per step: allreduce {:.2f} ms, {:.2f} ms of it "
+                         "waited after backward ({:.0f}% hidden) | features gathered {:.2f} MiB per step\n",
+                         r.ranks, r.grad_mib, r.buckets, r.allreduce_ms, r.comm_wait_ms, 100 * r.hidden_share, r.gather_mib);
     s += fmt::format("  phases     data {:.2f} ms | forward {:.2f} ms | backward {:.2f} ms | optimizer {:.2f} ms\n", r.data_ms,
                      r.forward_ms, r.backward_ms, r.optimizer_ms);
     s += fmt::format("  {:<38} {:>9} {:>7} {:>9} {:>10} {:>7}\n", "by op family", "ms/step", "share", "GFLOP", "GFLOP/s", "calls");
@@ -163,6 +192,9 @@ std::string bench_json(const BenchResult& r) {
                      {"pool_reserved_mib", r.pool_reserved_mib},
                      {"pool_peak_in_use_mib", r.pool_peak_in_use_mib},
                      {"steady_state_allocations", r.steady_state_allocations},
+                     {"ranks", r.ranks},
+                     {"communication", {{"gradient_mib", r.grad_mib}, {"buckets", r.buckets}, {"allreduce_ms", r.allreduce_ms},
+                                        {"wait_ms", r.comm_wait_ms}, {"hidden_share", r.hidden_share}, {"gathered_mib", r.gather_mib}}},
                      {"phases_ms", {{"data", r.data_ms}, {"forward", r.forward_ms}, {"backward", r.backward_ms}, {"optimizer", r.optimizer_ms}}}};
     for (const auto& f : r.families)
         j["families"][f.name] = {{"ms_per_step", f.ms_per_step}, {"share", f.share}, {"gflop_per_step", f.gflop_per_step},

@@ -8,6 +8,7 @@
 
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/world.hpp"
+#include "ops/batch_stats.hpp"
 #include "runtime/collectives.hpp"
 
 namespace infomax::detail {
@@ -28,28 +29,46 @@ Tensor rows_of(const Tensor& x, std::int64_t first, std::int64_t last) {
     return out;
 }
 
-Var gather_rows(const Var& v) {
+namespace {
+double g_gathered = 0;
+}
+double gathered_bytes() { return g_gathered; }
+
+Var gather_rows(const Var& v, Gathered how) {
     if (!v.defined() || world().size == 1) return v;
     const Tensor p = v.value().plain();
     Shape s = p.shape();
     s[0] *= world().size;
     Tensor all = Tensor::empty(s);
+    g_gathered += double(all.numel() - p.numel()) * sizeof(float);
     allgather(p.data(), static_cast<std::size_t>(p.numel()), all.data());
     const std::int64_t n = p.size(0);
     return Var(all, {v},
-               [n](std::vector<Var>& in, const Tensor& g) {
-                   // Every rank scored the same loss on the same rows: the
-                   // gradient of its own rows is complete here.
+               [n, how](std::vector<Var>& in, const Tensor& g) {
                    const std::int64_t first = n * world().rank;
-                   in[0].add_grad(rows_of(g, first, first + n));
+                   if (how == Gathered::same_gradient) return in[0].add_grad(rows_of(g, first, first + n));
+                   Tensor sum = g.plain().clone();
+                   allreduce_sum(sum.data(), static_cast<std::size_t>(sum.numel()));
+                   in[0].add_grad(rows_of(sum, first, first + n));
                },
                "gather_rows");
 }
 
-Features gather_features(const Features& f) {
-    Features out{gather_rows(f.global), gather_rows(f.local), {}};
-    for (const auto& [name, t] : f.taps) out.taps.emplace_back(name, gather_rows(t));
+Features gather_features(const Features& f, Gathered how) {
+    Features out{gather_rows(f.global, how), gather_rows(f.local, how), {}};
+    for (const auto& [name, t] : f.taps) out.taps.emplace_back(name, gather_rows(t, how));
     return out;
+}
+
+Bound score_rows(const Objective& o, const Var& a, const Var& b, Rng& rng) {
+    if (world().size == 1) return o.score(a, b, rng);
+    const auto [first, last] = my_rows(b.size(0));
+    Scores mine;
+    {
+        GlobalBatchStats global(true);  // a discriminator's batch norm sees every rank's pairs
+        mine = make_scores(*o.discriminator, a, b, o.negatives, rng, o.negative_samples, first, last);
+    }
+    return o.estimator->bound({gather_rows(mine.pos, Gathered::same_gradient), gather_rows(mine.neg, Gathered::same_gradient)});
 }
 
 struct GradientSum::Bucket {

@@ -2,14 +2,16 @@
 //
 // `mpirun -np N infomax run SPEC`: the spec's batch_size is the global batch.
 // Each rank encodes its share of the rows (batch norm with the global batch's
-// statistics), the features are gathered so that every rank scores the
-// objectives on the whole batch (negatives from every rank's rows, the prior
-// and each estimator's state the same everywhere), and the encoder's
-// gradients, which each rank has for its rows only, are summed over the ranks
-// in buckets started as backward completes them. Every other part sees the
-// same inputs on every rank and gets the same gradient there: it needs no
-// communication. So the step is the one-process step up to the order of the
-// sums, and every rank takes the same optimizer step.
+// statistics) and the features are gathered. Each rank's discriminators score
+// its rows of the whole batch (negatives from every rank's rows), the scores
+// are gathered, and every rank's estimator reduces all of them: the same loss
+// and estimator state (DV's moving average) everywhere. The prior term and a
+// head see the gathered features on every rank alike. Gradients each rank has
+// only in part (the encoder's, for its rows; the discriminators', for their
+// rows of scores) are summed over the ranks in buckets started as backward
+// completes them; the parts every rank computes alike get the same gradient
+// everywhere and need no communication. So the step is the one-process step
+// up to the order of the sums, and every rank takes the same optimizer step.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "infomax/experiment/model.hpp"
 #include "infomax/plugin/parts.hpp"
 
 namespace infomax::detail {
@@ -27,10 +30,23 @@ class AsyncSums;
 std::pair<std::int64_t, std::int64_t> my_rows(std::int64_t n);
 // Rows [first, last) of x (plain copy).
 Tensor rows_of(const Tensor& x, std::int64_t first, std::int64_t last);
-// Every rank's rows of v, in rank order; backward gives v its own rows' gradient.
-Var gather_rows(const Var& v);
+// What the gradient of a gathered tensor is on each rank: the same (every
+// rank computed the same function of it: the estimators, the prior, the
+// head), or a part (each rank scored its own rows of it: the discriminators),
+// which backward sums over the ranks.
+enum class Gathered { same_gradient, partial_gradient };
+// Every rank's rows of v, in rank order; backward gives v its own rows'
+// gradient (summed over the ranks first for partial_gradient).
+Var gather_rows(const Var& v, Gathered how);
+// Bytes this rank has received from gather_rows so far (the bench's figure).
+double gathered_bytes();
 // y, M and the taps of every rank's rows.
-Features gather_features(const Features& f);
+Features gather_features(const Features& f, Gathered how);
+// An objective's bound in data-parallel training: this rank scores its rows
+// of the gathered batch (the discriminator's work is shared), the scores are
+// gathered, and every rank's estimator sees all of them (the same loss and
+// state everywhere). Alone it is o.score(a, b, rng).
+Bound score_rows(const Objective& o, const Var& a, const Var& b, Rng& rng);
 
 // Sums the gradients of `params` over the ranks while backward runs: a
 // parameter joins the open bucket when its gradient is complete, and a bucket

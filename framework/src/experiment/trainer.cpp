@@ -98,9 +98,13 @@ Trainer::Trainer(Model& model, const Experiment& e) : m_(model) {
             e.fail("data.batch_size", fmt::format("the global batch of {} does not split evenly over {} ranks: use a "
                                                   "multiple of {}",
                                                   batch_, world().size, world().size));
-        std::vector<Var> encoder_params;
-        for (auto& p : m_.encoder->parameters()) encoder_params.push_back(p.var);
-        grad_sum_ = std::make_unique<GradientSum>(std::move(encoder_params), std::size_t{1} << 20);
+        // Summed: what each rank has in part (data_parallel.hpp), in the
+        // order backward completes them (the discriminators', then the encoder's).
+        std::vector<Var> partial;
+        for (const auto& o : m_.objectives)
+            for (auto& p : o.discriminator->parameters()) partial.push_back(p.var);
+        for (auto& p : m_.encoder->parameters()) partial.push_back(p.var);
+        grad_sum_ = std::make_unique<GradientSum>(std::move(partial), std::size_t{1} << 20);
     }
     const OptimizerSpec& os = e.optimizer;
     optim::AdamOptions o;
@@ -256,12 +260,8 @@ StepMetrics Trainer::train_step(const Batch& batch) { return m_.runner->step(*th
 
 Features Trainer::encode(const Var& x) {
     if (!grad_sum_) return m_.encoder->encode(x);
-    Features f;
-    {
-        GlobalBatchStats global(true);
-        f = m_.encoder->encode(x);
-    }
-    return gather_features(f);
+    GlobalBatchStats global(true);
+    return m_.encoder->encode(x);
 }
 
 void Trainer::begin_step() {

@@ -107,9 +107,9 @@ public:
     // the prior discriminator's own loss (if defined) into its optimizer alone,
     // gradient clipping, every update.
     void finish_step(StepMetrics& out, Var total, Var prior_d_loss);
-    // The encoder's features of a batch for the objectives. In data-parallel
-    // training (data_parallel.hpp) the batch is this rank's rows, encoded with
-    // the global batch's statistics, and the features are every rank's rows.
+    // The encoder's features of a batch. In data-parallel training
+    // (data_parallel.hpp) the batch is this rank's rows, encoded with the
+    // global batch's statistics: gather_features gives every rank's rows.
     Features encode(const Var& x);
     // Data-parallel training: this rank's gradient sums (null alone).
     const GradientSum* gradient_sum() const { return grad_sum_.get(); }

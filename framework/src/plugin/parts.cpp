@@ -60,6 +60,11 @@ std::vector<std::int64_t> derangement(std::int64_t n, Rng& rng) {
 
 Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng,
                    std::int64_t count) {
+    return make_scores(d, a, b, negatives, rng, count, 0, a.size(0));
+}
+
+Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng,
+                   std::int64_t count, std::int64_t first, std::int64_t last) {
     const std::int64_t n = a.size(0);
     if (count < 1) throw Error(fmt::format("scores: {} negative samples per sample: need at least 1", count));
     if (count > 1 && negatives != "roll" && negatives != "permutation")
@@ -70,63 +75,79 @@ Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::stri
     if (b.size(0) != n)
         throw ShapeError(fmt::format("scores: the two sides have batch sizes {} and {}", n, b.size(0)));
     if (n < 2) throw ShapeError("scores: negative samples need a batch of at least 2");
+    if (first < 0 || last > n || first >= last)
+        throw ShapeError(fmt::format("scores: rows [{}, {}) of a batch of {}", first, last, n));
+    const bool whole = first == 0 && last == n;
+    const std::int64_t m = last - first;
+    std::vector<std::int64_t> mine(m);
+    std::iota(mine.begin(), mine.end(), first);
+    auto rows = [&](const Var& v) { return whole ? v : ops::index_select(v, 0, mine); };
+    const Var b_rows = rows(b);
     if (negatives == "all") {
-        Var s = d.all_pairs(a, b);  // (n, n, P)
-        if (s.dim() != 3 || s.size(0) != n || s.size(1) != n)
-            throw ShapeError(fmt::format("scores: the discriminator scored all pairs of {} samples as shape {}: all-pair "
-                                         "scores must be (N, N, P)",
-                                         n, to_string(s.shape())));
+        Var s = d.all_pairs(a, b_rows);  // (m, n, P): row i pairs b_i with every a_j
+        if (s.dim() != 3 || s.size(0) != m || s.size(1) != n)
+            throw ShapeError(fmt::format("scores: the discriminator scored all pairs of {} and {} samples as shape {}: "
+                                         "all-pair scores must be (N_b, N_a, P)",
+                                         m, n, to_string(s.shape())));
         const std::int64_t p = s.size(2);
-        Var flat = ops::reshape(s, {n * n, p});
+        Var flat = ops::reshape(s, {m * n, p});
         std::vector<std::int64_t> diag, off;
-        for (std::int64_t i = 0; i < n; ++i)
-            for (std::int64_t j = 0; j < n; ++j) (i == j ? diag : off).push_back(i * n + j);
-        return {ops::index_select(flat, 0, diag), ops::reshape(ops::index_select(flat, 0, off), {n, (n - 1) * p})};
+        for (std::int64_t i = 0; i < m; ++i)
+            for (std::int64_t j = 0; j < n; ++j) (first + i == j ? diag : off).push_back(i * n + j);
+        return {ops::index_select(flat, 0, diag), ops::reshape(ops::index_select(flat, 0, off), {m, (n - 1) * p})};
     }
-    Var pos = d.pairs(a, b);
-    if (pos.dim() != 2 || pos.size(0) != n)
+    Var pos = d.pairs(rows(a), b_rows);
+    if (pos.dim() != 2 || pos.size(0) != m)
         throw ShapeError(fmt::format("scores: the discriminator scored {} pairs as shape {}: pair scores must be (N, P), "
                                      "one row per pair",
-                                     n, to_string(pos.shape())));
-    Var shuffled;
+                                     m, to_string(pos.shape())));
     if ((negatives == "roll" || negatives == "permutation") && count > 1) {
-        // count mismatched copies of a against b, scored in one call: (N, count * P).
+        // count mismatched copies of a against b, scored in one call: (M, count * P).
         std::vector<std::int64_t> ia, ib;
         for (std::int64_t k = 1; k <= count; ++k) {
             const auto perm = negatives == "roll" ? std::vector<std::int64_t>{} : derangement(n, rng);
-            for (std::int64_t i = 0; i < n; ++i) {
+            for (std::int64_t i = first; i < last; ++i) {
                 ia.push_back(negatives == "roll" ? (i - k + n) % n : perm[i]);
                 ib.push_back(i);
             }
         }
-        Var s = d.pairs(ops::index_select(a, 0, ia), ops::index_select(b, 0, ib));  // (count * N, P), k-major
+        Var s = d.pairs(ops::index_select(a, 0, ia), ops::index_select(b, 0, ib));  // (count * M, P), k-major
         const std::int64_t p = s.size(1);
-        Var neg = ops::reshape(ops::permute(ops::reshape(s, {count, n, p}), {1, 0, 2}), {n, count * p});
+        Var neg = ops::reshape(ops::permute(ops::reshape(s, {count, m, p}), {1, 0, 2}), {m, count * p});
         return {pos, neg};
     }
+    Var shuffled;
     if (negatives == "roll") {
-        shuffled = ops::roll(a, 1, 0);
+        if (whole) {
+            shuffled = ops::roll(a, 1, 0);
+        } else {
+            std::vector<std::int64_t> prev(m);
+            for (std::int64_t i = 0; i < m; ++i) prev[i] = (first + i - 1 + n) % n;
+            shuffled = ops::index_select(a, 0, prev);
+        }
     } else if (negatives == "permutation") {
-        shuffled = ops::index_select(a, 0, derangement(n, rng));
+        const auto perm = derangement(n, rng);
+        shuffled = ops::index_select(a, 0, whole ? perm : std::vector<std::int64_t>(perm.begin() + first, perm.begin() + last));
     } else if (negatives == "shuffle_locations") {
         if (a.dim() != 4)
             throw ShapeError(fmt::format("shuffle_locations needs a local feature map (N, C, H, W), got {}",
                                          to_string(a.shape())));
         // Each location takes its features from an independently chosen other sample.
         const std::int64_t c = a.size(1), h = a.size(2), w = a.size(3), l = h * w;
-        Var rows = ops::reshape(ops::permute(ops::reshape(a, {n, c, l}), {0, 2, 1}), {n * l, c});
+        Var all_rows = ops::reshape(ops::permute(ops::reshape(a, {n, c, l}), {0, 2, 1}), {n * l, c});
         std::vector<std::int64_t> idx(n * l);
         for (std::int64_t loc = 0; loc < l; ++loc) {
             auto perm = derangement(n, rng);
             for (std::int64_t i = 0; i < n; ++i) idx[i * l + loc] = perm[i] * l + loc;
         }
-        Var picked = ops::reshape(ops::index_select(rows, 0, idx), {n, l, c});
-        shuffled = ops::reshape(ops::permute(picked, {0, 2, 1}), {n, c, h, w});
+        if (!whole) idx = std::vector<std::int64_t>(idx.begin() + first * l, idx.begin() + last * l);
+        Var picked = ops::reshape(ops::index_select(all_rows, 0, idx), {m, l, c});
+        shuffled = ops::reshape(ops::permute(picked, {0, 2, 1}), {m, c, h, w});
     } else {
         throw Error(fmt::format("unknown negative sampling '{}' (known: {})", negatives,
                                 fmt::join(negative_sampling_names(), ", ")));
     }
-    return {pos, d.pairs(shuffled, b)};
+    return {pos, d.pairs(shuffled, b_rows)};
 }
 
 }  // namespace infomax

@@ -22,6 +22,7 @@ void record(const char* op, double seconds, double flops) {
                          : o.starts_with("matmul")                          ? "matmul"
                          : o.starts_with("batch_norm") || o.starts_with("max_pool") ? "batchnorm/pooling"
                          : o.starts_with("reorder")                         ? "reorder"
+                         : o.starts_with("communication")                   ? "communication (MPI, waits included)"
                                                                             : "eltwise";
     Entry& e = table()[family];
     e.seconds += seconds;

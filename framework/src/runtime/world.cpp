@@ -4,7 +4,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+
+#include "infomax/runtime/profile.hpp"
 
 #include "runtime/collectives.hpp"
 
@@ -60,13 +63,31 @@ namespace infomax::detail {
 
 namespace {
 bool alone() { return !g_joined || g_left || g_world.size == 1; }
+
+// Blocking collectives show in the bench's profile as "communication" (their
+// time includes waiting for the slowest rank).
+class Timed {
+public:
+    Timed() : on_(profile::enabled()), t0_(std::chrono::steady_clock::now()) {}
+    ~Timed() {
+        if (on_) profile::record("communication", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(), 0);
+    }
+
+private:
+    bool on_;
+    std::chrono::steady_clock::time_point t0_;
+};
 }  // namespace
 
 void allreduce_sum(float* data, std::size_t n) {
-    if (!alone()) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    if (alone()) return;
+    Timed t;
+    MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
 }
 void allreduce_sum(double* data, std::size_t n) {
-    if (!alone()) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    if (alone()) return;
+    Timed t;
+    MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
 }
 void allreduce_max(std::int64_t* data, std::size_t n) {
     if (!alone()) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
@@ -79,6 +100,7 @@ void allgather(const float* data, std::size_t n, float* out) {
         std::memcpy(out, data, n * sizeof(float));
         return;
     }
+    Timed t;
     MPI_Allgather(data, static_cast<int>(n), MPI_FLOAT, out, static_cast<int>(n), MPI_FLOAT, MPI_COMM_WORLD);
 }
 void barrier() {
@@ -109,6 +131,7 @@ void AsyncSums::progress() {
 }
 void AsyncSums::wait() {
     if (p_->requests.empty()) return;
+    Timed t;
     MPI_Waitall(static_cast<int>(p_->requests.size()), p_->requests.data(), MPI_STATUSES_IGNORE);
     p_->requests.clear();
 }

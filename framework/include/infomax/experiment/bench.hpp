@@ -1,6 +1,7 @@
 // infomax bench: the training step and the inference pass of a spec, timed
 // after a warm-up, with where the time goes and how close it is to the
-// machine's peak (a large sgemm measured in the same process).
+// machine's peak (a large sgemm measured in the same process). Under mpirun it
+// times the data-parallel step and its communication (rank 0 reports).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,14 @@ struct BenchResult {
     // that were in use at once (the rest is free buffers of sizes not needed then).
     double pool_reserved_mib = 0, pool_peak_in_use_mib = 0;
     std::vector<BenchFamily> families;
+    // Data-parallel (under mpirun; images/s are the global batch's): the
+    // gradient sum's bytes and buckets per step, the time a blocking allreduce
+    // of those bytes takes, the time a step waited for them after backward,
+    // and the share of the allreduce hidden behind backward; the features
+    // every rank gathers per step.
+    int ranks = 1;
+    double grad_mib = 0, gather_mib = 0, allreduce_ms = 0, comm_wait_ms = 0, hidden_share = 0;
+    int buckets = 0;
 };
 
 BenchResult bench_spec(const BenchOptions& options);

@@ -142,6 +142,10 @@ public:
 // Returns the positive and negative scores for an estimator.
 Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng,
                    std::int64_t count = 1);
+// Rows [first, last) of those scores, the same values (data-parallel training
+// scores each rank's rows of the gathered batch); rng is drawn as for all rows.
+Scores make_scores(Discriminator& d, const Var& a, const Var& b, const std::string& negatives, Rng& rng,
+                   std::int64_t count, std::int64_t first, std::int64_t last);
 const std::vector<std::string>& negative_sampling_names();
 
 }  // namespace infomax

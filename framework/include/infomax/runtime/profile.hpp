@@ -18,7 +18,8 @@ struct Entry {
 void set_enabled(bool on);
 bool enabled();
 // Adds one primitive call to its family ("conv", "inner product", "matmul",
-// "eltwise", "batchnorm/pooling", "reorder").
+// "eltwise", "batchnorm/pooling", "reorder"; "communication" for blocking MPI
+// calls in data-parallel training).
 void record(const char* op, double seconds, double flops);
 // What was recorded since the last take(), by family; resets.
 std::map<std::string, Entry> take();

@@ -2,6 +2,7 @@
 // optional prior term; evaluated by held-out bounds and probes on its taps.
 #include <fmt/format.h>
 
+#include "experiment/data_parallel.hpp"
 #include "experiment/runners/common.hpp"
 #include "infomax/ops/ops.hpp"
 
@@ -32,13 +33,16 @@ public:
         StepMetrics out;
         t.begin_step();
         m.encoder->train(true);
-        const Features f = t.encode(Var(batch.x));
+        // Data-parallel: this rank's rows; the objectives score their rows of
+        // every rank's (data_parallel.hpp), the prior sees all alike.
+        const Features mine = t.encode(Var(batch.x));
+        const Features f = gather_features(mine, Gathered::partial_gradient);
         Var total;
         score_objectives(t, f, out, total);
         Var prior_d_loss;
         if (m.prior) {
             auto& p = *m.prior;
-            Var yt = p.prior->transform(f.global);
+            Var yt = p.prior->transform(gather_rows(mine.global, Gathered::same_gradient));
             Rng rng(t.seed(), fmt::format("prior/{}", t.step()));
             Var real(p.prior->sample(yt.shape(), rng));
             Var g_loss = ops::mean(ops::softplus(-p.discriminator->score(yt)));

@@ -3,6 +3,7 @@
 // by the same probes as dim.
 #include <fmt/format.h>
 
+#include "experiment/data_parallel.hpp"
 #include "experiment/runners/common.hpp"
 #include "infomax/eval/probes.hpp"
 #include "infomax/nn/module.hpp"
@@ -39,9 +40,9 @@ public:
         StepMetrics out;
         t.begin_step();
         m.encoder->train(true);
-        const Features f = t.encode(Var(batch.x));
+        const Features f = t.encode(Var(batch.x));  // data-parallel: this rank's rows
         m.head->train(true);
-        Var logits = m.head->forward(f.global);
+        Var logits = m.head->forward(gather_rows(f.global, Gathered::same_gradient));  // every rank's, alike
         Var ce = ops::cross_entropy(logits, batch.labels);
         const std::int64_t correct = eval::count_correct(logits.value(), batch.labels.data());
         out.emplace_back("supervised.cross_entropy", finite(ce.item(), t.step() + 1, "the cross-entropy"));
