@@ -45,6 +45,9 @@ struct Args {
     std::string out;               // --out DIR (suite)
     int steps = 20, warmup = 5;    // --steps N, --warmup N (bench)
     bool json = false;             // --json (bench)
+    std::int64_t only = 0;         // --only N (suite)
+    bool emit_slurm = false;       // --emit-slurm (suite)
+    std::string partition, time, account;  // --partition, --time, --account (suite --emit-slurm)
 };
 
 bool is_override(const std::string& a) {
@@ -169,7 +172,8 @@ std::string self_path() {
 }
 
 int cmd_suite(const Args& a) {
-    if (a.positional.size() != 1) throw Error("usage: infomax suite SUITE.yaml [key.path=value ...] [--out DIR]");
+    if (a.positional.size() != 1)
+        throw Error("usage: infomax suite SUITE.yaml [key.path=value ...] [--out DIR] [--only N] [--emit-slurm ...]");
     infomax::SuiteOptions o;
     o.file = a.positional[0];
     o.overrides = a.overrides;
@@ -177,8 +181,20 @@ int cmd_suite(const Args& a) {
     o.cli = self_path();
     o.plugin_paths = a.plugin_paths;
     o.threads = a.threads;
+    o.only = a.only;
+    o.emit_slurm = a.emit_slurm;
+    o.partition = a.partition;
+    o.time = a.time;
+    o.account = a.account;
+    if (!a.emit_slurm && !(a.partition.empty() && a.time.empty() && a.account.empty()))
+        throw Error("--partition, --time and --account go with --emit-slurm");
     auto r = infomax::run_suite(o);
+    if (!r.slurm_submit.empty()) {
+        fmt::print("wrote the Slurm jobs of {} (nothing was run); submit them with:\n  {}\n", r.dir, r.slurm_submit);
+        return 0;
+    }
     if (!r.lead) return 0;  // another rank of an mpirun job: rank 0 tabulates
+    if (o.only > 0) return r.interrupted ? 130 : r.failed ? 1 : 0;  // a job array's task: the aggregation tabulates
     fmt::print("table: {}, report: {}\n", (std::filesystem::path(r.dir) / "table.md").string(), infomax::write_report(r.dir));
     return r.interrupted ? 130 : r.failed ? 1 : 0;
 }
@@ -243,6 +259,10 @@ int cmd_help(const Args&) {
         "  --plugin-path DIR  also load plugins from DIR (repeatable; also $INFOMAX_PLUGIN_PATH, ':'-separated)\n"
         "  --no-progress      plain progress lines even on a terminal\n"
         "  --out DIR          suite: put the suite directory under DIR (default: the suite's output.dir)\n"
+        "  --only N           suite: run only its N-th run (as numbered in its progress lines; a job array's task)\n"
+        "  --emit-slurm [--partition P] [--time T] [--account A]\n"
+        "                     suite: write a Slurm job array (one task per unfinished run) and a dependent\n"
+        "                     aggregation job under <suite dir>/slurm/, run nothing (docs/scale.md)\n"
         "  --steps N, --warmup N, --json   bench: timed steps (20), warm-up steps (5), one JSON object\n"
         "  Ctrl-C during run  writes a checkpoint and stops (exit 130); continue with run --resume DIR\n"
         "  --version          same as 'infomax version'\n"
@@ -259,7 +279,8 @@ const std::vector<Command>& commands() {
         {"version", "version", "versions of infomax, oneDNN (ISA, runtime), oneTBB; the thread count", cmd_version},
         {"run", "run SPEC [overrides] | run --resume DIR", "train and evaluate in a new run directory, or continue one", cmd_run},
         {"eval", "eval RUN_DIR [eval.key=value ...] [--export-features]", "evaluate a finished run again, into a new results file", cmd_eval},
-        {"suite", "suite SUITE [overrides] [--out DIR]", "run a suite's runs (skips finished, resumes interrupted), then tabulate", cmd_suite},
+        {"suite", "suite SUITE [overrides] [--out DIR] [--only N]",
+         "run a suite's runs (skips finished, resumes interrupted; under mpirun shared among the ranks), then tabulate", cmd_suite},
         {"report", "report SUITE_DIR|RUN_DIR", "write the tables and report.html of a suite, or a run's report.html", cmd_report},
         {"bench", "bench SPEC [overrides] [--steps N] [--warmup N] [--json]",
          "time the training step and inference; phases, op families, GFLOP/s against the sgemm peak", cmd_bench},
@@ -309,6 +330,16 @@ int run_cli(const std::vector<std::string>& argv_s) {
                 (a == "--steps" ? args.steps : args.warmup) = static_cast<int>(n);
             } else if (a == "--json") {
                 args.json = true;
+            } else if (a == "--only") {
+                const std::string v = value("--only");
+                char* end = nullptr;
+                const long long n = std::strtoll(v.c_str(), &end, 10);
+                if (*end != '\0' || n < 1) throw Error(fmt::format("--only '{}': expected a run number >= 1", v));
+                args.only = n;
+            } else if (a == "--emit-slurm") {
+                args.emit_slurm = true;
+            } else if (a == "--partition" || a == "--time" || a == "--account") {
+                (a == "--partition" ? args.partition : a == "--time" ? args.time : args.account) = value(a.c_str());
             } else if (a == "--out") {
                 args.out = value("--out");
             } else if (a == "--no-progress") {

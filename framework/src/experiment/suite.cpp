@@ -195,6 +195,64 @@ std::string find_run_dir(const fs::path& key_dir, const std::string& hash) {
     return "";
 }
 
+
+namespace {
+// One shell word: 'text' with each ' written as '\''.
+std::string shell_word(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+}  // namespace
+
+std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, const std::vector<PlannedRun>& plan,
+                             const std::vector<std::string>& hashes, const fs::path& suite_dir) {
+    std::vector<std::string> todo;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        const std::string dir = find_run_dir(suite_dir / plan[i].name, hashes[i]);
+        if (dir.empty() || !fs::exists(fs::path(dir) / "results.json")) todo.push_back(std::to_string(i + 1));
+    }
+    const fs::path out = suite_dir / "slurm";
+    fs::create_directories(out);
+    const std::string name = root["name"].Scalar();
+    const std::int64_t per_run = root["threads_per_run"].as<std::int64_t>();
+    // The command every job runs: this infomax, the suite file and the command line's overrides.
+    std::string cmd = shell_word(opt.cli);
+    for (const auto& p : opt.plugin_paths) cmd += " --plugin-path " + shell_word(fs::absolute(p).string());
+    cmd += " suite " + shell_word(fs::absolute(opt.file).string());
+    for (const auto& o : opt.overrides) cmd += " " + shell_word(o);
+    cmd += " --out " + shell_word(fs::absolute(suite_dir.parent_path()).string());
+    auto header = [&](const std::string& job, const std::string& log) {
+        std::string h = "#!/bin/bash\n";
+        h += fmt::format("#SBATCH --job-name={}\n#SBATCH --output={}\n", job, (out / log).string());
+        if (!opt.partition.empty()) h += fmt::format("#SBATCH --partition={}\n", opt.partition);
+        if (!opt.time.empty()) h += fmt::format("#SBATCH --time={}\n", opt.time);
+        if (!opt.account.empty()) h += fmt::format("#SBATCH --account={}\n", opt.account);
+        return h;
+    };
+    // One array task per unfinished run; a task whose run finished meanwhile skips it.
+    std::string array = header(name + "-runs", "run-%a.out");
+    array += fmt::format("#SBATCH --array={}\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={}\n", fmt::join(todo, ","), per_run);
+    array += "# Written by infomax suite --emit-slurm: task N runs the suite's N-th run alone.\n";
+    array += fmt::format("exec {} --threads {} --only \"$SLURM_ARRAY_TASK_ID\"\n", cmd, per_run);
+    std::string aggregate = header(name + "-tables", "tables.out");
+    aggregate += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
+    aggregate += "# After every task: the suite again, which finds them finished and writes runs.json, the tables and the report\n"
+                 "# (a run that failed or was cut off is run here; check the tasks' logs first if that is not wanted).\n";
+    aggregate += fmt::format("exec {} --threads 1\n", cmd);
+    std::string submit = "#!/bin/bash\n# Submits the job array, then the aggregation job to run after it (whatever its tasks' outcome).\nset -euo pipefail\n";
+    submit += fmt::format("cd {}\n", shell_word(out.string()));
+    submit += "runs=$(sbatch --parsable runs.sbatch)\n"
+              "sbatch --dependency=afterany:\"${runs%%;*}\" tables.sbatch\n"
+              "echo \"submitted job array $runs and its aggregation\"\n";
+    data::write_file_atomic((out / "runs.sbatch").string(), array);
+    data::write_file_atomic((out / "tables.sbatch").string(), aggregate);
+    data::write_file_atomic((out / "submit.sh").string(), submit);
+    fs::permissions(out / "submit.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                    fs::perm_options::add);
+    return (out / "submit.sh").string();
+}
+
 }  // namespace detail
 
 namespace {
@@ -300,6 +358,15 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         throw Error(fmt::format("{}: {} of {} runs do not load; nothing was run:{}", opt.file, failing, plan.size(), text));
     }
 
+    if (opt.only < 0 || opt.only > static_cast<std::int64_t>(plan.size()))
+        throw Error(fmt::format("--only {}: the suite has runs 1 to {}", opt.only, plan.size()));
+    if (opt.emit_slurm) {
+        SuiteResult r;
+        r.dir = suite_dir.string();
+        r.slurm_submit = detail::write_slurm_jobs(opt, root, plan, hashes, suite_dir);
+        return r;
+    }
+
     // Under mpirun every rank gets here with the same plan: rank 0 keeps the
     // queue and hands each run to whichever rank has a free slot (itself
     // included), and writes runs.json when every rank is done.
@@ -333,8 +400,10 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         if (!dir.empty() && fs::exists(fs::path(dir) / "results.json")) {
             result.runs[i].status = "finished";
             fmt::print("[{}/{}] {}: finished before, skipped\n", i + 1, plan.size(), plan[i].name);
-        } else {
+        } else if (opt.only == 0 || static_cast<std::int64_t>(i) + 1 == opt.only) {
             queue.push_back(i);
+        } else {
+            result.runs[i].status = "not started";  // --only another run
         }
     }
     todo_count = queue.size();
@@ -563,6 +632,12 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     result.interrupted = detail::any_rank(g_suite_stop.load());
     if (!lead) return result;
     for (std::size_t i : queue) result.runs[i].status = "not started";
+    // --only (a job array's task): the other tasks run the other runs at the
+    // same time; runs.json and the tables are the aggregation's.
+    if (opt.only > 0) {
+        result.failed = result.runs[opt.only - 1].status == "failed";
+        return result;
+    }
 
     json runs = json::array();
     for (std::size_t i = 0; i < plan.size(); ++i) {

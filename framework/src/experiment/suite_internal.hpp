@@ -5,7 +5,14 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
+
 #include "infomax/config/spec.hpp"
+#include "infomax/experiment/suite.hpp"
+
+namespace YAML {
+class Node;
+}
 
 namespace infomax::detail {
 
@@ -28,6 +35,10 @@ struct SweptKey {
 std::string suite_schema_path();
 // Loads and validates a suite file (defaults filled in).
 config::Document load_suite(const std::string& file);
+// --emit-slurm: writes <suite dir>/slurm/{runs.sbatch, tables.sbatch, submit.sh}
+// for the runs without results; returns submit.sh's path.
+std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, const std::vector<PlannedRun>& plan,
+                             const std::vector<std::string>& hashes, const std::filesystem::path& suite_dir);
 std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file,
                                    std::vector<SweptKey>* swept = nullptr);
 

@@ -19,6 +19,7 @@
 //                     when the suite ends, `infomax report DIR` any time)
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ struct SuiteOptions {
     std::string cli;                      // the infomax executable that runs each run
     std::vector<std::string> plugin_paths;
     int threads = 0;                      // --threads: the suite's budget (0: the default)
+    // --only N: run the suite's N-th run alone (1-based; a job array's task),
+    // without writing runs.json (the aggregation does).
+    std::int64_t only = 0;
+    // --emit-slurm: write <suite dir>/slurm/ (a job array of the unfinished
+    // runs, one task each, and an aggregation job that depends on it) and run nothing.
+    bool emit_slurm = false;
+    std::string partition, time, account;  // --partition, --time, --account for the job scripts
 };
 
 struct SuiteRunStatus {
@@ -45,6 +53,7 @@ struct SuiteResult {
     int failed = 0;
     bool interrupted = false;
     bool lead = true;  // rank 0 (or alone): it has every run's status and writes the tables
+    std::string slurm_submit;  // --emit-slurm: the script that submits both jobs
 };
 
 SuiteResult run_suite(const SuiteOptions& options);
