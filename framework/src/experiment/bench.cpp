@@ -78,6 +78,7 @@ BenchResult bench_spec(const BenchOptions& opt) {
             r.buckets = g->last().buckets;
         }
     }
+    profile::set_enabled(false);
     r.ranks = world().size;
     if (r.ranks > 1) {
         r.gather_mib = (detail::gathered_bytes() - gathered0) / opt.steps / (1 << 20);
@@ -94,7 +95,6 @@ BenchResult bench_spec(const BenchOptions& opt) {
         r.allreduce_ms = 1e3 * median(t);
         r.hidden_share = r.allreduce_ms > 0 ? std::clamp(1.0 - r.comm_wait_ms / r.allreduce_ms, 0.0, 1.0) : 0.0;
     }
-    profile::set_enabled(false);
     r.steady_state_allocations = memory_stats().fresh_allocations - allocs;
     const auto families = profile::take();
     double total_time = 0;

@@ -47,9 +47,12 @@ Var gather_rows(const Var& v, Gathered how) {
                [n, how](std::vector<Var>& in, const Tensor& g) {
                    const std::int64_t first = n * world().rank;
                    if (how == Gathered::same_gradient) return in[0].add_grad(rows_of(g, first, first + n));
-                   Tensor sum = g.plain().clone();
-                   allreduce_sum(sum.data(), static_cast<std::size_t>(sum.numel()));
-                   in[0].add_grad(rows_of(sum, first, first + n));
+                   const Tensor all = g.plain();
+                   Shape mine = all.shape();
+                   mine[0] = n;
+                   Tensor sum = Tensor::empty(mine);
+                   reduce_scatter_sum(all.data(), sum.data(), static_cast<std::size_t>(sum.numel()));
+                   in[0].add_grad(sum);
                },
                "gather_rows");
 }
@@ -84,8 +87,10 @@ GradientSum::GradientSum(std::vector<Var> params, std::size_t bucket_bytes)
 GradientSum::~GradientSum() = default;
 
 std::unique_ptr<GradReadyHook> GradientSum::during_backward() {
-    buckets_.clear();
-    buckets_.push_back(std::make_unique<Bucket>());
+    // The buckets of the last step are refilled: their memory stays mapped.
+    for (auto& b : buckets_) b->params.clear(), b->data.clear();
+    if (buckets_.empty()) buckets_.push_back(std::make_unique<Bucket>());
+    open_ = 0;
     sums_ = std::make_unique<AsyncSums>();
     done_.assign(params_.size(), 0);
     return std::make_unique<GradReadyHook>([this](const Var& leaf) { ready(leaf); });
@@ -97,7 +102,7 @@ void GradientSum::ready(const Var& leaf) {
     const std::size_t i = static_cast<std::size_t>(it - ids_.begin());
     if (done_[i] || !params_[i].grad().defined()) return;
     done_[i] = 1;
-    Bucket& b = *buckets_.back();
+    Bucket& b = *buckets_[open_];
     const Tensor g = params_[i].grad().plain();
     b.params.push_back(i);
     b.data.insert(b.data.end(), g.data(), g.data() + g.numel());
@@ -106,10 +111,10 @@ void GradientSum::ready(const Var& leaf) {
 }
 
 void GradientSum::send_open() {
-    Bucket& b = *buckets_.back();
+    Bucket& b = *buckets_[open_];
     if (b.params.empty()) return;
     sums_->start(b.data.data(), b.data.size());
-    buckets_.push_back(std::make_unique<Bucket>());
+    if (++open_ == buckets_.size()) buckets_.push_back(std::make_unique<Bucket>());
 }
 
 void GradientSum::finish() {
@@ -118,8 +123,8 @@ void GradientSum::finish() {
         if (!done_[i] && params_[i].grad().defined()) {
             done_[i] = 1;
             const Tensor g = params_[i].grad().plain();
-            buckets_.back()->params.push_back(i);
-            buckets_.back()->data.insert(buckets_.back()->data.end(), g.data(), g.data() + g.numel());
+            buckets_[open_]->params.push_back(i);
+            buckets_[open_]->data.insert(buckets_[open_]->data.end(), g.data(), g.data() + g.numel());
         }
     send_open();
     const auto t = std::chrono::steady_clock::now();
@@ -140,7 +145,6 @@ void GradientSum::finish() {
             p.add_grad(sum);
         }
     }
-    buckets_.clear();
     sums_.reset();
 }
 

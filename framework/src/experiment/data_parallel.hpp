@@ -76,6 +76,7 @@ private:
     std::vector<const void*> ids_;
     std::size_t bucket_floats_;
     std::vector<std::unique_ptr<Bucket>> buckets_;
+    std::size_t open_ = 0;  // the bucket being filled
     std::unique_ptr<AsyncSums> sums_;
     std::vector<int> done_;  // this step: which params were bucketed
     Stats last_;

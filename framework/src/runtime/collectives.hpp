@@ -17,6 +17,9 @@ void allreduce_sum(float* data, std::size_t n);
 void allreduce_sum(double* data, std::size_t n);
 void allreduce_max(std::int64_t* data, std::size_t n);
 void allreduce_min(std::int64_t* data, std::size_t n);
+// The sum over ranks of `in` (size * n floats), of which each rank gets its
+// own n: rank r's out is the sum of every rank's in[r*n, (r+1)*n).
+void reduce_scatter_sum(const float* in, float* out, std::size_t n);
 // Every rank's `n` floats, in rank order, into out (size * n floats).
 void allgather(const float* data, std::size_t n, float* out);
 void barrier();

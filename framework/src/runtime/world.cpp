@@ -95,6 +95,14 @@ void allreduce_max(std::int64_t* data, std::size_t n) {
 void allreduce_min(std::int64_t* data, std::size_t n) {
     if (!alone()) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
 }
+void reduce_scatter_sum(const float* in, float* out, std::size_t n) {
+    if (alone()) {
+        std::memcpy(out, in, n * sizeof(float));
+        return;
+    }
+    Timed t;
+    MPI_Reduce_scatter_block(in, out, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
 void allgather(const float* data, std::size_t n, float* out) {
     if (alone()) {
         std::memcpy(out, data, n * sizeof(float));
