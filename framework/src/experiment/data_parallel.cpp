@@ -58,9 +58,7 @@ Var gather_rows(const Var& v, Gathered how) {
 }
 
 Features gather_features(const Features& f, Gathered how) {
-    Features out{gather_rows(f.global, how), gather_rows(f.local, how), {}};
-    for (const auto& [name, t] : f.taps) out.taps.emplace_back(name, gather_rows(t, how));
-    return out;
+    return {gather_rows(f.global, how), gather_rows(f.local, how), {}};
 }
 
 Bound score_rows(const Objective& o, const Var& a, const Var& b, Rng& rng) {

@@ -40,7 +40,8 @@ enum class Gathered { same_gradient, partial_gradient };
 Var gather_rows(const Var& v, Gathered how);
 // Bytes this rank has received from gather_rows so far (the bench's figure).
 double gathered_bytes();
-// y, M and the taps of every rank's rows.
+// y and M of every rank's rows (the taps are evaluation's, not training's:
+// not gathered).
 Features gather_features(const Features& f, Gathered how);
 // An objective's bound in data-parallel training: this rank scores its rows
 // of the gathered batch (the discriminator's work is shared), the scores are
