@@ -11,8 +11,8 @@
 #   resume       stopped by SIGTERM to mpirun (its Ctrl-C): every rank stops at
 #                one step with a checkpoint; resumed on 2 ranks it equals the
 #                uninterrupted 2-rank run bit for bit, resumed on 1 it finishes
-#   refused      a kind that cannot, or a batch that does not split: exit 1,
-#                the message, nothing written
+#   refused      a kind that cannot, a batch that does not split, or eval
+#                under mpirun: exit 1, the message, nothing written
 #   killed_rank  a rank killed mid-run ends the job (non-zero, no process left)
 #                within 30 s
 set -uo pipefail
@@ -125,6 +125,9 @@ refused)
   [ $rc = 1 ] || fail "batch 63 on 2 ranks: exit $rc, expected 1"
   grep -q "command line argument 1 (data.batch_size=63): data.batch_size: the global batch of 63 does not split evenly over 2 ranks: use a multiple of 2" "$work/r2.txt" || fail "no message for batch 63"
   [ ! -e "$work/r" ] || fail "a refused run wrote $work/r"
+  "${mpirun_2[@]}" "$cli" eval "$work/nowhere" > "$work/r3.txt" 2>&1
+  rc=$?
+  [ $rc = 1 ] && grep -q "^infomax: infomax eval runs on one process, and this is rank 0 of 2 (mpirun): run it without mpirun" "$work/r3.txt" || { cat "$work/r3.txt"; fail "eval under mpirun: exit $rc"; }
   ;;
 *) fail "unknown case" ;;
 esac

@@ -150,7 +150,16 @@ int cmd_run(const Args& a) {
     return 0;
 }
 
+// Commands that write a run's files once: under mpirun every rank would.
+void one_process(const char* command) {
+    const auto& w = infomax::world();
+    if (w.size > 1)
+        throw Error(fmt::format("infomax {} runs on one process, and this is rank {} of {} (mpirun): run it without mpirun",
+                                command, w.rank, w.size));
+}
+
 int cmd_eval(const Args& a) {
+    one_process("eval");
     if (a.positional.size() != 1) throw Error("usage: infomax eval RUN_DIR [eval.key=value ...] [--export-features]");
     infomax::EvalOptions o;
     o.run_dir = a.positional[0];
@@ -206,6 +215,7 @@ int cmd_report(const Args& a) {
 }
 
 int cmd_reproduce(const Args& a) {
+    one_process("reproduce");
     if (a.positional.size() != 1) throw Error("usage: infomax reproduce RUN_DIR");
     infomax::ReproduceOptions o;
     o.run_dir = a.positional[0];
