@@ -37,4 +37,34 @@ cat "$work/a.txt" "$work/b.txt"
 for d in "$work"/twice/mpi-gaussians/*/; do
   [ "$(ls -d "$d"mi-gaussian-dv-separable/*/ | wc -l)" = 1 ] || fail "$d holds more than one run"
 done
-echo "ok: suite shared by 2 ranks, tables identical, finished runs skipped, no run twice"
+# Ctrl-C to mpirun (SIGTERM to the ranks): each rank stops its runs at a
+# checkpoint; started again, the suite resumes them.
+source "$(dirname "$0")/long_spec.sh"
+long_spec long > "$work/long.yaml"
+printf 'name: long\nbase: long.yaml\nseeds: [1, 2]\nthreads_per_run: 1\n' > "$work/long.suite.yaml"
+# Waits until both runs log training after the last "--- ... ended" mark (at most 60 s).
+wait_for_runs() {
+  for _ in $(seq 1 600); do
+    n=0
+    for f in "$work"/long/long/*/run.log; do
+      [ -e "$f" ] && awk '/^--- /{t=0} /^epoch/{t=1} END{exit !t}' "$f" && n=$((n + 1))
+    done
+    [ $n -ge 2 ] && return
+    sleep 0.1
+  done
+}
+for attempt in first again; do
+  "${mpirun_2[@]}" "$cli" suite "$work/long.suite.yaml" --out "$work/long" > "$work/long-$attempt.txt" 2>&1 &
+  pid=$!
+  wait_for_runs
+  kill -TERM $pid
+  wait $pid
+  cat "$work/long-$attempt.txt"
+  [ "$(grep -c ': interrupted (checkpoint written)' "$work/long-$attempt.txt")" = 2 ] || fail "$attempt: the runs were not stopped at checkpoints"
+  # The next attempt must see training lines of its own.
+  for f in "$work"/long/long/*/run.log; do echo "--- $attempt ended" >> "$f"; done
+done
+[ "$(grep -c ': resuming ' "$work/long-again.txt")" = 2 ] || fail "started again, the suite did not resume both runs"
+sleep 1
+pgrep -f "$work/long" > /dev/null && fail "a run process outlived the suite"
+echo "ok: suite shared by 2 ranks, tables identical, finished runs skipped, no run twice, SIGTERM stops and the next start resumes"
