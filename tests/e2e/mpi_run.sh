@@ -10,7 +10,7 @@
 #   bits         the same N and seed give the same bits
 #   resume       stopped by SIGTERM to mpirun (its Ctrl-C): every rank stops at
 #                one step with a checkpoint; resumed on 2 ranks it equals the
-#                uninterrupted 2-rank run bit for bit, resumed on 1 it finishes
+#                uninterrupted 2-rank run bit for bit, resumed on 1 or 4 it finishes
 #   refused      a kind that cannot, a batch that does not split, or eval
 #                under mpirun: exit 1, the message, nothing written
 #   killed_rank  a rank killed mid-run ends the job (non-zero, no process left)
@@ -83,6 +83,7 @@ resume)
   grep -q "^interrupted at step [0-9]*: checkpoint written" "$work/cut.txt" || fail "no checkpoint on SIGTERM"
   dir=$(run_dir cut)
   cp -r "$dir" "$work/copy"
+  cp -r "$dir" "$work/copy4"
   "${mpirun_2[@]}" "$cli" run --resume "$dir" --no-progress > "$work/res2.txt" 2>&1 || { cat "$work/res2.txt"; fail "resume on 2 ranks"; }
   cmp <(plain_metrics "$(run_dir ref)metrics.csv") <(plain_metrics "${dir}metrics.csv") || fail "resumed on 2 ranks, metrics differ from the uninterrupted run"
   cmp "$(run_dir ref)encoder.safetensors" "${dir}encoder.safetensors" || fail "resumed on 2 ranks, the encoder differs"
@@ -90,7 +91,10 @@ resume)
   grep -q "^restored step [0-9]* from " "$work/res1.txt" || fail "resume on 1 rank did not restore"
   [ -s "$work/copy/results.json" ] || fail "resume on 1 rank did not finish"
   [ "$(tail -1 "$work/copy/metrics.csv" | cut -d, -f1)" = 600 ] || fail "resume on 1 rank did not reach step 600"
-  echo "stopped on 2 ranks: resumed on 2 bit for bit, on 1 to the end"
+  mpirun --oversubscribe -np 4 "$cli" run --resume "$work/copy4" --no-progress > "$work/res4.txt" 2>&1 || { cat "$work/res4.txt"; fail "resume on 4 ranks"; }
+  grep -q "on each of 4 ranks, 16 rows each" "$work/res4.txt" || fail "resume on 4 ranks was not data-parallel"
+  [ "$(tail -1 "$work/copy4/metrics.csv" | cut -d, -f1)" = 600 ] && [ -s "$work/copy4/results.json" ] || fail "resume on 4 ranks did not finish"
+  echo "stopped on 2 ranks: resumed on 2 bit for bit, on 1 and on 4 to the end"
   ;;
 killed_rank)
   "${mpirun_2[@]}" "$cli" run "$spec" train.steps=200000 output.dir="$work/k" --no-progress > "$work/k.txt" 2>&1 &
