@@ -17,6 +17,10 @@
 #include "experiment/interrupts.hpp"
 #include "config/document.hpp"
 #include "infomax/data/files.hpp"
+#include <cmath>
+#include <fstream>
+#include <iterator>
+
 #include "infomax/experiment/run.hpp"
 #include "infomax/runtime/error.hpp"
 #include "sdk/support.hpp"
@@ -157,6 +161,78 @@ TEST_CASE("a crash loses only the steps since the last checkpoint", "[run][resum
     std::getline(csv, line);
     while (std::getline(csv, line)) steps.push_back(line.substr(0, line.find(',')));
     CHECK(steps == std::vector<std::string>{"4", "8", "12", "16", "20"});
+}
+
+// Checkpoints verify themselves on load: a damaged newest one is passed over
+// (with a notice) for the previous intact one, and none intact is an error
+// naming each and its fault.
+TEST_CASE("a damaged checkpoint is passed over for the previous intact one", "[run][resume][faults]") {
+    test::TempDir t("run-test");
+    const std::string file = t.write("tiny.yaml", spec(t.path / "runs"));
+    auto whole = run(file);
+    auto stop_at_12 = [](std::int64_t s) {
+        if (s == 12) ctrl_c();
+    };
+    const auto log_has = [](const std::string& dir, const std::string& text) {
+        std::ifstream in(fs::path(dir) / "log.txt");
+        std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return all.find(text) != std::string::npos;
+    };
+    // Rewrites a checkpoint as an older infomax would have (no checksum), changed by `edit`.
+    const auto rewrite = [](const fs::path& ck, const std::function<void(data::TensorFile&)>& edit) {
+        auto f = data::read_safetensors(ck.string());
+        f.metadata.erase("checksum");
+        edit(f);
+        data::write_safetensors(ck.string(), f);
+    };
+    struct Damage {
+        std::string what, fault;
+        std::function<void(const fs::path&)> apply;
+    };
+    const std::vector<Damage> damages{
+        {"a flipped byte", "its tensors do not match its checksum",
+         [](const fs::path& ck) {
+             std::fstream f(ck, std::ios::in | std::ios::out | std::ios::binary);
+             f.seekp(-5, std::ios::end);
+             char c = 0;
+             f.read(&c, 1);
+             f.seekp(-5, std::ios::end);
+             c = static_cast<char>(c ^ 0x40);
+             f.write(&c, 1);
+         }},
+        {"a NaN", "tensor '",
+         [&](const fs::path& ck) { rewrite(ck, [](data::TensorFile& f) { f.tensors.begin()->second.data()[0] = NAN; }); }},
+        {"a step that is not a number", "step is '12x', not a whole number",
+         [&](const fs::path& ck) { rewrite(ck, [](data::TensorFile& f) { f.metadata["step"] = "12x"; }); }},
+        {"a truncated file", "",
+         [](const fs::path& ck) { fs::resize_file(ck, fs::file_size(ck) / 2); }},
+    };
+    for (const auto& d : damages) {
+        INFO(d.what);
+        auto cut = run(file, stop_at_12);
+        const fs::path latest = fs::path(cut.dir) / "checkpoints/step-00000012.safetensors";
+        const fs::path previous = fs::path(cut.dir) / "checkpoints/step-00000010.safetensors";
+        REQUIRE(fs::exists(latest));
+        REQUIRE(fs::exists(previous));
+        d.apply(latest);
+        auto resumed = run("", {}, cut.dir);
+        CHECK(resumed.steps == 20);
+        CHECK(log_has(cut.dir, "notice: checkpoint " + latest.string() + " is damaged (" + d.fault));
+        CHECK(log_has(cut.dir, "): passed over, using " + previous.string()));
+        if (d.what == "a NaN") CHECK(log_has(cut.dir, "' holds 1 non-finite value): passed over"));
+        CHECK(log_has(cut.dir, "restored step 10 from " + previous.string()));
+        CHECK(same_bits(final_state(whole.dir), final_state(cut.dir)));  // from step 10, bit for bit
+    }
+    // Nothing intact: an error naming each checkpoint and its fault, nothing trained.
+    auto cut = run(file, stop_at_12);
+    const fs::path ck = fs::path(cut.dir) / "checkpoints";
+    rewrite(ck / "step-00000012.safetensors", [](data::TensorFile& f) { f.metadata["step"] = "12x"; });
+    rewrite(ck / "step-00000010.safetensors", [](data::TensorFile& f) { f.tensors.begin()->second.data()[1] = INFINITY; });
+    CHECK_THROWS_WITH(run("", {}, cut.dir),
+                      Catch::Matchers::StartsWith(cut.dir + ": no checkpoint can be trusted:\n  " + (ck / "step-00000012.safetensors").string() +
+                                                  ": step is '12x', not a whole number\n  " + (ck / "step-00000010.safetensors").string() +
+                                                  ": tensor '"));
+    CHECK_FALSE(fs::exists(fs::path(cut.dir) / "results.json"));
 }
 
 TEST_CASE("a spec error makes no run directory", "[run][errors]") {

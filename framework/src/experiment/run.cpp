@@ -122,10 +122,13 @@ RunResult run_experiment(const RunOptions& opt) {
     detail::Trainer trainer(model, e);
 
     std::int64_t restored = -1;
+    detail::VerifiedCheckpoint checkpoint;
     if (resuming) {
-        const std::string ck = latest_checkpoint(dir);
-        if (ck.empty()) throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
-        trainer.restore(data::read_safetensors(ck));
+        checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
+        if (checkpoint.path.empty())
+            throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
+        trainer.restore(checkpoint.file);
+        checkpoint.file = {};
         restored = trainer.step();
         // Finished and evaluated: nothing to continue, nothing to overwrite. A run
         // that trained to the end but died before its results resumes into
@@ -152,7 +155,8 @@ RunResult run_experiment(const RunOptions& opt) {
                          model.data->streamed() ? "fresh samples every step"
                                                 : fmt::format("{} per epoch", trainer.steps_per_epoch()),
                          threads(), parallel ? fmt::format(" on each of {} ranks, {} rows each", w.size, trainer.batch_size() / w.size) : ""));
-    if (resuming) log.line(fmt::format("restored step {} from {}", restored, latest_checkpoint(dir)));
+    for (const auto& n : checkpoint.notices) log.line("notice: " + n);
+    if (resuming) log.line(fmt::format("restored step {} from {}", restored, checkpoint.path));
 
     // Data-parallel ranks keep one count (see above): no governor.
     detail::ThreadGovernor governor(log, dir, parallel ? detail::ThreadSchedule{} : opt.thread_schedule,
@@ -296,10 +300,11 @@ std::string evaluate_run(const EvalOptions& opt) {
     detail::Trainer trainer(model, e);
     // The last checkpoint holds everything trained (the critics the held-out
     // bounds need, too); the product file alone is the fallback.
-    std::string source = latest_checkpoint(dir);
+    detail::VerifiedCheckpoint checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
+    std::string source = checkpoint.path;
     bool critics = true;
     if (!source.empty()) {
-        trainer.restore(data::read_safetensors(source));
+        trainer.restore(checkpoint.file);
     } else {
         source = (dir / product_file(model)).string();
         if (!(model.encoder || model.generator) || !fs::exists(source))
@@ -312,6 +317,7 @@ std::string evaluate_run(const EvalOptions& opt) {
     fs::path out = dir / fmt::format("results-eval-{}.json", stamp);
     for (int k = 2; fs::exists(out); ++k) out = dir / fmt::format("results-eval-{}-{}.json", stamp, k);
     Log log(dir / "log.txt");
+    for (const auto& n : checkpoint.notices) log.line("notice: " + n);
     log.line(fmt::format("eval {} (weights from {}{})", dir.string(), source,
                          opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
     detail::EvalContext ec{model, e, log, dir, opt.export_features, opt.progress && isatty(STDOUT_FILENO), critics};

@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "infomax/runtime/error.hpp"
+#include "run_dir/run_dir.hpp"
 #include "infomax/runtime/world.hpp"
 #include "ops/batch_stats.hpp"
 
@@ -321,11 +322,13 @@ void Trainer::restore(const data::TensorFile& f) {
     for (auto& [name, v] : parameters()) copy_tensor(f, "param/" + name, v.value());
     for (auto& [name, t] : buffers()) copy_tensor(f, "buffer/" + name, *t);
     for (auto& [name, t] : optimizer_state()) copy_tensor(f, name, *t);
-    step_ = std::stoll(f.metadata.at("step"));
+    const auto step = f.metadata.find("step");
+    if (step == f.metadata.end()) throw Error("checkpoint has no step");
+    step_ = parse_count(step->second, "the checkpoint's step");
     for (auto& g : groups_) {
         auto it = f.metadata.find(g.name + "_steps");
         if (it == f.metadata.end()) throw Error(fmt::format("checkpoint has no step count of optimizer '{}'", g.name));
-        g.opt->set_steps(std::stoll(it->second));
+        g.opt->set_steps(parse_count(it->second, fmt::format("the checkpoint's step count of optimizer '{}'", g.name)));
     }
     for (auto& o : m_.objectives)
         if (auto it = f.metadata.find("estimator_state/" + o.name); it != f.metadata.end())

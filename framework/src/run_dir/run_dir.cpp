@@ -1,6 +1,9 @@
 // The run directory: its layout, files and how they are written.
 #include "run_dir/run_dir.hpp"
 
+#include <charconv>
+#include <cmath>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -119,9 +122,99 @@ std::string cpu_model() {
 namespace infomax::detail {
 
 
+namespace {
+
+// FNV-1a over every tensor's name, shape and bytes, in name order.
+std::string tensor_checksum(const data::TensorFile& f) {
+    std::uint64_t h = 1469598103934665603ull;
+    auto add = [&h](const void* p, std::size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    };
+    for (const auto& [name, t] : f.tensors) {
+        add(name.data(), name.size());
+        for (auto d : t.shape()) add(&d, sizeof d);
+        const Tensor p = t.plain();
+        add(p.data(), static_cast<std::size_t>(p.numel()) * sizeof(float));
+    }
+    return fmt::format("fnv64:{:016x}", h);
+}
+
+// Why a checkpoint cannot be trusted, or "".
+std::string checkpoint_fault(const fs::path& path, const data::TensorFile& f) {
+    const std::string name = path.filename().string();
+    const std::string step_text = name.substr(5, 8);  // step-NNNNNNNN.safetensors
+    auto it = f.metadata.find("step");
+    if (it == f.metadata.end()) return "it records no step";
+    try {
+        if (parse_count(it->second, "step") != parse_count(step_text, "the file name's step"))
+            return fmt::format("it records step '{}', its name step {}", it->second, step_text);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    if (auto c = f.metadata.find("checksum"); c != f.metadata.end() && c->second != tensor_checksum(f))
+        return fmt::format("its tensors do not match its checksum ({})", c->second);
+    for (const auto& [tname, t] : f.tensors) {
+        const Tensor p = t.plain();
+        std::int64_t bad = 0;
+        for (std::int64_t i = 0; i < p.numel(); ++i) bad += !std::isfinite(p.data()[i]);
+        if (bad) return fmt::format("tensor '{}' holds {} non-finite value{}", tname, bad, bad == 1 ? "" : "s");
+    }
+    return "";
+}
+
+}  // namespace
+
+std::int64_t parse_count(const std::string& text, const std::string& what) {
+    std::int64_t v = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (text.empty() || ec != std::errc() || ptr != end || v < 0)
+        throw Error(fmt::format("{} is '{}', not a whole number", what, text));
+    return v;
+}
+
+VerifiedCheckpoint load_checkpoint(const fs::path& dir) {
+    VerifiedCheckpoint out;
+    std::vector<fs::path> all;
+    static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
+    if (fs::is_directory(dir / "checkpoints"))
+        for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+            if (std::regex_match(e.path().filename().string(), checkpoint_name)) all.push_back(e.path());
+    std::sort(all.rbegin(), all.rend());  // newest first
+    std::vector<std::string> faults;
+    for (const auto& p : all) {
+        std::string fault;
+        data::TensorFile f;
+        try {
+            f = data::read_safetensors(p.string());
+            fault = checkpoint_fault(p, f);
+        } catch (const Error& e) {
+            fault = e.what();
+        }
+        if (fault.empty()) {
+            out.path = p.string();
+            out.file = std::move(f);
+            for (std::size_t i = 0; i < faults.size(); ++i)
+                out.notices.push_back(fmt::format("checkpoint {} is damaged ({}): passed over{}", all[i].string(), faults[i],
+                                                  i + 1 == faults.size() ? fmt::format(", using {}", out.path) : ""));
+            return out;
+        }
+        faults.push_back(fault);
+    }
+    if (!faults.empty()) {
+        std::string text;
+        for (std::size_t i = 0; i < faults.size(); ++i) text += fmt::format("\n  {}: {}", all[i].string(), faults[i]);
+        throw Error(fmt::format("{}: no checkpoint can be trusted:{}", dir.string(), text));
+    }
+    return out;
+}
+
 void save_checkpoint(const fs::path& dir, std::int64_t step, const data::TensorFile& checkpoint, int keep) {
     fs::create_directories(dir / "checkpoints");
-    data::write_safetensors((dir / "checkpoints" / fmt::format("step-{:08d}.safetensors", step)).string(), checkpoint);
+    data::TensorFile f = checkpoint;
+    f.metadata["checksum"] = tensor_checksum(f);
+    data::write_safetensors((dir / "checkpoints" / fmt::format("step-{:08d}.safetensors", step)).string(), f);
     std::vector<fs::path> all;
     for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
         if (e.path().extension() == ".safetensors") all.push_back(e.path());

@@ -113,7 +113,21 @@ nlohmann::json read_json(const std::filesystem::path& file);
 // The newest checkpoints/step-NNNNNNNN.safetensors of a run directory, or "".
 std::string latest_checkpoint(const std::filesystem::path& dir);
 // Writes checkpoints/step-NNNNNNNN.safetensors and keeps the newest `keep`.
+// Its metadata carries a checksum of every tensor's bytes ("checksum").
 void save_checkpoint(const std::filesystem::path& dir, std::int64_t step, const data::TensorFile& checkpoint, int keep = 2);
+// The newest checkpoint that verifies: it reads, its tensors match its
+// checksum, every value is finite, and its "step" is the whole number its name
+// says. A damaged newer one is passed over with a notice naming it and why.
+// path is "" when the run has no checkpoint; an Error names every checkpoint
+// and its fault when none verifies.
+struct VerifiedCheckpoint {
+    std::string path;
+    data::TensorFile file;
+    std::vector<std::string> notices;
+};
+VerifiedCheckpoint load_checkpoint(const std::filesystem::path& dir);
+// A whole number written in a file (a checkpoint's metadata), or an Error naming `what`.
+std::int64_t parse_count(const std::string& text, const std::string& what);
 // The leaves of a results.json by dotted path ("probes.global.linear.test_accuracy",
 // "mi_levels.0.bias"); arrays longer than max_array stay one leaf.
 void flatten_json(const nlohmann::json& j, const std::string& prefix,
