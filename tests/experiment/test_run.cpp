@@ -139,6 +139,25 @@ TEST_CASE("Ctrl-C checkpoints and stops, and resuming ends bitwise where an unin
     CHECK(fs::exists(fs::path(cut.dir) / "results.json"));
 }
 
+// With no thread count set, the run follows its size and the load and writes
+// threads.csv; resumed, it continues with the count it had at the checkpoint
+// (the first resumed step used the session's default before, and the bits differed).
+TEST_CASE("resuming a run whose thread count nothing fixed ends bitwise too", "[run][resume]") {
+    const char* env = std::getenv("INFOMAX_THREADS");
+    const std::string saved = env ? env : "";
+    unsetenv("INFOMAX_THREADS");
+    test::TempDir t("run-test");
+    const std::string file = t.write("tiny.yaml", spec(t.path / "runs"));
+    auto whole = run(file);
+    auto cut = run(file, [](std::int64_t s) {
+        if (s == 7) ctrl_c();
+    });
+    auto resumed = run("", {}, cut.dir);
+    if (!saved.empty()) setenv("INFOMAX_THREADS", saved.c_str(), 1);
+    CHECK(resumed.steps == 20);
+    CHECK(same_bits(final_state(whole.dir), final_state(cut.dir)));
+}
+
 TEST_CASE("a crash loses only the steps since the last checkpoint", "[run][resume]") {
     test::TempDir t("run-test");
     const std::string file = t.write("tiny.yaml", spec(t.path / "runs"));

@@ -160,7 +160,7 @@ RunResult run_experiment(const RunOptions& opt) {
 
     // Data-parallel ranks keep one count (see above): no governor.
     detail::ThreadGovernor governor(log, dir, parallel ? detail::ThreadSchedule{} : opt.thread_schedule,
-                                    !parallel && session.threads_follow_load(e), available_cores());
+                                    !parallel && session.threads_follow_load(e), available_cores(), restored);
     const std::int64_t log_every = e.train.log_every;
     // Default: every epoch; streamed data has no epochs: every tenth of the run.
     const std::int64_t ck_every = e.train.checkpoint_every ? *e.train.checkpoint_every

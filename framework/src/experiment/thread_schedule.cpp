@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "infomax/data/files.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/profile.hpp"
 #include "infomax/runtime/threads.hpp"
@@ -47,9 +48,22 @@ int threads_at(const ThreadSchedule& schedule, std::int64_t step) {
     return n;
 }
 
-ThreadGovernor::ThreadGovernor(Log& log, fs::path dir, ThreadSchedule replay, bool adaptive, int cores)
-    : log_(log), file_(std::move(dir) / "threads.csv"), replay_(std::move(replay)), adaptive_(adaptive && replay_.empty()),
-      cores_(cores), cap_(cores) {}
+ThreadGovernor::ThreadGovernor(Log& log, fs::path dir, ThreadSchedule replay, bool adaptive, int cores,
+                               std::int64_t resumed_from)
+    : log_(log), file_(dir / "threads.csv"), replay_(std::move(replay)), adaptive_(adaptive && replay_.empty()),
+      cores_(cores), cap_(cores) {
+    if (resumed_from < 0 || !adaptive_ || !fs::exists(file_)) return;
+    ThreadSchedule kept;
+    std::string text = "step,threads\n";
+    for (const auto& [step, n] : read_thread_schedule(dir))
+        if (step <= resumed_from) {
+            kept.emplace_back(step, n);
+            text += fmt::format("{},{}\n", step, n);
+        }
+    data::write_file_atomic(file_.string(), text);
+    if (kept.empty()) return;
+    set_threads(threads_at(kept, resumed_from));
+}
 
 void ThreadGovernor::record(std::int64_t step, int n) {
     if (step == recorded_step_) return;  // one row per step

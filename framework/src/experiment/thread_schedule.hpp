@@ -30,7 +30,11 @@ class ThreadGovernor {
 public:
     // replay non-empty: apply it; else adaptive: follow the load and record;
     // else: leave the count alone. `dir` holds threads.csv.
-    ThreadGovernor(Log& log, std::filesystem::path dir, ThreadSchedule replay, bool adaptive, int cores);
+    // resumed_from >= 0 (a resumed run): the schedule's rows after that step
+    // were lost work and are dropped, and an adaptive run continues with the
+    // count it had there, as the uninterrupted run did (resume stays bitwise).
+    ThreadGovernor(Log& log, std::filesystem::path dir, ThreadSchedule replay, bool adaptive, int cores,
+                   std::int64_t resumed_from = -1);
     // At a step boundary, before `step` + 1 is trained.
     void before_step(std::int64_t step);
 
