@@ -73,6 +73,14 @@ std::map<std::string, std::vector<float>> final_state(const std::string& dir) {
     return out;
 }
 
+// metrics.csv without its timing column (images_per_s, the last).
+std::vector<std::string> metric_rows(const std::string& dir) {
+    std::ifstream in(fs::path(dir) / "metrics.csv");
+    std::vector<std::string> rows;
+    for (std::string line; std::getline(in, line);) rows.push_back(line.substr(0, line.rfind(',')));
+    return rows;
+}
+
 bool same_bits(const std::map<std::string, std::vector<float>>& a, const std::map<std::string, std::vector<float>>& b) {
     if (a.size() != b.size()) return false;
     for (const auto& [k, v] : a) {
@@ -130,6 +138,9 @@ TEST_CASE("Ctrl-C checkpoints and stops, and resuming ends bitwise where an unin
     CHECK(resumed.dir == cut.dir);
     CHECK(resumed.steps == 20);
     CHECK(same_bits(final_state(whole.dir), final_state(cut.dir)));
+    // Stopped at step 7 in the window of steps 5-8: the resumed run completes
+    // it, so every row (but the timing) is the uninterrupted run's.
+    CHECK(metric_rows(cut.dir) == metric_rows(whole.dir));
     CHECK_THROWS_WITH(run("", {}, cut.dir), cut.dir + ": this run is complete (20 of 20 steps); evaluate it again with: "
                                                       "infomax eval " + cut.dir);
     // Trained to the end but no results (killed during evaluation): resuming evaluates.
@@ -180,6 +191,7 @@ TEST_CASE("a crash loses only the steps since the last checkpoint", "[run][resum
     std::getline(csv, line);
     while (std::getline(csv, line)) steps.push_back(line.substr(0, line.find(',')));
     CHECK(steps == std::vector<std::string>{"4", "8", "12", "16", "20"});
+    CHECK(metric_rows(crashed_dir) == metric_rows(whole.dir));  // the window 9-12 cut at 10 completed
 }
 
 // Checkpoints verify themselves on load: a damaged newest one is passed over

@@ -123,11 +123,31 @@ RunResult run_experiment(const RunOptions& opt) {
 
     std::int64_t restored = -1;
     detail::VerifiedCheckpoint checkpoint;
+    std::vector<std::pair<std::string, double>> restored_window;
+    std::int64_t restored_window_steps = 0;
     if (resuming) {
         checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
         if (checkpoint.path.empty())
             throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
         trainer.restore(checkpoint.file);
+        // The metrics window the checkpoint cut, if any: its sums so far.
+        if (auto it = checkpoint.file.metadata.find("metrics_window"); it != checkpoint.file.metadata.end()) {
+            restored_window_steps = detail::parse_count(checkpoint.file.metadata.at("metrics_window_steps"),
+                                                        "the checkpoint's metrics_window_steps");
+            std::size_t start = 0;
+            const std::string& text = it->second;
+            while (start < text.size()) {
+                const std::size_t end = std::min(text.find(';', start), text.size());
+                const std::string item = text.substr(start, end - start);
+                const std::size_t eq = item.rfind('=');
+                char* stop = nullptr;
+                const double v = eq == std::string::npos ? 0 : std::strtod(item.c_str() + eq + 1, &stop);
+                if (eq == std::string::npos || !stop || *stop != '\0')
+                    throw Error(fmt::format("{}: metrics_window entry '{}' is not name=number", checkpoint.path, item));
+                restored_window.emplace_back(item.substr(0, eq), v);
+                start = end + 1;
+            }
+        }
         checkpoint.file = {};
         restored = trainer.step();
         // Finished and evaluated: nothing to continue, nothing to overwrite. A run
@@ -170,8 +190,8 @@ RunResult run_experiment(const RunOptions& opt) {
     g_stop.store(false);
     interrupts.arm();
     RunResult result{dir.string(), 0, false};
-    std::vector<std::pair<std::string, double>> sums;
-    std::int64_t in_window = 0;
+    std::vector<std::pair<std::string, double>> sums = restored_window;
+    std::int64_t in_window = restored_window_steps, timed = 0;  // steps in the window; of them, trained here
     auto t0 = Clock::now(), window_start = t0, last_print = t0 - std::chrono::hours(1);
     const std::int64_t first = trainer.step();
     try {
@@ -202,21 +222,26 @@ RunResult run_experiment(const RunOptions& opt) {
             if (parallel && detail::any_rank(g_stop.load())) g_stop.store(true);
             const std::int64_t s = trainer.step();
             if (opt.after_step) opt.after_step(s);
+            ++timed;
             const bool last = s == trainer.total_steps();
-            if (s % log_every == 0 || last || g_stop.load()) {
+            // Rows cover whole windows of log_every steps, as in a run never
+            // interrupted: a window cut by a checkpoint goes into it and is
+            // completed after a resume.
+            const bool row_due = s % log_every == 0 || last;
+            if (row_due || g_stop.load()) {
                 const double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
                 std::vector<std::pair<std::string, double>> row{{"step", double(s)},
                                                                 {"epoch", double(s) / trainer.steps_per_epoch()}};
                 for (auto& [k, v] : sums) row.emplace_back(k, v / in_window);
-                row.emplace_back("images_per_s", in_window * trainer.batch_size() / secs);
-                if (metrics) metrics->write(row);
+                row.emplace_back("images_per_s", timed * trainer.batch_size() / secs);
+                if (metrics && row_due) metrics->write(row);
                 const double done = std::chrono::duration<double>(Clock::now() - t0).count();
                 std::string bounds;
                 for (auto& [k, v] : sums)
                     if (k != "loss" && k.find("loss") == std::string::npos) bounds += fmt::format(" {} {:.4f}", k, v / in_window);
                 const std::string line = fmt::format(
                     "epoch {:.2f} step {}/{} | {:.0f} img/s | ETA {} |{}", double(s) / trainer.steps_per_epoch(), s,
-                    trainer.total_steps(), in_window * trainer.batch_size() / secs,
+                    trainer.total_steps(), timed * trainer.batch_size() / secs,
                     detail::eta(done / double(s - first) * double(trainer.total_steps() - s)), bounds);
                 // Every row goes to metrics; the screen and log.txt get at most
                 // one line per 0.2 s (terminal) or 2 s (log), plus the last.
@@ -232,9 +257,11 @@ RunResult run_experiment(const RunOptions& opt) {
                     log.line(line);
                     last_print = Clock::now();
                 }
-                sums.clear();
-                in_window = 0;
-                window_start = Clock::now();
+                if (row_due) {
+                    sums.clear();
+                    in_window = timed = 0;
+                    window_start = Clock::now();
+                }
             }
             if (s % ck_every == 0 || last || g_stop.load()) {
                 std::string differs;
@@ -242,7 +269,16 @@ RunResult run_experiment(const RunOptions& opt) {
                     throw Error(fmt::format("step {}: the ranks' copies of parameter '{}' differ (the ranks diverged); "
                                             "please report this",
                                             s, differs));
-                if (lead) detail::save_checkpoint(dir, trainer.step(), trainer.checkpoint());
+                if (lead) {
+                    data::TensorFile ck = trainer.checkpoint();
+                    if (in_window > 0 && !row_due) {  // the open window, to be completed on resume
+                        std::string text;
+                        for (const auto& [k, v] : sums) text += fmt::format("{}{}={:.17g}", text.empty() ? "" : ";", k, v);
+                        ck.metadata["metrics_window"] = text;
+                        ck.metadata["metrics_window_steps"] = std::to_string(in_window);
+                    }
+                    detail::save_checkpoint(dir, trainer.step(), ck);
+                }
             }
             if (g_stop.load() && !last) {
                 result.interrupted = true;
