@@ -9,6 +9,7 @@
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/world.hpp"
 #include "ops/batch_stats.hpp"
+#include "run_dir/run_dir.hpp"
 #include "runtime/collectives.hpp"
 
 namespace infomax::detail {
@@ -99,13 +100,17 @@ void GradientSum::ready(const Var& leaf) {
     if (it == ids_.end()) return;  // not a summed parameter (a replicated part's)
     const std::size_t i = static_cast<std::size_t>(it - ids_.begin());
     if (done_[i] || !params_[i].grad().defined()) return;
+    append(i);
+    if (buckets_[open_]->data.size() >= bucket_floats_) send_open();
+    sums_->progress();  // lets MPI move the buckets already sent
+}
+
+void GradientSum::append(std::size_t i) {
     done_[i] = 1;
     Bucket& b = *buckets_[open_];
     const Tensor g = params_[i].grad().plain();
     b.params.push_back(i);
     b.data.insert(b.data.end(), g.data(), g.data() + g.numel());
-    if (b.data.size() >= bucket_floats_) send_open();
-    sums_->progress();  // lets MPI move the buckets already sent
 }
 
 void GradientSum::send_open() {
@@ -118,12 +123,7 @@ void GradientSum::send_open() {
 void GradientSum::finish() {
     // Parameters no hook reported (a pass without a hook) go in the last bucket.
     for (std::size_t i = 0; i < params_.size(); ++i)
-        if (!done_[i] && params_[i].grad().defined()) {
-            done_[i] = 1;
-            const Tensor g = params_[i].grad().plain();
-            buckets_[open_]->params.push_back(i);
-            buckets_[open_]->data.insert(buckets_[open_]->data.end(), g.data(), g.data() + g.numel());
-        }
+        if (!done_[i] && params_[i].grad().defined()) append(i);
     send_open();
     const auto t = std::chrono::steady_clock::now();
     sums_->wait();
@@ -151,9 +151,7 @@ bool ranks_agree(const std::vector<std::pair<std::string, Var>>& params, std::st
     std::vector<std::int64_t> lo(params.size()), hi(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
         const Tensor p = params[i].second.value().plain();
-        std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the bits
-        const auto* bytes = reinterpret_cast<const unsigned char*>(p.data());
-        for (std::size_t k = 0; k < static_cast<std::size_t>(p.numel()) * sizeof(float); ++k) h = (h ^ bytes[k]) * 1099511628211ull;
+        const std::uint64_t h = fnv64(p.data(), static_cast<std::size_t>(p.numel()) * sizeof(float));  // of the bits
         lo[i] = hi[i] = static_cast<std::int64_t>(h >> 1);
     }
     allreduce_min(lo.data(), lo.size());

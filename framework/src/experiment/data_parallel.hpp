@@ -71,6 +71,7 @@ public:
 private:
     struct Bucket;
     void ready(const Var& leaf);
+    void append(std::size_t i);  // parameter i's gradient into the open bucket
     void send_open();
     std::vector<Var> params_;
     std::vector<std::size_t> slot_;  // by parameter: its index in params_ (for ready's lookup)

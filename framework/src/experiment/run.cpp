@@ -123,7 +123,7 @@ RunResult run_experiment(const RunOptions& opt) {
 
     std::int64_t restored = -1;
     detail::VerifiedCheckpoint checkpoint;
-    std::vector<std::pair<std::string, double>> restored_window;
+    std::vector<double> restored_window;  // the sums of the window a checkpoint cut (resume)
     std::int64_t restored_window_steps = 0;
     if (resuming) {
         checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
@@ -131,22 +131,12 @@ RunResult run_experiment(const RunOptions& opt) {
             throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
         trainer.restore(checkpoint.file);
         // The metrics window the checkpoint cut, if any: its sums so far.
-        if (auto it = checkpoint.file.metadata.find("metrics_window"); it != checkpoint.file.metadata.end()) {
-            restored_window_steps = detail::parse_count(checkpoint.file.metadata.at("metrics_window_steps"),
-                                                        "the checkpoint's metrics_window_steps");
-            std::size_t start = 0;
-            const std::string& text = it->second;
-            while (start < text.size()) {
-                const std::size_t end = std::min(text.find(';', start), text.size());
-                const std::string item = text.substr(start, end - start);
-                const std::size_t eq = item.rfind('=');
-                char* stop = nullptr;
-                const double v = eq == std::string::npos ? 0 : std::strtod(item.c_str() + eq + 1, &stop);
-                if (eq == std::string::npos || !stop || *stop != '\0')
-                    throw Error(fmt::format("{}: metrics_window entry '{}' is not name=number", checkpoint.path, item));
-                restored_window.emplace_back(item.substr(0, eq), v);
-                start = end + 1;
-            }
+        const auto& meta = checkpoint.file.metadata;
+        if (auto it = meta.find("metrics_window"); it != meta.end()) {
+            restored_window = detail::decode_doubles(it->second, checkpoint.path + ": metrics_window");
+            const auto steps = meta.find("metrics_window_steps");
+            if (steps == meta.end()) throw Error(fmt::format("{}: metrics_window without metrics_window_steps", checkpoint.path));
+            restored_window_steps = detail::parse_count(steps->second, "the checkpoint's metrics_window_steps");
         }
         checkpoint.file = {};
         restored = trainer.step();
@@ -190,7 +180,7 @@ RunResult run_experiment(const RunOptions& opt) {
     g_stop.store(false);
     interrupts.arm();
     RunResult result{dir.string(), 0, false};
-    std::vector<std::pair<std::string, double>> sums = restored_window;
+    std::vector<std::pair<std::string, double>> sums;
     std::int64_t in_window = restored_window_steps, timed = 0;  // steps in the window; of them, trained here
     auto t0 = Clock::now(), window_start = t0, last_print = t0 - std::chrono::hours(1);
     const std::int64_t first = trainer.step();
@@ -213,8 +203,16 @@ RunResult run_experiment(const RunOptions& opt) {
                 throw;
             }
             prefetch.wait();
-            if (sums.empty()) sums = m;
-            else
+            if (sums.empty()) {
+                sums = m;
+                if (!restored_window.empty()) {  // the window the checkpoint cut, continued
+                    if (restored_window.size() != m.size())
+                        throw Error(fmt::format("{}: metrics_window holds {} sums, a step logs {} values",
+                                                checkpoint.path, restored_window.size(), m.size()));
+                    for (std::size_t i = 0; i < m.size(); ++i) sums[i].second += restored_window[i];
+                    restored_window.clear();
+                }
+            } else
                 for (std::size_t i = 0; i < m.size(); ++i) sums[i].second += m[i].second;
             ++in_window;
             // Every rank stops at the same step: a rank that stopped alone
@@ -272,9 +270,9 @@ RunResult run_experiment(const RunOptions& opt) {
                 if (lead) {
                     data::TensorFile ck = trainer.checkpoint();
                     if (in_window > 0 && !row_due) {  // the open window, to be completed on resume
-                        std::string text;
-                        for (const auto& [k, v] : sums) text += fmt::format("{}{}={:.17g}", text.empty() ? "" : ";", k, v);
-                        ck.metadata["metrics_window"] = text;
+                        std::vector<double> values;
+                        for (const auto& [k, v] : sums) values.push_back(v);
+                        ck.metadata["metrics_window"] = detail::encode_doubles(values);
                         ck.metadata["metrics_window_steps"] = std::to_string(in_window);
                     }
                     detail::save_checkpoint(dir, trainer.step(), ck);

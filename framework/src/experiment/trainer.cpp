@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -46,24 +47,28 @@ void augment_batch(Tensor& x, const Augment& a, Rng& rng) {
     }
 }
 
+}  // namespace
+
 std::string encode_doubles(const std::vector<double>& v) {
     std::string s;
     for (double d : v) s += fmt::format("{}{:.17g}", s.empty() ? "" : ",", d);
     return s;
 }
 
-std::vector<double> decode_doubles(const std::string& s) {
+std::vector<double> decode_doubles(const std::string& s, const std::string& what) {
     std::vector<double> v;
     std::size_t start = 0;
     while (start < s.size()) {
         const auto end = std::min(s.find(',', start), s.size());
-        v.push_back(std::stod(s.substr(start, end - start)));
+        double d = 0;
+        const auto [ptr, ec] = std::from_chars(s.data() + start, s.data() + end, d);
+        if (start == end || ec != std::errc() || ptr != s.data() + end)
+            throw Error(fmt::format("{}: '{}' is not a number", what, s.substr(start, end - start)));
+        v.push_back(d);
         start = end + 1;
     }
     return v;
 }
-
-}  // namespace
 
 Trainer::Trainer(Model& model, const Experiment& e) : m_(model) {
     seed_ = e.seed;
@@ -260,8 +265,7 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 StepMetrics Trainer::train_step(const Batch& batch) { return m_.runner->step(*this, batch); }
 
 Features Trainer::encode(const Var& x) {
-    if (!grad_sum_) return m_.encoder->encode(x);
-    GlobalBatchStats global(true);
+    GlobalBatchStats global(grad_sum_ != nullptr);
     return m_.encoder->encode(x);
 }
 
@@ -280,15 +284,11 @@ void Trainer::backward_done() { phases_.backward = since(mark_); }
 void Trainer::finish_step(StepMetrics& out, Var total, Var prior_d_loss) {
     out.emplace_back("loss", finite(total.item(), step_ + 1, "the total loss"));
     forward_done();
-    if (grad_sum_) {
-        {
-            auto hook = grad_sum_->during_backward();
-            total.backward();
-        }
-        grad_sum_->finish();
-    } else {
+    {
+        const auto hook = grad_sum_ ? grad_sum_->during_backward() : nullptr;
         total.backward();
     }
+    if (grad_sum_) grad_sum_->finish();
     if (auto* pg = group("prior")) {
         pg->opt->zero_grad();  // drop what the encoder's term sent into D
         prior_d_loss.backward();
@@ -332,7 +332,7 @@ void Trainer::restore(const data::TensorFile& f) {
     }
     for (auto& o : m_.objectives)
         if (auto it = f.metadata.find("estimator_state/" + o.name); it != f.metadata.end())
-            o.estimator->set_state(decode_doubles(it->second));
+            o.estimator->set_state(decode_doubles(it->second, "the checkpoint's estimator_state/" + o.name));
 }
 
 // The network a run produces: the encoder (dim, supervised), the generator

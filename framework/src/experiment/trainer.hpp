@@ -38,6 +38,10 @@ using StepMetrics = std::vector<std::pair<std::string, double>>;
 // shape that differs from the model's.
 void copy_tensor(const data::TensorFile& f, const std::string& name, Tensor& into);
 
+// Doubles as checkpoint metadata text ("1.5,2,..." at full precision), and back.
+std::string encode_doubles(const std::vector<double>& v);
+std::vector<double> decode_doubles(const std::string& s, const std::string& what);  // an Error names `what`
+
 // A value a step logs, or an Error naming the step and the term when it is
 // not finite.
 double finite(double v, std::int64_t step, const std::string& term);

@@ -19,11 +19,13 @@ using nlohmann::json;
 
 namespace infomax::detail {
 
-std::uint64_t fnv64(const std::string& s) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+std::uint64_t fnv64(const void* data, std::size_t n, std::uint64_t h) {
+    const auto* b = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
     return h;
 }
+
+std::uint64_t fnv64(const std::string& s) { return fnv64(s.data(), s.size()); }
 
 std::string local_time(const char* format) {
     const std::time_t t = std::time(nullptr);
@@ -76,16 +78,19 @@ json read_json(const fs::path& file) {
     }
 }
 
+std::vector<fs::path> checkpoint_files(const fs::path& dir) {
+    static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
+    std::vector<fs::path> all;
+    if (fs::is_directory(dir / "checkpoints"))
+        for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+            if (std::regex_match(e.path().filename().string(), checkpoint_name)) all.push_back(e.path());
+    std::sort(all.begin(), all.end());  // zero-padded steps: oldest first
+    return all;
+}
+
 std::string latest_checkpoint(const fs::path& dir) {
-    std::string best;
-    if (!fs::is_directory(dir / "checkpoints")) return best;
-    for (const auto& e : fs::directory_iterator(dir / "checkpoints")) {
-        const std::string n = e.path().filename().string();
-        static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
-        if (std::regex_match(n, checkpoint_name) && (best.empty() || n > fs::path(best).filename().string()))
-            best = e.path().string();
-    }
-    return best;
+    const auto all = checkpoint_files(dir);
+    return all.empty() ? "" : all.back().string();
 }
 
 void flatten_json(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out,
@@ -126,16 +131,12 @@ namespace {
 
 // FNV-1a over every tensor's name, shape and bytes, in name order.
 std::string tensor_checksum(const data::TensorFile& f) {
-    std::uint64_t h = 1469598103934665603ull;
-    auto add = [&h](const void* p, std::size_t n) {
-        const auto* b = static_cast<const unsigned char*>(p);
-        for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-    };
+    std::uint64_t h = kFnv64Basis;
     for (const auto& [name, t] : f.tensors) {
-        add(name.data(), name.size());
-        for (auto d : t.shape()) add(&d, sizeof d);
+        h = fnv64(name.data(), name.size(), h);
+        h = fnv64(t.shape().data(), t.shape().size() * sizeof(t.shape()[0]), h);
         const Tensor p = t.plain();
-        add(p.data(), static_cast<std::size_t>(p.numel()) * sizeof(float));
+        h = fnv64(p.data(), static_cast<std::size_t>(p.numel()) * sizeof(float), h);
     }
     return fmt::format("fnv64:{:016x}", h);
 }
@@ -176,12 +177,8 @@ std::int64_t parse_count(const std::string& text, const std::string& what) {
 
 VerifiedCheckpoint load_checkpoint(const fs::path& dir) {
     VerifiedCheckpoint out;
-    std::vector<fs::path> all;
-    static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
-    if (fs::is_directory(dir / "checkpoints"))
-        for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
-            if (std::regex_match(e.path().filename().string(), checkpoint_name)) all.push_back(e.path());
-    std::sort(all.rbegin(), all.rend());  // newest first
+    std::vector<fs::path> all = checkpoint_files(dir);
+    std::reverse(all.begin(), all.end());  // newest first
     std::vector<std::string> faults;
     for (const auto& p : all) {
         std::string fault;

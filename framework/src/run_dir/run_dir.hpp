@@ -35,6 +35,10 @@ std::string cpu_model();
 
 namespace detail {
 
+// FNV-1a: of a string, or of `n` bytes continuing from `h` (chain calls to
+// hash several pieces as one).
+constexpr std::uint64_t kFnv64Basis = 0xcbf29ce484222325ull;
+std::uint64_t fnv64(const void* data, std::size_t n, std::uint64_t h = kFnv64Basis);
 std::uint64_t fnv64(const std::string& s);
 // The local time formatted by fmt's chrono format ("{:%Y%m%d-%H%M%S}").
 std::string local_time(const char* format);
@@ -110,7 +114,9 @@ std::string file_hash(const std::string& path);
 // an Error naming it ("runs/x/manifest.json: not valid JSON (... at byte 120):
 // the file is damaged or was cut short").
 nlohmann::json read_json(const std::filesystem::path& file);
-// The newest checkpoints/step-NNNNNNNN.safetensors of a run directory, or "".
+// checkpoints/step-NNNNNNNN.safetensors of a run directory, oldest first.
+std::vector<std::filesystem::path> checkpoint_files(const std::filesystem::path& dir);
+// The newest of them, or "".
 std::string latest_checkpoint(const std::filesystem::path& dir);
 // Writes checkpoints/step-NNNNNNNN.safetensors and keeps the newest `keep`.
 // Its metadata carries a checksum of every tensor's bytes ("checksum").

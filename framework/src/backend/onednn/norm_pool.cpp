@@ -34,21 +34,19 @@ struct PoolEntry {
     dnnl::pooling_backward bwd;
 };
 
-// Per-channel sums over (N, C, S) plain data of each c: sum of a, and of a * b (b optional).
-void channel_sums(const float* a, const float* b, std::int64_t n, std::int64_t c, std::int64_t s, double* sum_a,
-                  double* sum_ab) {
-    for (std::int64_t k = 0; k < c; ++k) sum_a[k] = sum_ab[k] = 0;
+// Per-channel sums of x and of x squared over plain (N, C, S) data.
+void channel_sums(const float* x, std::int64_t n, std::int64_t c, std::int64_t s, double* sum, double* sum_sq) {
+    for (std::int64_t k = 0; k < c; ++k) sum[k] = sum_sq[k] = 0;
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t k = 0; k < c; ++k) {
-            const float* pa = a + (i * c + k) * s;
-            const float* pb = b ? b + (i * c + k) * s : pa;
-            double sa = 0, sab = 0;
+            const float* p = x + (i * c + k) * s;
+            double a = 0, a2 = 0;
             for (std::int64_t j = 0; j < s; ++j) {
-                sa += pa[j];
-                sab += double(pa[j]) * pb[j];
+                a += p[j];
+                a2 += double(p[j]) * p[j];
             }
-            sum_a[k] += sa;
-            sum_ab[k] += sab;
+            sum[k] += a;
+            sum_sq[k] += a2;
         }
 }
 
@@ -107,7 +105,7 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
     const std::int64_t global_count = count * world().size;  // every rank holds as many rows
     if (global) {
         std::vector<double> sums(2 * c);
-        channel_sums(xv.plain().data(), nullptr, n, c, spatial, sums.data(), sums.data() + c);
+        channel_sums(xv.plain().data(), n, c, spatial, sums.data(), sums.data() + c);
         allreduce_sum(sums.data(), sums.size());
         for (std::int64_t k = 0; k < c; ++k) {
             const double m = sums[k] / double(global_count);

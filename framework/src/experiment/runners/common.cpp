@@ -63,7 +63,7 @@ Var add(const Var& total, const Var& v) { return total.defined() ? total + v : v
 void score_objectives(Trainer& t, const Features& f, StepMetrics& out, Var& total) {
     Rng neg(t.seed(), fmt::format("negatives/{}", t.step()));
     for (auto& o : t.model().objectives) {
-        const Bound b = t.data_parallel() ? score_rows(o, f.local, f.global, neg) : o.score(f.local, f.global, neg);
+        const Bound b = score_rows(o, f.local, f.global, neg);  // alone: o.score
         out.emplace_back(o.column(), finite(b.value.item(), t.step() + 1,
                                             fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
         if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
