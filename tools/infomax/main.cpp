@@ -321,31 +321,27 @@ int run_cli(const std::vector<std::string>& argv_s) {
                 if (i + 1 >= argv_s.size()) throw Error(fmt::format("{} needs a value", flag));
                 return argv_s[++i];
             };
-            if (a == "--threads") {
-                const std::string v = value("--threads");
+            // A flag's numeric value: `what` (a whole number, a run number) of at least `min`.
+            auto number = [&](const char* flag, long long min, const char* what) {
+                const std::string v = value(flag);
                 char* end = nullptr;
-                const long n = std::strtol(v.c_str(), &end, 10);
-                if (*end != '\0' || n < 1) throw Error(fmt::format("--threads '{}': expected a whole number >= 1", v));
-                threads = static_cast<int>(n);
+                const long long n = std::strtoll(v.c_str(), &end, 10);
+                if (*end != '\0' || n < min) throw Error(fmt::format("{} '{}': expected {} >= {}", flag, v, what, min));
+                return n;
+            };
+            if (a == "--threads") {
+                threads = static_cast<int>(number("--threads", 1, "a whole number"));
             } else if (a == "--resume") {
                 args.resume = value("--resume");
             } else if (a == "--export-features") {
                 args.export_features = true;
             } else if (a == "--steps" || a == "--warmup") {
-                const std::string v = value(a.c_str());
-                char* end = nullptr;
-                const long n = std::strtol(v.c_str(), &end, 10);
-                if (*end != '\0' || n < (a == "--steps" ? 1 : 0))
-                    throw Error(fmt::format("{} '{}': expected a whole number >= {}", a, v, a == "--steps" ? 1 : 0));
-                (a == "--steps" ? args.steps : args.warmup) = static_cast<int>(n);
+                (a == "--steps" ? args.steps : args.warmup) =
+                    static_cast<int>(number(a.c_str(), a == "--steps" ? 1 : 0, "a whole number"));
             } else if (a == "--json") {
                 args.json = true;
             } else if (a == "--only") {
-                const std::string v = value("--only");
-                char* end = nullptr;
-                const long long n = std::strtoll(v.c_str(), &end, 10);
-                if (*end != '\0' || n < 1) throw Error(fmt::format("--only '{}': expected a run number >= 1", v));
-                args.only = n;
+                args.only = number("--only", 1, "a run number");
             } else if (a == "--emit-slurm") {
                 args.emit_slurm = true;
             } else if (a == "--partition" || a == "--time" || a == "--account") {
