@@ -93,28 +93,6 @@ private:
     std::string path_;
 };
 
-// CIFAR-10 binary batches: data_batch_1..5.bin and test_batch.bin, each record
-// one label byte and 3072 bytes of CHW pixels.
-data::LabeledImages read_cifar(const std::vector<std::string>& files) {
-    data::LabeledImages d;
-    d.channels = 3;
-    d.height = d.width = 32;
-    for (const auto& f : files) {
-        std::ifstream in(f, std::ios::binary);
-        if (!in) throw Error(fmt::format("{}: not found", f));
-        std::string raw((std::istreambuf_iterator<char>(in)), {});
-        if (raw.size() % 3073 != 0)
-            throw Error(fmt::format("{}: {} bytes is not a whole number of 3073-byte CIFAR-10 records (truncated?)", f,
-                                    raw.size()));
-        for (std::size_t r = 0; r < raw.size() / 3073; ++r) {
-            d.labels.push_back(static_cast<std::uint8_t>(raw[r * 3073]));
-            d.pixels.insert(d.pixels.end(), raw.begin() + r * 3073 + 1, raw.begin() + (r + 1) * 3073);
-        }
-        d.count += static_cast<std::int64_t>(raw.size() / 3073);
-    }
-    return d;
-}
-
 class Cifar10 final : public ByteImages {
 public:
     Cifar10(const config::Params& p, BuildContext&) {
@@ -135,7 +113,7 @@ public:
             return;
         }
         try {
-            set(read_cifar(train), read_cifar({(fs::path(path_) / "test_batch.bin").string()}), p.integer("validation"),
+            set(data::read_cifar(train), data::read_cifar({(fs::path(path_) / "test_batch.bin").string()}), p.integer("validation"),
                 10, p);
         } catch (const config::SpecError&) {
             throw;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "infomax/data/files.hpp"
 #include "infomax/data/idx.hpp"
 #include "infomax/runtime/error.hpp"
 
@@ -91,4 +92,66 @@ TEST_CASE("bad IDX files get errors that name the file and the problem", "[data]
     CHECK_THROWS_WITH(data::load_mnist_format((d.path / "nowhere").string(), "train"),
                       Catch::Contains("train-images-idx3-ubyte: not found") &&
                           Catch::Contains("apt-get install dataset-fashion-mnist"));
+}
+
+// Headers that lie about their size: refused before anything is allocated
+// (a header claiming 2^31 images used to end in bad_alloc, a safetensors shape
+// in signed overflow).
+TEST_CASE("a header claiming more data than its file holds is an error, not an allocation", "[data][idx][faults]") {
+    TempDir d;
+    std::vector<unsigned char> huge{0, 0, 0x08, 3, 0x80, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};  // 2^31 images of 28x28
+    const auto p1 = d.write("huge.gz", huge, true);
+    CHECK_THROWS_WITH(data::read_idx(p1), p1 + ": truncated: dimensions [2147483648, 28, 28] need 1683627180032 bytes "
+                                               "of data, found 0");
+    std::vector<unsigned char> impossible{0, 0, 0x08, 4};
+    for (int i = 0; i < 16; ++i) impossible.push_back(0xff);
+    const auto p2 = d.write("impossible", impossible);
+    CHECK_THROWS_WITH(data::read_idx(p2), p2 + ": dimensions [4294967295, 4294967295] declare more bytes than any file "
+                                               "holds: the header is damaged");
+    // CIFAR-10: whole records with labels 0-9.
+    std::vector<unsigned char> record(3073, 0);
+    record[0] = 10;
+    const auto p3 = d.write("data_batch_1.bin", record);
+    CHECK_THROWS_WITH(data::read_cifar({p3}), p3 + ": record 0 has label 10; CIFAR-10 labels are 0 to 9 (not a CIFAR-10 file?)");
+    const auto p4 = d.write("empty.bin", {});
+    CHECK_THROWS_WITH(data::read_cifar({p4}),
+                      p4 + ": 0 bytes is not a whole number of 3073-byte CIFAR-10 records (truncated?)");
+}
+
+TEST_CASE("safetensors and NPY headers are checked before anything is allocated", "[data][faults]") {
+    TempDir d;
+    auto safetensors = [&](const std::string& name, std::string header) {
+        while (header.size() % 8) header += ' ';
+        std::vector<unsigned char> b(8, 0);
+        for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>((header.size() >> (8 * i)) & 0xff);
+        b.insert(b.end(), header.begin(), header.end());
+        b.resize(b.size() + 16, 0);
+        return d.write(name, b);
+    };
+    const auto p1 = safetensors("overflow.safetensors",
+                                R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,16]}})");
+    CHECK_THROWS_WITH(data::read_safetensors(p1),
+                      p1 + ": tensor 'w': shape [4294967296, 4294967296, 4] is impossible (a negative dimension, or more "
+                           "elements than the file can hold): the file is damaged");
+    const auto p2 = safetensors("negative.safetensors", R"({"w":{"dtype":"F32","shape":[-4,-1],"data_offsets":[0,16]}})");
+    CHECK_THROWS_WITH(data::read_safetensors(p2), Catch::Contains("shape [-4, -1] is impossible"));
+    const auto p3 = safetensors("types.safetensors", R"({"w":{"dtype":"F32","shape":"4","data_offsets":[0,16]}})");
+    CHECK_THROWS_WITH(data::read_safetensors(p3), Catch::StartsWith(p3 + ": corrupt safetensors header: [json.exception.type_error"));
+    const auto p4 = safetensors("meta.safetensors", R"({"__metadata__":{"step":3}})");
+    CHECK_THROWS_WITH(data::read_safetensors(p4), Catch::StartsWith(p4 + ": corrupt safetensors header: [json.exception.type_error"));
+    const auto p5 = safetensors("array.safetensors", "[1,2]");
+    CHECK_THROWS_WITH(data::read_safetensors(p5), p5 + ": corrupt safetensors header: not a JSON object");
+    // NPY: a dimension no integer holds, and a shape larger than the data.
+    auto npy = [&](const std::string& name, const std::string& header) {
+        std::vector<unsigned char> b{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size()), 0};
+        b.insert(b.end(), header.begin(), header.end());
+        b.resize(b.size() + 8, 0);
+        return d.write(name, b);
+    };
+    const auto p6 = npy("big.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }");
+    CHECK_THROWS_WITH(data::read_npy(p6), p6 + ": NPY shape (99999999999999999999,) has a dimension too large for any file");
+    const auto p7 = npy("wide.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3037000500, 3037000500), }");
+    CHECK_THROWS_WITH(data::read_npy(p7), Catch::Contains("shape [3037000500, 3037000500] is impossible"));
+    const auto p8 = npy("short.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (5,), }");
+    CHECK_THROWS_WITH(data::read_npy(p8), p8 + ": truncated: shape (5,) of <f8 needs 40 bytes of data, found 8");
 }

@@ -151,6 +151,24 @@ TEST_CASE("a suite expands, runs, skips what is finished, survives a failed run,
     CHECK(again.runs[2].status == "failed");
     CHECK(read(fs::path(again.dir) / "table.md") == table);
 
+    // A directory of the same run that died before its first checkpoint, with
+    // a newer name, is never taken for the finished one (it was: the first
+    // match in directory order); a run left with only such a directory is
+    // continued in it from the start, and the table does not change.
+    const fs::path finished = runs[1]["dir"].get<std::string>();
+    const fs::path stale = finished.parent_path() / ("29991231-235959-" + finished.filename().string().substr(16));
+    fs::create_directory(stale);
+    fs::copy_file(finished / "resolved.yaml", stale / "resolved.yaml");
+    const fs::path died = runs[0]["dir"].get<std::string>();
+    fs::remove_all(died / "checkpoints");
+    fs::remove(died / "results.json");
+    auto third = suite(file, t.path / "a");
+    CHECK(third.runs[1].status == "finished");
+    CHECK(third.runs[1].dir == finished.string());
+    CHECK(third.runs[0].status == "resumed");
+    CHECK(third.runs[0].dir == died.string());
+    CHECK(read(fs::path(third.dir) / "table.md") == table);
+
     // The same suite elsewhere, from scratch: the same table, bit for bit.
     auto other = suite(file, t.path / "b");
     CHECK(read(fs::path(other.dir) / "table.md") == table);

@@ -40,6 +40,7 @@ struct Args {
     std::vector<std::string> plugin_paths;
     int threads = 0;               // --threads N (0: not given)
     std::string resume;            // --resume RUN_DIR
+    std::vector<std::string> extend;  // --extend train.steps=N (with --resume)
     bool export_features = false;  // --export-features
     bool progress = true;          // --no-progress
     std::string out;               // --out DIR (suite)
@@ -140,6 +141,7 @@ int cmd_run(const Args& a) {
     if (a.resume.empty()) o.spec = need_spec(a, "run");
     else if (!a.positional.empty()) throw Error("usage: infomax run --resume RUN_DIR (no spec: the run has its own)");
     o.overrides = a.overrides;
+    o.extend = a.extend;
     o.plugin_paths = a.plugin_paths;
     o.threads = a.threads;
     o.progress = a.progress;
@@ -274,6 +276,7 @@ int cmd_help(const Args&) {
         "                     suite: write a Slurm job array (one task per unfinished run) and a dependent\n"
         "                     aggregation job under <suite dir>/slurm/, run nothing (docs/scale.md)\n"
         "  --steps N, --warmup N, --json   bench: timed steps (20), warm-up steps (5), one JSON object\n"
+        "  --extend KEY=N     run --resume: train longer (train.steps or train.epochs), recorded in the manifest\n"
         "  Ctrl-C during run  writes a checkpoint and stops (exit 130); continue with run --resume DIR\n"
         "  --version          same as 'infomax version'\n"
         "  -h, --help         this text\n\n"
@@ -287,7 +290,7 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> table{
         {"help", "help", "show this help", cmd_help},
         {"version", "version", "versions of infomax, oneDNN (ISA, runtime), oneTBB; the thread count", cmd_version},
-        {"run", "run SPEC [overrides] | run --resume DIR", "train and evaluate in a new run directory, or continue one", cmd_run},
+        {"run", "run SPEC [overrides] | run --resume DIR [--extend train.steps=N]", "train and evaluate in a new run directory, or continue one", cmd_run},
         {"eval", "eval RUN_DIR [eval.key=value ...] [--export-features]", "evaluate a finished run again, into a new results file", cmd_eval},
         {"suite", "suite SUITE [overrides] [--out DIR] [--only N]",
          "run a suite's runs (skips finished, resumes interrupted; under mpirun shared among the ranks), then tabulate", cmd_suite},
@@ -333,6 +336,8 @@ int run_cli(const std::vector<std::string>& argv_s) {
                 threads = static_cast<int>(number("--threads", 1, "a whole number"));
             } else if (a == "--resume") {
                 args.resume = value("--resume");
+            } else if (a == "--extend") {
+                args.extend.push_back(value("--extend"));
             } else if (a == "--export-features") {
                 args.export_features = true;
             } else if (a == "--steps" || a == "--warmup") {
@@ -383,6 +388,12 @@ int run_cli(const std::vector<std::string>& argv_s) {
         fmt::print(stderr, "{}{}\n", rank_prefix(), e.what());
     } catch (const Error& e) {
         fmt::print(stderr, "{}infomax: {}\n", rank_prefix(), e.what());
+    } catch (const std::filesystem::filesystem_error& e) {
+        // A folder or file the user gave that cannot be made, read or written.
+        fmt::print(stderr, "{}infomax: {}: check the path and its permissions\n", rank_prefix(), e.what());
+    } catch (const std::bad_alloc&) {
+        fmt::print(stderr, "{}infomax: out of memory: lower the batch size or the model's size, or free memory\n",
+                   rank_prefix());
     } catch (const std::exception& e) {
         fmt::print(stderr, "{}infomax: internal error: {}\n", rank_prefix(), e.what());
         return -2;

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <charconv>
 
 #include <cerrno>
 #include <cstdio>
@@ -26,30 +29,73 @@ std::string read_all(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Writes via `<path>.tmp-<pid>` in the same folder, flushed and renamed.
+// Writes all of `n` bytes to `fd`; false (errno set) on failure.
+bool write_all(int fd, const char* p, std::size_t n) {
+    while (n) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+// Writes via `<path>.tmp-<pid>` in the same folder: written, fsynced, renamed,
+// and the folder fsynced, so after a crash or power loss the path holds the
+// old file or the new one, whole.
 void write_atomic(const std::string& path, const std::string& head, const char* data, std::size_t n) {
     const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
-        out.write(head.data(), static_cast<std::streamsize>(head.size()));
-        if (n) out.write(data, static_cast<std::streamsize>(n));
-        out.flush();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw Error(fmt::format("{}: write failed (disk full?)", tmp));
-        }
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    const bool ok = write_all(fd, head.data(), head.size()) && (n == 0 || write_all(fd, data, n)) && ::fsync(fd) == 0;
+    const int err = errno;
+    if (::close(fd) != 0 || !ok) {
+        ::unlink(tmp.c_str());
+        throw Error(fmt::format("{}: cannot write: {}", path, std::strerror(ok ? errno : err)));
     }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw Error(fmt::format("{}: cannot rename the new file into place: {}", path, ec.message()));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int e = errno;
+        ::unlink(tmp.c_str());
+        throw Error(fmt::format("{}: cannot rename the new file into place: {}", path, std::strerror(e)));
     }
+    sync_dir(fs::path(path).parent_path().string());
+}
+
+// The product of `shape`'s dimensions, or an Error when one is negative or the
+// product exceeds `limit` (a header claiming more than any file could hold).
+std::int64_t checked_count(const std::vector<std::int64_t>& shape, std::int64_t limit, const std::string& what) {
+    std::int64_t n = 1;
+    for (auto d : shape) {
+        if (d < 0 || (d > 0 && n > limit / d))
+            throw Error(fmt::format("{}: shape [{}] is impossible (a negative dimension, or more elements than the file "
+                                    "can hold): the file is damaged",
+                                    what, fmt::join(shape, ", ")));
+        n *= d;
+    }
+    return n;
 }
 
 }  // namespace
+
+void sync_dir(const std::string& dir) {
+    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;  // best effort: the rename itself succeeded
+    ::fsync(fd);
+    ::close(fd);
+}
+
+int remove_stale_temporaries(const std::string& dir) {
+    static const std::regex tmp_name(".*\\.tmp-[0-9]+");
+    int removed = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.is_regular_file(ec) && std::regex_match(e.path().filename().string(), tmp_name) && fs::remove(e.path(), ec))
+            ++removed;
+    return removed;
+}
 
 void write_file_atomic(const std::string& path, const std::string& text) { write_atomic(path, text, nullptr, 0); }
 
@@ -81,16 +127,19 @@ NpyArray read_npy(const std::string& path) {
         throw Error(fmt::format("{}: NPY header without shape", path));
     NpyArray a;
     const std::string dims = m[1];
-    std::int64_t n = 1;
     static const std::regex number("[0-9]+");
     for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
-        a.shape.push_back(std::stoll(it->str()));
-        n *= a.shape.back();
+        std::int64_t d = 0;
+        const std::string text = it->str();
+        if (std::from_chars(text.data(), text.data() + text.size(), d).ec != std::errc())
+            throw Error(fmt::format("{}: NPY shape ({}) has a dimension too large for any file", path, dims));
+        a.shape.push_back(d);
     }
     const char* data = raw.data() + start + hlen;
     const std::size_t avail = raw.size() - start - hlen;
+    const std::int64_t n = checked_count(a.shape, static_cast<std::int64_t>(raw.size()), path);
     auto need = [&](std::size_t item) {
-        if (avail < static_cast<std::size_t>(n) * item)
+        if (avail / item < static_cast<std::size_t>(n))
             throw Error(fmt::format("{}: truncated: shape ({}) of {} needs {} bytes of data, found {}", path, dims,
                                     descr, n * item, avail));
     };
@@ -183,25 +232,34 @@ TensorFile read_safetensors(const std::string& path) {
     } catch (const std::exception& e) {
         throw Error(fmt::format("{}: corrupt safetensors header: {}", path, e.what()));
     }
+    if (!header.is_object()) throw Error(fmt::format("{}: corrupt safetensors header: not a JSON object", path));
     TensorFile f;
     const std::size_t base = 8 + hlen;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        if (it.key() == "__metadata__") {
-            for (auto m = it->begin(); m != it->end(); ++m) f.metadata[m.key()] = m->get<std::string>();
-            continue;
+    // Everything is checked before anything is allocated: names, types, a
+    // shape whose size fits the file, offsets inside the file.
+    try {
+        for (auto it = header.begin(); it != header.end(); ++it) {
+            if (it.key() == "__metadata__") {
+                for (auto m = it->begin(); m != it->end(); ++m) f.metadata[m.key()] = m->get<std::string>();
+                continue;
+            }
+            const auto& e = *it;
+            if (e.at("dtype") != "F32")
+                throw Error(fmt::format("{}: tensor '{}' has dtype {}, only F32 is supported", path, it.key(),
+                                        e.at("dtype").dump()));
+            Shape shape = e.at("shape").get<Shape>();
+            const std::int64_t count = checked_count(shape, static_cast<std::int64_t>(raw.size() / 4),
+                                                     fmt::format("{}: tensor '{}'", path, it.key()));
+            const auto off = e.at("data_offsets").get<std::vector<std::size_t>>();
+            if (off.size() != 2 || off[1] < off[0] || off[1] > raw.size() - base ||
+                off[1] - off[0] != static_cast<std::size_t>(count) * 4)
+                throw Error(fmt::format("{}: tensor '{}' points outside the file (truncated?)", path, it.key()));
+            Tensor t = Tensor::empty(shape);
+            if (count) std::memcpy(t.data(), raw.data() + base + off[0], off[1] - off[0]);
+            f.tensors.emplace(it.key(), t);
         }
-        const auto& e = *it;
-        if (e.at("dtype") != "F32")
-            throw Error(fmt::format("{}: tensor '{}' has dtype {}, only F32 is supported", path, it.key(),
-                                    e.at("dtype").get<std::string>()));
-        Shape shape = e.at("shape").get<Shape>();
-        const auto off = e.at("data_offsets").get<std::vector<std::size_t>>();
-        if (off.size() != 2 || off[1] < off[0] || base + off[1] > raw.size() ||
-            off[1] - off[0] != static_cast<std::size_t>(numel(shape)) * 4)
-            throw Error(fmt::format("{}: tensor '{}' points outside the file (truncated?)", path, it.key()));
-        Tensor t = Tensor::empty(shape);
-        std::memcpy(t.data(), raw.data() + base + off[0], off[1] - off[0]);
-        f.tensors.emplace(it.key(), t);
+    } catch (const json::exception& e) {
+        throw Error(fmt::format("{}: corrupt safetensors header: {}", path, e.what()));
     }
     return f;
 }

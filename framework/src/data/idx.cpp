@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "infomax/runtime/error.hpp"
 #include "ops/kernels.hpp"
@@ -62,15 +63,56 @@ IdxArray read_idx(const std::string& path) {
                                     int(head[3]), i));
         const std::int64_t d = (std::int64_t(b[0]) << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
         a.dims.push_back(d);
+        // The size a header declares is believed only as far as data arrives;
+        // one no file could hold is refused before any arithmetic overflows.
+        if (d > 0 && total > (std::int64_t(1) << 50) / d)
+            throw Error(fmt::format("{}: dimensions [{}] declare more bytes than any file holds: the header is damaged",
+                                    path, fmt::join(a.dims, ", ")));
         total *= d;
     }
-    a.bytes.resize(static_cast<std::size_t>(total));
-    const auto n = f.read(a.bytes.data(), total);
-    if (n < 0) throw Error(fmt::format("{}: corrupt gzip data", path));
+    // Read in pieces: a damaged header claiming 2^31 images must end as
+    // "truncated", not as an allocation of terabytes.
+    constexpr std::int64_t kPiece = std::int64_t(1) << 26;
+    std::int64_t n = 0;
+    while (n < total) {
+        const std::int64_t want = std::min(kPiece, total - n);
+        a.bytes.resize(static_cast<std::size_t>(n + want));
+        const auto got = f.read(a.bytes.data() + n, want);
+        if (got < 0) throw Error(fmt::format("{}: corrupt gzip data", path));
+        n += got;
+        if (got < want) break;
+    }
+    a.bytes.resize(static_cast<std::size_t>(n));
     if (n != total)
         throw Error(fmt::format("{}: truncated: dimensions [{}] need {} bytes of data, found {}", path,
                                 fmt::join(a.dims, ", "), total, n));
     return a;
+}
+
+LabeledImages read_cifar(const std::vector<std::string>& files) {
+    LabeledImages d;
+    d.channels = 3;
+    d.height = d.width = 32;
+    constexpr std::size_t kRecord = 3073;
+    for (const auto& f : files) {
+        std::ifstream in(f, std::ios::binary);
+        if (!in) throw Error(fmt::format("{}: not found", f));
+        std::string raw((std::istreambuf_iterator<char>(in)), {});
+        if (raw.empty() || raw.size() % kRecord != 0)
+            throw Error(fmt::format("{}: {} bytes is not a whole number of 3073-byte CIFAR-10 records (truncated?)", f,
+                                    raw.size()));
+        for (std::size_t r = 0; r < raw.size() / kRecord; ++r) {
+            const auto label = static_cast<std::uint8_t>(raw[r * kRecord]);
+            if (label > 9)
+                throw Error(fmt::format("{}: record {} has label {}; CIFAR-10 labels are 0 to 9 (not a CIFAR-10 file?)", f,
+                                        r, int(label)));
+            d.labels.push_back(label);
+            d.pixels.insert(d.pixels.end(), raw.begin() + static_cast<std::ptrdiff_t>(r * kRecord + 1),
+                            raw.begin() + static_cast<std::ptrdiff_t>((r + 1) * kRecord));
+        }
+        d.count += static_cast<std::int64_t>(raw.size() / kRecord);
+    }
+    return d;
 }
 
 LabeledImages read_idx_images(const std::string& images_path, const std::string& labels_path) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include <tbb/task_group.h>
 
@@ -78,11 +79,63 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
     }
     j["plugins"] = parts;
     j["model"] = m.summary();
+    j["resolved_hash"] = resolved_hash(e.resolved_yaml);  // what resolved.yaml must still hash to
     return j;
 }
 
+// The hash resolved.yaml must have: the manifest's record (changed only by
+// --extend), else the one in the directory's name; "" when neither says.
+std::string recorded_hash(const fs::path& dir) {
+    if (fs::exists(dir / "manifest.json")) {
+        const json m = detail::read_json(dir / "manifest.json");
+        if (m.is_object() && m.contains("resolved_hash") && m["resolved_hash"].is_string()) return m["resolved_hash"].get<std::string>();
+    }
+    const std::string name = dir.filename().string();  // YYYYmmdd-HHMMSS-<hash>[-k]
+    return name.size() >= 24 && name[15] == '-' ? name.substr(16, 8) : "";
+}
+
+// The run's resolved.yaml as it was written: an edited one would make the
+// directory describe another run than the one it holds.
+void check_resolved(const fs::path& dir) {
+    std::ifstream in(dir / "resolved.yaml", std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    const std::string want = recorded_hash(dir), have = resolved_hash(text);
+    if (!want.empty() && want != have)
+        throw Error(fmt::format("{}: resolved.yaml was changed after the run started (it hashes to {}, the run to {}): a "
+                                "run continues as it was; undo the edit, train longer with infomax run --resume {} "
+                                "--extend train.steps=N, or start a new run for anything else",
+                                (dir / "resolved.yaml").string(), have, want, dir.string()));
+}
+
+// What --extend may change: how long the run trains.
+bool extendable(const std::string& key) { return key == "train.steps" || key == "train.epochs"; }
+
 
 std::string product_file(const Model& m) { return m.generator ? "generator.safetensors" : "encoder.safetensors"; }
+
+// --extend: the run's new resolved.yaml, its hash and the change in the
+// manifest; a finished run's results.json moves aside (results-step-N.json)
+// so the run is unfinished again and its first results are kept.
+void extend_run(const fs::path& dir, const Experiment& e, const std::vector<std::string>& changes, std::int64_t step) {
+    json m = detail::read_json(dir / "manifest.json");
+    if (!m.is_object()) throw Error(fmt::format("{}: not a JSON object: the file is damaged", (dir / "manifest.json").string()));
+    if (fs::exists(dir / "results.json")) {
+        fs::path aside = dir / fmt::format("results-step-{}.json", step);
+        for (int k = 2; fs::exists(aside); ++k) aside = dir / fmt::format("results-step-{}-{}.json", step, k);
+        std::error_code ec;
+        fs::rename(dir / "results.json", aside, ec);
+        if (ec) throw Error(fmt::format("{}: cannot move it aside: {}", (dir / "results.json").string(), ec.message()));
+    }
+    json change{{"at_step", step}, {"time", local_time("{:%Y-%m-%dT%H:%M:%S%z}")}, {"overrides", changes},
+                {"resolved_hash_before", m.value("resolved_hash", std::string())}};
+    if (!m.contains("extended") || !m["extended"].is_array()) m["extended"] = json::array();
+    m["extended"].push_back(change);
+    m["resolved_hash"] = resolved_hash(e.resolved_yaml);
+    // resolved.yaml first: a crash between the two leaves a hash mismatch that
+    // names the file, never a silently changed run.
+    data::write_file_atomic((dir / "resolved.yaml").string(), e.resolved_yaml);
+    data::write_file_atomic((dir / "manifest.json").string(), m.dump(2) + "\n");
+}
 
 }  // namespace
 
@@ -95,23 +148,40 @@ RunResult run_experiment(const RunOptions& opt) {
     // First, before any oneDNN or TBB thread exists: see interrupts.hpp.
     detail::InterruptGuard interrupts(g_stop);
     Session session({opt.threads, opt.plugin_paths});
+    const WorldInfo& w = world();
     const bool resuming = !opt.resume.empty();
     fs::path dir;
     std::string spec_file = opt.spec;
     std::vector<std::string> overrides = opt.overrides;
+    std::optional<detail::DirClaim> claim;  // the run directory is this process's while it runs
     if (resuming) {
         dir = opt.resume;
         spec_file = (dir / "resolved.yaml").string();
         if (!fs::exists(spec_file))
             throw Error(fmt::format("{}: not a run directory (no resolved.yaml)", opt.resume));
-        if (!overrides.empty()) throw Error("--resume continues a run as it was: overrides are not allowed");
+        if (!overrides.empty())
+            throw Error("--resume continues a run as it was: overrides are not allowed (to train longer: infomax run "
+                        "--resume DIR --extend train.steps=N)");
+        for (std::size_t i = 0; i < opt.extend.size(); ++i) {
+            const std::string key = config::override_key(opt.extend[i]);
+            if (!extendable(key))
+                throw config::SpecError({{config::Origin{"", 0, 0, static_cast<int>(i) + 1, opt.extend[i]}, key,
+                                          "--extend changes only how long a run trains (train.steps or train.epochs); "
+                                          "start a new run for anything else"}});
+        }
+        overrides = opt.extend;
+        if (w.rank == 0) {
+            claim = detail::claim_run_dir(dir);
+            check_resolved(dir);
+        }
+    } else if (!opt.extend.empty()) {
+        throw Error("--extend changes a run being resumed: infomax run --resume DIR --extend train.steps=N");
     }
     const Experiment e = session.load(spec_file, overrides);
     session.apply(e);
     // Data-parallel (mpirun): rank 0 alone writes the run directory; every
     // rank runs the same thread count, so the parts all ranks compute alike
     // stay bit-identical.
-    const WorldInfo& w = world();
     const bool lead = w.rank == 0, parallel = w.size > 1;
     if (parallel) {
         std::int64_t n = threads();
@@ -127,9 +197,17 @@ RunResult run_experiment(const RunOptions& opt) {
     std::int64_t restored_window_steps = 0;
     if (resuming) {
         checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
-        if (checkpoint.path.empty())
-            throw Error(fmt::format("{}: no checkpoint to resume from (checkpoints/ is empty)", opt.resume));
-        trainer.restore(checkpoint.file);
+        if (checkpoint.path.empty()) {
+            if (fs::exists(dir / "results.json"))
+                throw Error(fmt::format("{}: the run is finished but its checkpoints are gone: evaluate it again with "
+                                        "infomax eval {}",
+                                        opt.resume, opt.resume));
+            // It stopped before its first checkpoint: the directory is reused from the start.
+            checkpoint.notices.push_back("the run stopped before its first checkpoint: training again from step 0 in "
+                                         "this directory");
+        } else {
+            trainer.restore(checkpoint.file);
+        }
         // The metrics window the checkpoint cut, if any: its sums so far.
         const auto& meta = checkpoint.file.metadata;
         if (auto it = meta.find("metrics_window"); it != meta.end()) {
@@ -143,9 +221,14 @@ RunResult run_experiment(const RunOptions& opt) {
         // Finished and evaluated: nothing to continue, nothing to overwrite. A run
         // that trained to the end but died before its results resumes into
         // the evaluation alone.
+        if (!opt.extend.empty() && restored > trainer.total_steps())
+            throw Error(fmt::format("{}: the run has trained {} steps: --extend must give at least that many (it gives {})",
+                                    opt.resume, restored, trainer.total_steps()));
         if (restored >= trainer.total_steps() && fs::exists(dir / "results.json"))
-            throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {}",
-                                    opt.resume, restored, trainer.total_steps(), opt.resume));
+            throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {} "
+                                    "(or train it longer: infomax run --resume {} --extend train.steps=N)",
+                                    opt.resume, restored, trainer.total_steps(), opt.resume, opt.resume));
+        if (!opt.extend.empty() && lead) extend_run(dir, e, opt.extend, restored);
     } else if (lead) {
         // Everything checked: now, and only now, make the directory.
         try {
@@ -153,6 +236,7 @@ RunResult run_experiment(const RunOptions& opt) {
         } catch (const detail::RunDirError& err) {
             e.fail("output.dir", err.what());
         }
+        claim = detail::claim_run_dir(dir);
         data::write_file_atomic((dir / "resolved.yaml").string(), e.resolved_yaml);
         data::write_file_atomic((dir / "manifest.json").string(), manifest(e, session.registry(), model).dump(2) + "\n");
     }
@@ -160,6 +244,8 @@ RunResult run_experiment(const RunOptions& opt) {
     Log& log = *log_file;
     std::optional<Metrics> metrics;
     if (lead) metrics.emplace(dir, restored);
+    if (metrics)
+        for (const auto& n : metrics->notices()) checkpoint.notices.push_back(n);
     log.line(fmt::format("{} {} ({} steps of batch {}, {}; threads {}{})", resuming ? "resuming" : "run", dir.string(),
                          trainer.total_steps(), trainer.batch_size(),
                          model.data->streamed() ? "fresh samples every step"
@@ -203,6 +289,12 @@ RunResult run_experiment(const RunOptions& opt) {
                 throw;
             }
             prefetch.wait();
+            // A NaN or an infinity anywhere stops the run before it is saved:
+            // the checkpoints before it stay the last good ones.
+            if (const std::string bad = trainer.nonfinite_state(); !bad.empty())
+                throw Error(fmt::format("step {}: {} holds NaN or infinite values: training diverged (lower optim.lr, or "
+                                        "check the data); nothing of this step was saved",
+                                        trainer.step(), bad));
             if (sums.empty()) {
                 sums = m;
                 if (!restored_window.empty()) {  // the window the checkpoint cut, continued
@@ -275,6 +367,7 @@ RunResult run_experiment(const RunOptions& opt) {
                         ck.metadata["metrics_window"] = detail::encode_doubles(values);
                         ck.metadata["metrics_window_steps"] = std::to_string(in_window);
                     }
+                    metrics->sync();  // the rows a resume from this checkpoint keeps are on disk
                     detail::save_checkpoint(dir, trainer.step(), ck);
                 }
             }
@@ -285,11 +378,17 @@ RunResult run_experiment(const RunOptions& opt) {
                 break;
             }
         }
-    } catch (const Error& e) {
+    } catch (const std::exception& err) {
+        // Every failure in training names the checkpoint to continue from;
+        // an Error stays one (exit 1), anything else stays internal (exit 2).
         interrupts.disarm();
         const std::string ck = lead ? latest_checkpoint(dir) : "";
-        log.line(fmt::format("error: {}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
-        throw Error(fmt::format("{}; last good checkpoint: {}", e.what(), ck.empty() ? "none" : ck));
+        const bool ours = dynamic_cast<const Error*>(&err) != nullptr;
+        const std::string text = fmt::format("{}{}; last good checkpoint: {}", ours ? "" : "internal error: ", err.what(),
+                                             ck.empty() ? "none" : ck);
+        log.try_line("error: " + text);  // the first failure is the one to report, even if the log fails too
+        if (ours) throw Error(fmt::format("{}; last good checkpoint: {}", err.what(), ck.empty() ? "none" : ck));
+        throw std::runtime_error(fmt::format("{}; last good checkpoint: {}", err.what(), ck.empty() ? "none" : ck));
     }
     interrupts.disarm();
     result.steps = trainer.step();
@@ -327,6 +426,8 @@ std::string evaluate_run(const EvalOptions& opt) {
         throw Error(fmt::format("{}: the run has not finished (no results.json); finish it (training, then its evaluation) "
                                 "with: infomax run --resume {}",
                                 opt.run_dir, opt.run_dir));
+    const detail::DirClaim claim = detail::claim_run_dir(dir);
+    check_resolved(dir);
     Session session({opt.threads, opt.plugin_paths});
     const Experiment e = session.load((dir / "resolved.yaml").string(), opt.overrides);
     session.apply(e);

@@ -17,7 +17,7 @@
 #include <deque>
 #include <map>
 #include <thread>
-#include <sys/file.h>
+#include <tuple>
 
 #include "config/document.hpp"
 #include "infomax/data/files.hpp"
@@ -180,21 +180,32 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
     return out;
 }
 
-// The run directory of a planned run whose resolved spec hashes to `hash`, if any.
+// The run directory of a planned run whose resolved spec hashes to `hash`, if
+// any: of several, the furthest along (finished, then the latest checkpoint,
+// then the newest); a directory that died before its first checkpoint is
+// chosen only when there is nothing better, and is continued from the start.
 std::string find_run_dir(const fs::path& key_dir, const std::string& hash) {
-    if (!fs::is_directory(key_dir)) return "";
-    for (const auto& name_dir : fs::directory_iterator(key_dir)) {
-        if (!name_dir.is_directory()) continue;
-        for (const auto& d : fs::directory_iterator(name_dir.path())) {
+    std::error_code ec;
+    if (!fs::is_directory(key_dir, ec)) return "";
+    std::string best;
+    std::tuple<bool, std::string, std::string> best_rank;
+    for (const auto& name_dir : fs::directory_iterator(key_dir, ec)) {
+        if (!name_dir.is_directory(ec)) continue;
+        for (const auto& d : fs::directory_iterator(name_dir.path(), ec)) {
             const std::string n = d.path().filename().string();
-            if (d.is_directory() && n.find("-" + hash) != std::string::npos &&
-                fs::exists(d.path() / "resolved.yaml"))
-                return d.path().string();
+            if (!d.is_directory(ec) || n.find("-" + hash) == std::string::npos || !fs::exists(d.path() / "resolved.yaml", ec))
+                continue;
+            const auto ck = checkpoint_files(d.path());
+            const std::tuple<bool, std::string, std::string> rank{
+                fs::exists(d.path() / "results.json", ec), ck.empty() ? "" : ck.back().filename().string(), n};
+            if (best.empty() || rank > best_rank) {
+                best = d.path().string();
+                best_rank = rank;
+            }
         }
     }
-    return "";
+    return best;
 }
-
 
 namespace {
 // One shell word: 'text' with each ' written as '\''.
@@ -425,7 +436,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     // lock goes with the suite process, however it ends.
     struct Running {
         std::size_t index;
-        int claim;
+        detail::DirClaim claim;
         std::chrono::steady_clock::time_point started;
         std::string status;  // done or resumed, if it ends well
     };
@@ -446,21 +457,11 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     auto launch = [&](std::size_t i, std::string* busy) {
         const auto& r = plan[i];
         fs::create_directories(suite_dir / r.name);
-        const std::string claim_file = (suite_dir / r.name / ".claim").string();
-        const int claim = open(claim_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (claim < 0) throw Error(fmt::format("cannot open {}: {}", claim_file, std::strerror(errno)));
-        if (flock(claim, LOCK_EX | LOCK_NB) != 0) {
-            std::string holder(128, '\0');
-            holder.resize(static_cast<std::size_t>(std::max<ssize_t>(0, pread(claim, holder.data(), holder.size(), 0))));
-            close(claim);
-            *busy = fmt::format("another suite process ({}) is running it", holder.empty() ? "unknown" : holder);
+        std::string holder;
+        auto claim = detail::DirClaim::try_claim(suite_dir / r.name / ".claim", &holder);
+        if (!claim) {
+            *busy = fmt::format("another suite process ({}) is running it", holder);
             return false;
-        }
-        char host[256] = {0};
-        gethostname(host, sizeof host - 1);
-        const std::string me = fmt::format("pid {} on {}", getpid(), host);
-        if (ftruncate(claim, 0) != 0 || pwrite(claim, me.data(), me.size(), 0) < 0) {
-            // The claim holds without the note of who holds it.
         }
         const std::string log = (suite_dir / r.name / "run.log").string();
         std::vector<std::string> args{opt.cli, "--threads", std::to_string(per_run)};
@@ -468,12 +469,12 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         const std::string existing = detail::find_run_dir(suite_dir / r.name, hashes[i]);
         result.runs[i].dir = existing;
         if (!existing.empty() && fs::exists(fs::path(existing) / "results.json")) {  // finished since the plan
-            close(claim);
             *busy = "finished by another suite process";
             return false;
         }
-        const bool resume = !existing.empty() && fs::is_directory(fs::path(existing) / "checkpoints") &&
-                            !fs::is_empty(fs::path(existing) / "checkpoints");
+        // An unfinished directory is continued: from its checkpoint, or from
+        // the start when it died before its first (resume reuses it).
+        const bool resume = !existing.empty();
         if (resume) {
             args.insert(args.end(), {"run", "--resume", existing, "--no-progress"});
         } else {
@@ -493,10 +494,9 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         const int rc = posix_spawn(&pid, opt.cli.c_str(), &fa, nullptr, argv.data(), run_env.data());
         posix_spawn_file_actions_destroy(&fa);
         if (rc != 0) {
-            close(claim);
             throw Error(fmt::format("cannot start '{}': {}", opt.cli, std::strerror(rc)));
         }
-        running[pid] = {i, claim, std::chrono::steady_clock::now(), resume ? "resumed" : "done"};
+        running.emplace(pid, Running{i, std::move(*claim), std::chrono::steady_clock::now(), resume ? "resumed" : "done"});
         const std::string where = w.size > 1 ? fmt::format(" (rank {})", w.rank) : "";
         const std::string what = (resume ? "resuming " + existing : std::string("started")) + where;
         if (lead) fmt::print("[{}/{}] {}: {}\n", i + 1, plan.size(), r.name, what);
@@ -506,15 +506,16 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     };
     // How a run process ended: its status, error and directory.
     auto ended_run = [&](pid_t pid, int status) {
-        Running r = running.at(pid);
-        running.erase(pid);
-        close(r.claim);
-        const std::size_t i = r.index;
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.started).count();
+        const auto it = running.find(pid);
+        const std::size_t i = it->second.index;
+        const auto started = it->second.started;
+        const std::string ok_status = it->second.status;
+        running.erase(it);  // releases the claim
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         json j{{"ended", i}, {"secs", secs}, {"dir", detail::find_run_dir(suite_dir / plan[i].name, hashes[i])}};
         if (code == 0) {
-            j["status"] = r.status;
+            j["status"] = ok_status;
         } else if (code == 130) {
             j["status"] = "interrupted";
         } else {
@@ -639,6 +640,18 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         return result;
     }
 
+    // A run another suite process held may have finished since: what is on
+    // disk counts, so the last suite to end writes the whole picture.
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        auto& r = result.runs[i];
+        if (r.status != "busy" && r.status != "not started") continue;
+        const std::string dir = detail::find_run_dir(suite_dir / plan[i].name, hashes[i]);
+        if (!dir.empty() && fs::exists(fs::path(dir) / "results.json")) {
+            r.status = "finished";
+            r.dir = dir;
+            r.error.clear();
+        }
+    }
     json runs = json::array();
     for (std::size_t i = 0; i < plan.size(); ++i) {
         json j{{"name", plan[i].name}, {"setting", plan[i].setting}, {"spec", plan[i].spec}, {"overrides", plan[i].overrides},

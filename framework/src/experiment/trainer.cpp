@@ -198,6 +198,27 @@ std::vector<std::pair<std::string, Var>> Trainer::parameters() const {
     return out;
 }
 
+namespace {
+// Whether `t` holds a NaN or an infinity: an all-ones exponent, counted with
+// integer operations the compiler vectorises (any layout: padding is zero).
+bool has_nonfinite(const Tensor& t) {
+    if (t.dtype() != DType::f32 || !t.data()) return false;
+    const auto* bits = reinterpret_cast<const std::uint32_t*>(t.data());
+    const std::size_t n = t.bytes() / 4;
+    std::uint32_t bad = 0;
+    for (std::size_t i = 0; i < n; ++i) bad += (bits[i] & 0x7f800000u) == 0x7f800000u;
+    return bad != 0;
+}
+}  // namespace
+
+std::string Trainer::nonfinite_state() const {
+    for (const auto& [name, v] : parameters())
+        if (has_nonfinite(v.value())) return fmt::format("parameter '{}'", name);
+    for (const auto& [name, t] : optimizer_state())
+        if (has_nonfinite(*t)) return fmt::format("optimizer state '{}'", name);
+    return "";
+}
+
 std::vector<std::pair<std::string, Tensor*>> Trainer::buffers() const {
     std::vector<std::pair<std::string, Tensor*>> out;
     for (const auto& [prefix, m] : modules())

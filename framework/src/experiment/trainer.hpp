@@ -84,6 +84,9 @@ public:
 
     data::TensorFile checkpoint() const;
     void restore(const data::TensorFile& f);
+    // The first parameter or optimizer state holding a NaN or an infinity, or
+    // "": checked after every step (one pass over the bits, no copies).
+    std::string nonfinite_state() const;
     // The encoder's (or the generator's) weights; empty for mi_estimation.
     data::TensorFile encoder_weights() const;
     void load_encoder_weights(const data::TensorFile& f);  // what encoder_weights() wrote

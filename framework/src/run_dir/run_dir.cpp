@@ -1,8 +1,15 @@
 // The run directory: its layout, files and how they are written.
 #include "run_dir/run_dir.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -208,76 +215,170 @@ VerifiedCheckpoint load_checkpoint(const fs::path& dir) {
 }
 
 void save_checkpoint(const fs::path& dir, std::int64_t step, const data::TensorFile& checkpoint, int keep) {
-    fs::create_directories(dir / "checkpoints");
+    std::error_code ec;
+    fs::create_directories(dir / "checkpoints", ec);
+    if (ec) throw Error(fmt::format("{}: cannot create it: {}", (dir / "checkpoints").string(), ec.message()));
     data::TensorFile f = checkpoint;
     f.metadata["checksum"] = tensor_checksum(f);
     data::write_safetensors((dir / "checkpoints" / fmt::format("step-{:08d}.safetensors", step)).string(), f);
-    std::vector<fs::path> all;
-    for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
-        if (e.path().extension() == ".safetensors") all.push_back(e.path());
-    std::sort(all.begin(), all.end());
-    for (std::size_t i = 0; i + keep < all.size(); ++i) fs::remove(all[i]);
+    const std::vector<fs::path> all = checkpoint_files(dir);
+    for (std::size_t i = 0; i + keep < all.size(); ++i) fs::remove(all[i], ec);  // a leftover old one is harmless
 }
 
 
 
-Metrics::Metrics(const fs::path& dir, std::int64_t keep_up_to_step) : csv_path_(dir / "metrics.csv"), jsonl_path_(dir / "metrics.jsonl") {
-        // On resume, rows after the checkpoint were lost work: drop them so the
-        // continued run writes them again, once.
-        if (keep_up_to_step >= 0) {
-            trim(csv_path_, keep_up_to_step, true);
-            trim(jsonl_path_, keep_up_to_step, false);
-            std::ifstream in(csv_path_);
-            std::getline(in, header_);
+void append_whole(const fs::path& path, const std::string& text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+    struct stat st {};
+    const off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
+    const char* p = text.data();
+    std::size_t n = text.size();
+    int err = 0;
+    while (n) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : EIO;
+            break;
         }
+        p += w;
+        n -= static_cast<std::size_t>(w);
     }
-void Metrics::write(const std::vector<std::pair<std::string, double>>& row) {
-        std::string h = "step", line;
-        json j;
-        for (const auto& [k, v] : row) {
-            if (k != "step") h += "," + k;
-            j[k] = v;
-        }
-        for (const auto& [k, v] : row) {
-            if (!line.empty()) line += ',';
-            line += fmt::format("{:.8g}", v);
-        }
-        if (!csv_.is_open()) {  // opened once: MI benchmarks log every step
-            csv_.open(csv_path_, std::ios::app);
-            jsonl_.open(jsonl_path_, std::ios::app);
-        }
-        if (header_.empty()) {
-            header_ = h;
-            csv_ << header_ << '\n';
-        }
-        csv_ << line << '\n';
-        jsonl_ << j.dump() << '\n';
-        csv_.flush();  // a crash loses no logged row
-        jsonl_.flush();
+    if (err && before >= 0 && ::ftruncate(fd, before) != 0) {
+        // The torn end stays; a resume cuts it off (Metrics::trim).
     }
+    if (::close(fd) != 0 && !err) err = errno;
+    if (err) throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
+}
 
+void sync_file(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    const bool ok = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
+}
+
+std::optional<DirClaim> DirClaim::try_claim(const fs::path& lock_file, std::string* holder) {
+    const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(fmt::format("{}: cannot open: {}", lock_file.string(), std::strerror(errno)));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        std::string text(256, '\0');
+        text.resize(static_cast<std::size_t>(std::max<ssize_t>(0, ::pread(fd, text.data(), text.size(), 0))));
+        ::close(fd);
+        if (holder) *holder = text.empty() ? "another process" : text;
+        return std::nullopt;
+    }
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    const std::string me = fmt::format("process {} on {} since {}", ::getpid(), host, local_time("{:%Y-%m-%dT%H:%M:%S}"));
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
+        // The claim holds without the note of who holds it.
+    }
+    return DirClaim(fd);
+}
+
+DirClaim& DirClaim::operator=(DirClaim&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+}
+
+DirClaim::~DirClaim() {
+    if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+}
+
+DirClaim claim_run_dir(const fs::path& dir) {
+    std::string holder;
+    auto claim = DirClaim::try_claim(dir / ".lock", &holder);
+    if (!claim)
+        throw Error(fmt::format("{}: the run is in use by {}; wait for it to end or stop it (a process that died holds "
+                                "nothing: the lock goes with it)",
+                                dir.string(), holder));
+    data::remove_stale_temporaries(dir.string());
+    if (fs::is_directory(dir / "checkpoints")) data::remove_stale_temporaries((dir / "checkpoints").string());
+    return std::move(*claim);
+}
+
+Metrics::Metrics(const fs::path& dir, std::int64_t keep_up_to_step)
+    : csv_path_(dir / "metrics.csv"), jsonl_path_(dir / "metrics.jsonl") {
+    if (keep_up_to_step >= 0) {
+        trim(csv_path_, keep_up_to_step, true);
+        trim(jsonl_path_, keep_up_to_step, false);
+        std::ifstream in(csv_path_);
+        std::getline(in, header_);
+    }
+}
+
+void Metrics::write(const std::vector<std::pair<std::string, double>>& row) {
+    std::string h = "step", line;
+    json j;
+    for (const auto& [k, v] : row) {
+        if (k != "step") h += "," + k;
+        j[k] = v;
+    }
+    for (const auto& [k, v] : row) {
+        if (!line.empty()) line += ',';
+        line += fmt::format("{:.8g}", v);
+    }
+    // The header and its first row go together: a file is never a header alone.
+    append_whole(csv_path_, (header_.empty() ? h + '\n' : std::string()) + line + '\n');
+    header_ = header_.empty() ? h : header_;
+    append_whole(jsonl_path_, j.dump() + '\n');
+}
+
+void Metrics::sync() {
+    sync_file(csv_path_);
+    sync_file(jsonl_path_);
+}
 
 void Metrics::trim(const fs::path& p, std::int64_t step, bool has_header) {
-        if (!fs::exists(p)) return;
-        std::ifstream in(p);
-        std::string line, kept;
-        bool first = true;
-        while (std::getline(in, line)) {
-            if (first && has_header) {
-                kept += line + '\n';
-                first = false;
-                continue;
-            }
-            first = false;
-            std::int64_t s = 0;
-            if (has_header)
-                s = std::stoll(line.substr(0, line.find(',')));
-            else
-                s = json::parse(line).at("step").get<std::int64_t>();
-            if (s <= step) kept += line + '\n';
+    if (!fs::exists(p)) return;
+    std::ifstream in(p, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::string kept;
+    std::size_t pos = 0;
+    for (int number = 1; pos < text.size(); ++number) {
+        const std::size_t end = text.find('\n', pos);
+        const std::string line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        const bool whole = end != std::string::npos;
+        pos = whole ? end + 1 : text.size();
+        bool ok = whole;
+        std::int64_t s = 0;
+        if (ok && has_header && number == 1) {
+            ok = line.starts_with("step,");
+        } else if (ok && has_header) {
+            const std::string first = line.substr(0, line.find(','));
+            double v = 0;
+            const auto r = std::from_chars(first.data(), first.data() + first.size(), v);
+            ok = r.ec == std::errc() && r.ptr == first.data() + first.size() && v >= 0 && v == std::floor(v);
+            s = static_cast<std::int64_t>(v);
+        } else if (ok) {
+            const json j = json::parse(line, nullptr, false);
+            ok = !j.is_discarded() && j.is_object() && j.contains("step") && j["step"].is_number();
+            if (ok) s = static_cast<std::int64_t>(j["step"].get<double>());
         }
-        data::write_file_atomic(p.string(), kept);
+        if (!ok) {
+            if (pos < text.size())
+                throw Error(fmt::format("{}:{}: a damaged row ('{}') before the last one: the file was edited or "
+                                        "corrupted; remove the row, or start the run again",
+                                        p.string(), number, line.substr(0, 80)));
+            notices_.push_back(fmt::format("{}:{}: the last row was cut short (the process died writing it): removed",
+                                           p.string(), number));
+            break;
+        }
+        if (has_header && number == 1) {
+            kept += line + '\n';
+            continue;
+        }
+        if (s <= step) kept += line + '\n';
     }
+    data::write_file_atomic(p.string(), kept);
+}
 
 std::string eta(double seconds) {
     const auto s = static_cast<long>(std::max(0.0, seconds));

@@ -10,7 +10,9 @@
 //   results.json    what the run's evaluation found (the run is finished once it exists)
 //   results-eval-<time>.json   later evaluations (infomax eval), never over results.json
 //   log.txt         what was printed
-// Files are written to a temporary name and renamed (data::write_file_atomic).
+//   .lock           held (flock) by the process working in the run (claim_run_dir)
+// Files are written to a temporary name and renamed (data::write_file_atomic);
+// metrics and the log are appended a whole row at a time (append_whole).
 #pragma once
 
 #include <fmt/format.h>
@@ -21,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,24 +57,59 @@ public:
 // a RunDirError.
 std::filesystem::path create_run_dir(const std::string& output_dir, const std::string& name, const std::string& hash);
 
-// Appends to log.txt and prints.
+// Appends `text` to `path` whole or not at all: a failed write (disk full, an
+// unwritable file) is cut back off and is an Error naming the file and the reason.
+void append_whole(const std::filesystem::path& path, const std::string& text);
+// fsync of a file that is appended to (before a checkpoint that counts on it).
+void sync_file(const std::filesystem::path& path);
+
+// Appends to log.txt and prints. A line that cannot be written is an Error
+// (after it was printed); try_line is for the error path, where the first
+// error is the one to report.
 class Log {
 public:
-    explicit Log(const std::filesystem::path& file) : out_(file, std::ios::app) {}
+    explicit Log(std::filesystem::path file) : file_(std::move(file)) {}
     // A log that says nothing: a data-parallel run's ranks other than 0.
     Log() : on_(false) {}
     void line(const std::string& s) {
         if (!on_) return;
         fmt::print("{}\n", s);
         std::fflush(stdout);  // progress must show up in files and pipes as it happens
-        out_ << s << '\n';
-        out_.flush();
+        append_whole(file_, s + '\n');
     }
+    void try_line(const std::string& s) noexcept {
+        try {
+            line(s);
+        } catch (...) {
+        }
+    }
+    const std::filesystem::path& file() const { return file_; }
 
 private:
-    std::ofstream out_;
+    std::filesystem::path file_;
     bool on_ = true;
 };
+
+// An exclusive claim on a folder: an flock on a lock file in it, released
+// when the claim is destroyed or its process ends, however it ends. The file
+// names the holder ("process 12 on host since 2026-11-26T21:40:00").
+class DirClaim {
+public:
+    // The claim, or nullopt with *holder set when another process holds it.
+    static std::optional<DirClaim> try_claim(const std::filesystem::path& lock_file, std::string* holder);
+    DirClaim(DirClaim&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    DirClaim& operator=(DirClaim&& o) noexcept;
+    DirClaim(const DirClaim&) = delete;
+    ~DirClaim();
+
+private:
+    explicit DirClaim(int fd) : fd_(fd) {}
+    int fd_ = -1;
+};
+// Claims a run directory (<dir>/.lock) for this process, or an Error naming
+// the process that holds it; then removes the temporary files an interrupted
+// write left there.
+DirClaim claim_run_dir(const std::filesystem::path& dir);
 
 // h:mm:ss
 std::string eta(double seconds);
@@ -94,18 +132,24 @@ private:
 };
 
 // metrics.csv (one header, then a row per logging step) and metrics.jsonl.
+// Each row is appended whole or not at all (append_whole).
 class Metrics {
 public:
     // On resume (keep_up_to_step >= 0), rows after the checkpoint were lost
-    // work: they are dropped so the continued run writes them again, once.
+    // work: they are dropped so the continued run writes them again, once. A
+    // torn last row (a write the process died in) is dropped with a notice; a
+    // damaged row before it is an Error naming the file and line.
     Metrics(const std::filesystem::path& dir, std::int64_t keep_up_to_step);
     void write(const std::vector<std::pair<std::string, double>>& row);
+    // Both files on disk (before a checkpoint that counts on their rows).
+    void sync();
+    const std::vector<std::string>& notices() const { return notices_; }
 
 private:
-    static void trim(const std::filesystem::path& p, std::int64_t step, bool has_header);
+    void trim(const std::filesystem::path& p, std::int64_t step, bool has_header);
     std::filesystem::path csv_path_, jsonl_path_;
-    std::ofstream csv_, jsonl_;
     std::string header_;
+    std::vector<std::string> notices_;
 };
 
 // "fnv64:<16 hex digits>" of a file's bytes (manifests name plugin files by it).

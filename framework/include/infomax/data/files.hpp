@@ -31,7 +31,15 @@ struct TensorFile {
 void write_safetensors(const std::string& path, const TensorFile& file);
 TensorFile read_safetensors(const std::string& path);
 
-// Writes `text` to `path` via a temporary file and a rename.
+// Writes `text` to `path` via a temporary file, fsynced, renamed, and the
+// folder fsynced. A failure is an Error naming `path` and the system's reason;
+// the old file, if any, stays as it was.
 void write_file_atomic(const std::string& path, const std::string& text);
+// fsync of a folder: makes a rename or a new file in it durable (best effort).
+void sync_dir(const std::string& dir);
+// Removes the `<file>.tmp-<pid>` files an interrupted write left in `dir`;
+// only for a folder this process has claimed (no one else writes there).
+// Returns how many.
+int remove_stale_temporaries(const std::string& dir);
 
 }  // namespace infomax::data

@@ -1,4 +1,4 @@
-// The IDX format of MNIST and Fashion-MNIST, gzipped or not.
+// The IDX format of MNIST and Fashion-MNIST, gzipped or not, and CIFAR-10's binary batches.
 // Images stay as bytes in memory; batch() converts only the rows it needs.
 #pragma once
 
@@ -29,6 +29,9 @@ struct LabeledImages {
 };
 
 LabeledImages read_idx_images(const std::string& images_path, const std::string& labels_path);
+// CIFAR-10's binary batches (data_batch_1..5.bin, test_batch.bin): records of
+// one label byte (0-9) and 3072 bytes of CHW pixels, concatenated.
+LabeledImages read_cifar(const std::vector<std::string>& files);
 
 // $INFOMAX_DATA/fashion-mnist if INFOMAX_DATA is set, else Debian's
 // dataset-fashion-mnist location, /usr/share/datasets/fashion-mnist.

@@ -27,6 +27,7 @@ struct RunOptions {
     std::string spec;                     // a spec file (new run)
     std::vector<std::string> overrides;
     std::string resume;                   // or a run directory to continue
+    std::vector<std::string> extend;      // with resume: train.steps=N / train.epochs=N (--extend)
     std::vector<std::string> plugin_paths;
     int threads = 0;                      // --threads: wins over the spec's train.threads (0: not given)
     bool progress = true;                 // a live line on a terminal, plain lines otherwise
