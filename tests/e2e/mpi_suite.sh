@@ -34,6 +34,8 @@ a=$!
 wait $a
 cat "$work/a.txt" "$work/b.txt"
 [ "$(cat "$work/a.txt" "$work/b.txt" | grep -c ': started')" = 8 ] || fail "runs started more or less than once"
+# The suite that ended last wrote runs.json with every run finished, whichever process ran it.
+grep -q '"status": "busy"' "$work"/twice/mpi-gaussians/runs.json && fail "runs.json lists runs the other suite finished as busy"
 for d in "$work"/twice/mpi-gaussians/*/; do
   [ "$(ls -d "$d"mi-gaussian-dv-separable/*/ | wc -l)" = 1 ] || fail "$d holds more than one run"
 done

@@ -56,7 +56,7 @@ BenchResult bench_spec(const BenchOptions& opt) {
     r.batch = trainer.batch_size();
     for (int i = 0; i < opt.warmup; ++i) trainer.train_step(trainer.next_batch());
 
-    std::vector<double> step, data, fwd, bwd, optim, wait;
+    std::vector<double> step, data, fwd, bwd, optim, wait, check;
     const double gathered0 = detail::gathered_bytes();
     profile::take();
     profile::set_enabled(true);
@@ -67,6 +67,9 @@ BenchResult bench_spec(const BenchOptions& opt) {
         const auto t1 = Clock::now();
         trainer.train_step(batch);
         const auto t2 = Clock::now();
+        // What a run adds after each step: the scan for NaN and infinities.
+        if (!trainer.nonfinite_state(false).empty()) throw Error(fmt::format("bench: step {} diverged (NaN or infinity)", i + 1));
+        check.push_back(std::chrono::duration<double>(Clock::now() - t2).count());
         step.push_back(std::chrono::duration<double>(t2 - t0).count());
         data.push_back(std::chrono::duration<double>(t1 - t0).count());
         fwd.push_back(trainer.last_phases().forward);
@@ -116,6 +119,7 @@ BenchResult bench_spec(const BenchOptions& opt) {
     r.forward_ms = 1e3 * median(fwd);
     r.backward_ms = 1e3 * median(bwd);
     r.optimizer_ms = 1e3 * median(optim);
+    r.state_check_ms = 1e3 * median(check);
     r.train_images_per_s = double(r.batch) / (r.step_ms_median / 1e3);
     r.achieved_gflops = r.flops_per_train_step / (r.step_ms_median / 1e3) / 1e9;
 
@@ -166,6 +170,8 @@ std::string bench_table(const BenchResult& r) {
                          r.ranks, r.grad_mib, r.buckets, r.allreduce_ms, r.comm_wait_ms, 100 * r.hidden_share, r.gather_mib);
     s += fmt::format("  phases     data {:.2f} ms | forward {:.2f} ms | backward {:.2f} ms | optimizer {:.2f} ms\n", r.data_ms,
                      r.forward_ms, r.backward_ms, r.optimizer_ms);
+    s += fmt::format("  NaN check  {:.3f} ms after each step in a run ({:.2f}% of a step)\n", r.state_check_ms,
+                     100 * r.state_check_ms / r.step_ms_median);
     s += fmt::format("  {:<38} {:>9} {:>7} {:>9} {:>10} {:>7}\n", "by op family", "ms/step", "share", "GFLOP", "GFLOP/s", "calls");
     for (const auto& f : r.families)
         s += fmt::format("  {:<38} {:>9.2f} {:>6.1f}% {:>9.3f} {:>10.1f} {:>7.0f}\n", f.name, f.ms_per_step, 100 * f.share,
@@ -195,7 +201,7 @@ std::string bench_json(const BenchResult& r) {
                      {"ranks", r.ranks},
                      {"communication", {{"gradient_mib", r.grad_mib}, {"buckets", r.buckets}, {"allreduce_ms", r.allreduce_ms},
                                         {"wait_ms", r.comm_wait_ms}, {"hidden_share", r.hidden_share}, {"gathered_mib", r.gather_mib}}},
-                     {"phases_ms", {{"data", r.data_ms}, {"forward", r.forward_ms}, {"backward", r.backward_ms}, {"optimizer", r.optimizer_ms}}}};
+                     {"phases_ms", {{"data", r.data_ms}, {"forward", r.forward_ms}, {"backward", r.backward_ms}, {"optimizer", r.optimizer_ms}, {"state_check", r.state_check_ms}}}};
     for (const auto& f : r.families)
         j["families"][f.name] = {{"ms_per_step", f.ms_per_step}, {"share", f.share}, {"gflop_per_step", f.gflop_per_step},
                                  {"calls_per_step", f.calls_per_step}};

@@ -291,7 +291,7 @@ RunResult run_experiment(const RunOptions& opt) {
             prefetch.wait();
             // A NaN or an infinity anywhere stops the run before it is saved:
             // the checkpoints before it stay the last good ones.
-            if (const std::string bad = trainer.nonfinite_state(); !bad.empty())
+            if (const std::string bad = trainer.nonfinite_state(false); !bad.empty())
                 throw Error(fmt::format("step {}: {} holds NaN or infinite values: training diverged (lower optim.lr, or "
                                         "check the data); nothing of this step was saved",
                                         trainer.step(), bad));
@@ -359,6 +359,8 @@ RunResult run_experiment(const RunOptions& opt) {
                     throw Error(fmt::format("step {}: the ranks' copies of parameter '{}' differ (the ranks diverged); "
                                             "please report this",
                                             s, differs));
+                if (const std::string bad = trainer.nonfinite_state(true); !bad.empty())
+                    throw Error(fmt::format("step {}: {} holds NaN or infinite values: not saved", s, bad));
                 if (lead) {
                     data::TensorFile ck = trainer.checkpoint();
                     if (in_window > 0 && !row_due) {  // the open window, to be completed on resume

@@ -211,10 +211,11 @@ bool has_nonfinite(const Tensor& t) {
 }
 }  // namespace
 
-std::string Trainer::nonfinite_state() const {
+std::string Trainer::nonfinite_state(bool optimizer) const {
     for (const auto& [name, v] : parameters())
         if (has_nonfinite(v.value())) return fmt::format("parameter '{}'", name);
-    for (const auto& [name, t] : optimizer_state())
+    if (optimizer)
+        for (const auto& [name, t] : optimizer_state())
         if (has_nonfinite(*t)) return fmt::format("optimizer state '{}'", name);
     return "";
 }

@@ -84,9 +84,12 @@ public:
 
     data::TensorFile checkpoint() const;
     void restore(const data::TensorFile& f);
-    // The first parameter or optimizer state holding a NaN or an infinity, or
-    // "": checked after every step (one pass over the bits, no copies).
-    std::string nonfinite_state() const;
+    // The first parameter (and, with `optimizer`, optimizer state) holding a
+    // NaN or an infinity, or "": one pass over the bits, no copies. A NaN or
+    // an infinite gradient reaches the parameters in the same Adam step, so
+    // runs check parameters after every step and the optimizer's state before
+    // each checkpoint.
+    std::string nonfinite_state(bool optimizer) const;
     // The encoder's (or the generator's) weights; empty for mi_estimation.
     data::TensorFile encoder_weights() const;
     void load_encoder_weights(const data::TensorFile& f);  // what encoder_weights() wrote

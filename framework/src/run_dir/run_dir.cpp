@@ -255,7 +255,8 @@ void append_whole(const fs::path& path, const std::string& text) {
 void sync_file(const fs::path& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
-    const bool ok = ::fsync(fd) == 0;
+    // EINVAL/EROFS: a file that cannot be synced (a device, a pipe): nothing to lose there.
+    const bool ok = ::fsync(fd) == 0 || errno == EINVAL || errno == EROFS;
     const int err = errno;
     ::close(fd);
     if (!ok) throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));

@@ -31,6 +31,7 @@ struct BenchResult {
     double train_images_per_s = 0, infer_images_per_s = 0;
     double step_ms_median = 0, step_ms_min = 0, infer_ms_median = 0;
     double data_ms = 0, forward_ms = 0, backward_ms = 0, optimizer_ms = 0;  // medians per step
+    double state_check_ms = 0;  // the NaN/inf scan a run does after each step (not in step_ms)
     double flops_per_train_step = 0, achieved_gflops = 0, peak_gflops = 0, peak_rss_mib = 0;
     std::int64_t steady_state_allocations = 0;  // buffers asked of the system during the timed steps
     // The tensor buffer pool after the timed steps: bytes it holds, and the most
