@@ -94,6 +94,18 @@ case $case in
     echo '{"threads": "two", "plugins": [], "libraries": ""}' > "$dir/manifest.json"
     expect 1 "infomax: $dir/manifest.json: \"threads\" is missing or not as infomax writes it: the file is damaged" -- \
       "$cli" reproduce "$dir" ;;
+  unwritable_out)  # a filesystem error: exit 1 naming the path, not an internal error
+    printf 'name: s\nbase: tiny.yaml\nseeds: [1, 2]\n' > s.yaml
+    expect 1 "infomax: filesystem error: cannot create directories: No such file or directory [/proc/infomax-nope/s]: check the path and its permissions" -- \
+      "$cli" suite s.yaml --out /proc/infomax-nope ;;
+  damaged_runs_json)  # an edited runs.json: exit 1 naming the suite, not a JSON type error as internal error
+    printf 'name: s\nbase: tiny.yaml\nseeds: [1, 2]\nthreads_per_run: 1\n' > s.yaml
+    "$cli" suite s.yaml --out out > /dev/null 2>&1 || fail "the suite failed"
+    sed -i '0,/"dir": "[^"]*"/s//"dir": 5/' out/s/runs.json
+    cp out/s/table.md table.before
+    expect 1 "infomax: out/s: runs.json or a run's results.json holds a value of an unexpected type ([json.exception.type_error.302] type must be string, but is number): the file was edited or damaged; run the suite (or the run) again to rewrite it" -- \
+      "$cli" report out/s
+    cmp table.before out/s/table.md || fail "table.md changed" ;;
   extends_not_a_map)
     printf -- '- a\n- b\n' > list.yaml
     printf 'extends: list.yaml\nname: b\n' > a.yaml

@@ -1,5 +1,6 @@
 #include "infomax/eval/mi.hpp"
 
+#include <charconv>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -40,7 +41,15 @@ MetricsTable read_metrics_csv(const std::string& path) {
         if (cells.size() != t.columns.size())
             throw Error(fmt::format("{}:{}: {} values for {} columns", path, number, cells.size(), t.columns.size()));
         std::vector<double> row;
-        for (const auto& c : cells) row.push_back(c.empty() ? std::numeric_limits<double>::quiet_NaN() : std::stod(c));
+        for (const auto& c : cells) {
+            double v = std::numeric_limits<double>::quiet_NaN();
+            if (!c.empty()) {
+                const auto r = std::from_chars(c.data(), c.data() + c.size(), v);
+                if (r.ec != std::errc() || r.ptr != c.data() + c.size())
+                    throw Error(fmt::format("{}:{}: '{}' is not a number: the file was edited or damaged", path, number, c));
+            }
+            row.push_back(v);
+        }
         t.rows.push_back(std::move(row));
     }
     return t;

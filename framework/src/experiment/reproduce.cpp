@@ -97,7 +97,22 @@ std::string compare_checkpoints(const fs::path& a, const fs::path& b) {
 
 }  // namespace
 
+namespace {
+ReproduceResult reproduce_checked(const ReproduceOptions& opt);
+}  // namespace
+
 ReproduceResult reproduce_run(const ReproduceOptions& opt) {
+    try {
+        return reproduce_checked(opt);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(fmt::format("{}: manifest.json or results.json holds a value of an unexpected type ({}): the file was "
+                                "edited or damaged",
+                                opt.run_dir, e.what()));
+    }
+}
+
+namespace {
+ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
     const fs::path dir = opt.run_dir;
     if (!fs::exists(dir / "resolved.yaml") || !fs::exists(dir / "manifest.json"))
         throw Error(fmt::format("{}: not a run directory (resolved.yaml and manifest.json expected)", opt.run_dir));
@@ -170,5 +185,7 @@ ReproduceResult reproduce_run(const ReproduceOptions& opt) {
     r.match = r.first_difference.empty();
     return r;
 }
+
+}  // namespace
 
 }  // namespace infomax

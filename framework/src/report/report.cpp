@@ -396,8 +396,16 @@ std::string suite_report(const fs::path& dir) {
 
 std::string write_report(const std::string& dir_in) {
     const fs::path dir = dir_in;
-    if (fs::exists(dir / "runs.json") && fs::exists(dir / "suite.yaml")) return suite_report(dir);
-    if (fs::exists(dir / "resolved.yaml")) return run_report(dir);
+    // The JSON files are read as this infomax wrote them: a value of another
+    // type (an edited file) is the user's problem to fix, not an internal error.
+    try {
+        if (fs::exists(dir / "runs.json") && fs::exists(dir / "suite.yaml")) return suite_report(dir);
+        if (fs::exists(dir / "resolved.yaml")) return run_report(dir);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(fmt::format("{}: runs.json or a run's results.json holds a value of an unexpected type ({}): the file "
+                                "was edited or damaged; run the suite (or the run) again to rewrite it",
+                                dir_in, e.what()));
+    }
     throw Error(fmt::format("{}: neither a suite directory (suite.yaml, runs.json) nor a run directory (resolved.yaml)", dir_in));
 }
 
