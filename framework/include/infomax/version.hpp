@@ -6,6 +6,8 @@ namespace infomax {
 
 // Framework version (semantic) and the ABI version plugins are checked against.
 const char* version();
+// The git commit infomax was built from ("unknown" outside a checkout).
+const char* git_commit();
 // 2: Dataset gained true_mi, streamed, mode_centers/mode_std; BuildContext batch_size.
 constexpr int kAbiVersion = 3;
 

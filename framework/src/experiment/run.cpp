@@ -61,7 +61,7 @@ namespace {
 json manifest(const Experiment& e, const Registry& registry, const Model& m) {
     json j;
     j["seed"] = e.seed;
-    j["infomax"] = {{"version", version()}, {"git_commit", INFOMAX_GIT_COMMIT}, {"plugin_abi", kAbiVersion}};
+    j["infomax"] = {{"version", version()}, {"git_commit", git_commit()}, {"plugin_abi", kAbiVersion}};
     j["libraries"] = build_info();
     j["threads"] = threads();
     j["world_size"] = world().size;  // data-parallel ranks (each with `threads`)
