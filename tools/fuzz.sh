@@ -21,7 +21,10 @@ if ! command -v clang++-14 > /dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0
   exit 1
 fi
 build=${BUILD_DIR:-build-fuzz}
-cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFOMAX_FUZZ=ON > "/tmp/infomax-fuzz-configure.log" 2>&1 \
+# The compiler only when the folder is new: naming it again resets CMake's cache (and rebuilds everything).
+compiler=()
+[ -e "$build/CMakeCache.txt" ] || compiler=(-DCMAKE_CXX_COMPILER="$(command -v clang++-14)")
+cmake -S . -B "$build" "${compiler[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFOMAX_FUZZ=ON > "/tmp/infomax-fuzz-configure.log" 2>&1 \
   || { cat /tmp/infomax-fuzz-configure.log; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}") || exit 1
 export ASAN_OPTIONS=detect_leaks=0  # third-party libraries keep what they allocate once

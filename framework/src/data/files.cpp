@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -150,7 +151,7 @@ NpyArray read_npy(const std::string& path) {
     } else if (descr == "<f4") {
         need(4);
         a.values.resize(n);
-        std::memcpy(a.values.data(), data, n * 4);
+        if (n) std::memcpy(a.values.data(), data, n * 4);  // an empty array has no buffer to copy to
     } else if (descr == "<f8") {
         need(8);
         a.values.resize(n);
@@ -247,10 +248,21 @@ TensorFile read_safetensors(const std::string& path) {
             if (e.at("dtype") != "F32")
                 throw Error(fmt::format("{}: tensor '{}' has dtype {}, only F32 is supported", path, it.key(),
                                         e.at("dtype").dump()));
-            Shape shape = e.at("shape").get<Shape>();
+            // Whole numbers only: a fraction or 2E24 converted to an integer is undefined behaviour.
+            const json& shape_json = e.at("shape");
+            const json& offsets_json = e.at("data_offsets");
+            const auto whole = [](const json& a) {
+                return a.is_array() && std::all_of(a.begin(), a.end(), [](const json& v) { return v.is_number_integer(); });
+            };
+            if (!whole(shape_json) || !whole(offsets_json) ||
+                std::any_of(offsets_json.begin(), offsets_json.end(), [](const json& v) { return !v.is_number_unsigned(); }))
+                throw Error(fmt::format("{}: tensor '{}': shape and data_offsets must be lists of whole numbers (found {} "
+                                        "and {}): the file is damaged",
+                                        path, it.key(), shape_json.dump(), offsets_json.dump()));
+            Shape shape = shape_json.get<Shape>();
             const std::int64_t count = checked_count(shape, static_cast<std::int64_t>(raw.size() / 4),
                                                      fmt::format("{}: tensor '{}'", path, it.key()));
-            const auto off = e.at("data_offsets").get<std::vector<std::size_t>>();
+            const auto off = offsets_json.get<std::vector<std::size_t>>();
             if (off.size() != 2 || off[1] < off[0] || off[1] > raw.size() - base ||
                 off[1] - off[0] != static_cast<std::size_t>(count) * 4)
                 throw Error(fmt::format("{}: tensor '{}' points outside the file (truncated?)", path, it.key()));

@@ -70,8 +70,14 @@ IdxArray read_idx(const std::string& path) {
                                     path, fmt::join(a.dims, ", ")));
         total *= d;
     }
-    // Read in pieces: a damaged header claiming 2^31 images must end as
-    // "truncated", not as an allocation of terabytes.
+    // A plain file's size is known: a header claiming more is refused at once.
+    std::error_code size_error;
+    const auto file_size = std::filesystem::file_size(path, size_error);
+    if (gzdirect(f.f) && !size_error && static_cast<std::uint64_t>(total) > file_size - 4 - 4 * std::uint64_t(head[3]))
+        throw Error(fmt::format("{}: truncated: dimensions [{}] need {} bytes of data, found {}", path,
+                                fmt::join(a.dims, ", "), total, file_size - 4 - 4 * std::uint64_t(head[3])));
+    // Otherwise read in pieces: a damaged gzipped header claiming 2^31 images
+    // must end as "truncated", not as an allocation of terabytes.
     constexpr std::int64_t kPiece = std::int64_t(1) << 26;
     std::int64_t n = 0;
     while (n < total) {

@@ -356,12 +356,16 @@ void Metrics::trim(const fs::path& p, std::int64_t step, bool has_header) {
             const std::string first = line.substr(0, line.find(','));
             double v = 0;
             const auto r = std::from_chars(first.data(), first.data() + first.size(), v);
-            ok = r.ec == std::errc() && r.ptr == first.data() + first.size() && v >= 0 && v == std::floor(v);
-            s = static_cast<std::int64_t>(v);
+            // A step is a whole number a double holds exactly (below 2^53).
+            ok = r.ec == std::errc() && r.ptr == first.data() + first.size() && v >= 0 && v <= 9.0e15 &&
+                 v == std::floor(v);
+            if (ok) s = static_cast<std::int64_t>(v);
         } else if (ok) {
             const json j = json::parse(line, nullptr, false);
             ok = !j.is_discarded() && j.is_object() && j.contains("step") && j["step"].is_number();
-            if (ok) s = static_cast<std::int64_t>(j["step"].get<double>());
+            const double v = ok ? j["step"].get<double>() : 0;
+            ok = ok && v >= 0 && v <= 9.0e15 && v == std::floor(v);
+            if (ok) s = static_cast<std::int64_t>(v);
         }
         if (!ok) {
             if (pos < text.size())
