@@ -154,8 +154,15 @@ ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
             r.warnings.push_back(fmt::format("{} '{}' comes from a different file now ({}; its hash differs from the run's)",
                                              now->kind, now->name, now->file));
     }
-    if (manifest["libraries"] != build_info())
-        r.warnings.push_back(fmt::format("libraries differ: run: {}; now: {}", manifest["libraries"].get<std::string>(), build_info()));
+    // The libraries without build_info's last line, the thread count of the
+    // moment (it follows the machine's load; the run's count is replayed below).
+    const auto libraries = [](std::string s) {
+        const auto cut = s.rfind("\nthreads ");
+        return cut == std::string::npos ? s : s.substr(0, cut);
+    };
+    if (libraries(manifest["libraries"].get<std::string>()) != libraries(build_info()))
+        r.warnings.push_back(fmt::format("libraries differ: run: {}; now: {}", libraries(manifest["libraries"].get<std::string>()),
+                                         libraries(build_info())));
     if (manifest.contains("cpu") && manifest["cpu"].is_string() && manifest["cpu"] != cpu_model())
         r.warnings.push_back(fmt::format("CPU differs: run: {}; now: {}", manifest["cpu"].get<std::string>(), cpu_model()));
     const int run_threads = manifest["threads"].get<int>();

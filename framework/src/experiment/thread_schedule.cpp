@@ -67,12 +67,8 @@ ThreadGovernor::ThreadGovernor(Log& log, fs::path dir, ThreadSchedule replay, bo
 
 void ThreadGovernor::record(std::int64_t step, int n) {
     if (step == recorded_step_) return;  // one row per step
-    const bool fresh = !fs::exists(file_);
-    std::ofstream out(file_, std::ios::app);
-    if (fresh) out << "step,threads\n";
-    out << step << ',' << n << '\n';
-    out.flush();
-    if (!out) throw Error(fmt::format("{}: cannot write the thread schedule", file_.string()));
+    // The header and the first row go together; a row is written whole or not at all.
+    append_whole(file_, fmt::format("{}{},{}\n", fs::exists(file_) ? "" : "step,threads\n", step, n));
     recorded_step_ = step;
 }
 
