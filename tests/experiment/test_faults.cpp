@@ -23,19 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string spec(const fs::path& out, int steps = 20) {
-    return "name: tiny\nkind: dim\nseed: 7\n"
-           "data: {type: synthetic, shape: [1, 12, 12], size: 256, classes: 4, batch_size: 32}\n"
-           "encoder:\n  type: layer_stack\n  layers:\n    - conv: {out: 8, kernel: 3}\n    - batch_norm\n    - relu\n"
-           "    - tap: local\n    - flatten\n    - linear: {out: 6}\n    - tap: global\n"
-           "objectives:\n"
-           "  global: {weight: 0.5, estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}\n"
-           "  local: {weight: 1.0, estimator: dv, discriminator: {type: local_concat_conv, hidden: [8]}}\n"
-           "optimizer: {lr: 1.0e-3}\n"
-           "train: {steps: " + std::to_string(steps) + ", checkpoint_every: 5, log_every: 4}\n"
-           "eval: {probes: [linear], features: [global]}\n"
-           "output: {dir: " + out.string() + "}\n";
-}
+std::string spec(const fs::path& out, int steps = 20) { return test::tiny_dim_spec(out, steps); }
 
 RunResult run(const std::string& file, std::function<void(std::int64_t)> after = {}, std::string resume = "",
               std::vector<std::string> extend = {}) {

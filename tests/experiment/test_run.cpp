@@ -30,21 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Every part with state: batchnorm buffers, DV's moving average, the prior's own optimizer.
-std::string spec(const fs::path& out) {
-    return "name: tiny\nkind: dim\nseed: 7\n"
-           "data: {type: synthetic, shape: [1, 12, 12], size: 256, classes: 4, batch_size: 32}\n"
-           "encoder:\n  type: layer_stack\n  layers:\n    - conv: {out: 8, kernel: 3}\n    - batch_norm\n    - relu\n"
-           "    - tap: local\n    - flatten\n    - linear: {out: 6}\n    - tap: global\n"
-           "objectives:\n"
-           "  global: {weight: 0.5, estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}\n"
-           "  local: {weight: 1.0, estimator: dv, discriminator: {type: local_concat_conv, hidden: [8]}}\n"
-           "prior: {weight: 0.1, distribution: uniform, discriminator: {type: prior_mlp, hidden: [8], batch_norm: true}}\n"
-           "optimizer: {lr: 1.0e-3}\n"
-           "train: {steps: 20, checkpoint_every: 5, log_every: 4}\n"
-           "eval: {probes: [linear], features: [global, local]}\n"
-           "output: {dir: " + out.string() + "}\n";
-}
+std::string spec(const fs::path& out) { return test::tiny_dim_spec(out); }
 
 // What a terminal's Ctrl-C does: SIGINT to the process (not to this thread,
 // which blocks it while training), then wait until the run's watcher thread has

@@ -9,7 +9,6 @@
 namespace infomax {
 
 const char* version() { return INFOMAX_VERSION; }
-const char* git_commit() { return INFOMAX_GIT_COMMIT; }
 
 static const char* isa_name(dnnl::cpu_isa isa) {
     switch (isa) {
