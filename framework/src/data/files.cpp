@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -34,8 +35,9 @@ std::string read_all(const std::string& path) {
 bool write_all(int fd, const char* p, std::size_t n) {
     while (n) {
         const ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;  // no progress: never loop on it
             return false;
         }
         p += w;
@@ -96,6 +98,30 @@ int remove_stale_temporaries(const std::string& dir) {
         if (e.is_regular_file(ec) && std::regex_match(e.path().filename().string(), tmp_name) && fs::remove(e.path(), ec))
             ++removed;
     return removed;
+}
+
+void append_whole(const std::string& path, const std::string& text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    struct stat st {};
+    const off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
+    const bool ok = write_all(fd, text.data(), text.size());
+    int err = ok ? 0 : errno;
+    if (!ok && before >= 0 && ::ftruncate(fd, before) != 0) {
+        // The torn end stays; a resume cuts it off (run_dir's Metrics::trim).
+    }
+    if (::close(fd) != 0 && !err) err = errno;
+    if (err) throw Error(fmt::format("{}: cannot write: {}", path, std::strerror(err)));
+}
+
+void sync_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    // EINVAL/EROFS: a file that cannot be synced (a device, a pipe): nothing to lose there.
+    const bool ok = ::fsync(fd) == 0 || errno == EINVAL || errno == EROFS;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) throw Error(fmt::format("{}: cannot write: {}", path, std::strerror(err)));
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) { write_atomic(path, text, nullptr, 0); }

@@ -386,11 +386,11 @@ RunResult run_experiment(const RunOptions& opt) {
         interrupts.disarm();
         const std::string ck = lead ? latest_checkpoint(dir) : "";
         const bool ours = dynamic_cast<const Error*>(&err) != nullptr;
-        const std::string text = fmt::format("{}{}; last good checkpoint: {}", ours ? "" : "internal error: ", err.what(),
-                                             ck.empty() ? "none" : ck);
-        log.try_line("error: " + text);  // the first failure is the one to report, even if the log fails too
-        if (ours) throw Error(fmt::format("{}; last good checkpoint: {}", err.what(), ck.empty() ? "none" : ck));
-        throw std::runtime_error(fmt::format("{}; last good checkpoint: {}", err.what(), ck.empty() ? "none" : ck));
+        const std::string text = fmt::format("{}; last good checkpoint: {}", err.what(), ck.empty() ? "none" : ck);
+        // The first failure is the one to report, even if the log fails too.
+        log.try_line(fmt::format("error: {}{}", ours ? "" : "internal error: ", text));
+        if (ours) throw Error(text);
+        throw std::runtime_error(text);
     }
     interrupts.disarm();
     result.steps = trainer.step();

@@ -68,7 +68,7 @@ ThreadGovernor::ThreadGovernor(Log& log, fs::path dir, ThreadSchedule replay, bo
 void ThreadGovernor::record(std::int64_t step, int n) {
     if (step == recorded_step_) return;  // one row per step
     // The header and the first row go together; a row is written whole or not at all.
-    append_whole(file_, fmt::format("{}{},{}\n", fs::exists(file_) ? "" : "step,threads\n", step, n));
+    data::append_whole(file_.string(), fmt::format("{}{},{}\n", fs::exists(file_) ? "" : "step,threads\n", step, n));
     recorded_step_ = step;
 }
 

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -227,41 +226,6 @@ void save_checkpoint(const fs::path& dir, std::int64_t step, const data::TensorF
 
 
 
-void append_whole(const fs::path& path, const std::string& text) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
-    struct stat st {};
-    const off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
-    const char* p = text.data();
-    std::size_t n = text.size();
-    int err = 0;
-    while (n) {
-        const ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            err = w < 0 ? errno : EIO;
-            break;
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-    if (err && before >= 0 && ::ftruncate(fd, before) != 0) {
-        // The torn end stays; a resume cuts it off (Metrics::trim).
-    }
-    if (::close(fd) != 0 && !err) err = errno;
-    if (err) throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
-}
-
-void sync_file(const fs::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    // EINVAL/EROFS: a file that cannot be synced (a device, a pipe): nothing to lose there.
-    const bool ok = ::fsync(fd) == 0 || errno == EINVAL || errno == EROFS;
-    const int err = errno;
-    ::close(fd);
-    if (!ok) throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
-}
-
 std::optional<DirClaim> DirClaim::try_claim(const fs::path& lock_file, std::string* holder) {
     const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw Error(fmt::format("{}: cannot open: {}", lock_file.string(), std::strerror(errno)));
@@ -327,14 +291,14 @@ void Metrics::write(const std::vector<std::pair<std::string, double>>& row) {
         line += fmt::format("{:.8g}", v);
     }
     // The header and its first row go together: a file is never a header alone.
-    append_whole(csv_path_, (header_.empty() ? h + '\n' : std::string()) + line + '\n');
+    data::append_whole(csv_path_.string(), (header_.empty() ? h + '\n' : std::string()) + line + '\n');
     header_ = header_.empty() ? h : header_;
-    append_whole(jsonl_path_, j.dump() + '\n');
+    data::append_whole(jsonl_path_.string(), j.dump() + '\n');
 }
 
 void Metrics::sync() {
-    sync_file(csv_path_);
-    sync_file(jsonl_path_);
+    data::sync_file(csv_path_.string());
+    data::sync_file(jsonl_path_.string());
 }
 
 void Metrics::trim(const fs::path& p, std::int64_t step, bool has_header) {

@@ -12,7 +12,7 @@
 //   log.txt         what was printed
 //   .lock           held (flock) by the process working in the run (claim_run_dir)
 // Files are written to a temporary name and renamed (data::write_file_atomic);
-// metrics and the log are appended a whole row at a time (append_whole).
+// metrics and the log are appended a whole row at a time (data::append_whole).
 #pragma once
 
 #include <fmt/format.h>
@@ -57,12 +57,6 @@ public:
 // a RunDirError.
 std::filesystem::path create_run_dir(const std::string& output_dir, const std::string& name, const std::string& hash);
 
-// Appends `text` to `path` whole or not at all: a failed write (disk full, an
-// unwritable file) is cut back off and is an Error naming the file and the reason.
-void append_whole(const std::filesystem::path& path, const std::string& text);
-// fsync of a file that is appended to (before a checkpoint that counts on it).
-void sync_file(const std::filesystem::path& path);
-
 // Appends to log.txt and prints. A line that cannot be written is an Error
 // (after it was printed); try_line is for the error path, where the first
 // error is the one to report.
@@ -75,7 +69,7 @@ public:
         if (!on_) return;
         fmt::print("{}\n", s);
         std::fflush(stdout);  // progress must show up in files and pipes as it happens
-        append_whole(file_, s + '\n');
+        data::append_whole(file_.string(), s + '\n');
     }
     void try_line(const std::string& s) noexcept {
         try {
@@ -132,7 +126,7 @@ private:
 };
 
 // metrics.csv (one header, then a row per logging step) and metrics.jsonl.
-// Each row is appended whole or not at all (append_whole).
+// Each row is appended whole or not at all (data::append_whole).
 class Metrics {
 public:
     // On resume (keep_up_to_step >= 0), rows after the checkpoint were lost

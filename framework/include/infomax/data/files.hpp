@@ -35,6 +35,11 @@ TensorFile read_safetensors(const std::string& path);
 // folder fsynced. A failure is an Error naming `path` and the system's reason;
 // the old file, if any, stays as it was.
 void write_file_atomic(const std::string& path, const std::string& text);
+// Appends `text` to `path` whole or not at all: a failed write (disk full, an
+// unwritable file) is cut back off and is an Error naming the file and the reason.
+void append_whole(const std::string& path, const std::string& text);
+// fsync of a file that is appended to (before a checkpoint that counts on it).
+void sync_file(const std::string& path);
 // fsync of a folder: makes a rename or a new file in it durable (best effort).
 void sync_dir(const std::string& dir);
 // Removes the `<file>.tmp-<pid>` files an interrupted write left in `dir`;
