@@ -14,6 +14,7 @@
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
+#include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "infomax/version.hpp"
@@ -169,6 +170,9 @@ ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
     if (opt.threads > 0 && opt.threads != run_threads)
         r.warnings.push_back(fmt::format("--threads {} ignored: the run used {} thread(s), and reproducing it needs the same",
                                          opt.threads, run_threads));
+
+    // Said now, before the minutes of the run, not after it.
+    for (const auto& w : r.warnings) console::warn("warning: " + w);
 
     RunOptions o;
     o.threads = run_threads;  // as the command line would: over the spec's train.threads

@@ -262,7 +262,7 @@ RunResult run_experiment(const RunOptions& opt) {
     const std::int64_t ck_every = e.train.checkpoint_every ? *e.train.checkpoint_every
                                   : model.data->streamed() ? std::max<std::int64_t>(1, trainer.total_steps() / 10)
                                                            : trainer.steps_per_epoch();
-    const bool tty = opt.progress && isatty(STDOUT_FILENO);
+    const bool tty = opt.progress && console::live();
     g_stop.store(false);
     interrupts.arm();
     RunResult result{dir.string(), 0, false};
@@ -338,12 +338,11 @@ RunResult run_experiment(const RunOptions& opt) {
                 const double since = std::chrono::duration<double>(Clock::now() - last_print).count();
                 if (tty && !last) {
                     if (since >= 0.2) {
-                        fmt::print("\r{}\x1b[K", line);  // a live line on a terminal
-                        std::fflush(stdout);
+                        console::live_line(line);
                         last_print = Clock::now();
                     }
-                } else if (last || g_stop.load() || since >= 2.0 || log_every * 20 >= trainer.total_steps()) {
-                    if (tty) fmt::print("\r");
+                } else if (last || g_stop.load() || since >= 2.0 || log_every * 20 >= trainer.total_steps() ||
+                           console::level() == console::Level::verbose) {  // --verbose: every row
                     log.line(line);
                     last_print = Clock::now();
                 }
@@ -457,7 +456,7 @@ std::string evaluate_run(const EvalOptions& opt) {
     for (const auto& n : checkpoint.notices) log.line("notice: " + n);
     log.line(fmt::format("eval {} (weights from {}{})", dir.string(), source,
                          opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
-    detail::EvalContext ec{model, e, log, dir, opt.export_features, opt.progress && isatty(STDOUT_FILENO), critics};
+    detail::EvalContext ec{model, e, log, dir, opt.export_features, opt.progress && console::live(), critics};
     json results = model.runner->evaluate(ec);
     results["eval_overrides"] = opt.overrides;
     data::write_file_atomic(out.string(), results.dump(2) + "\n");

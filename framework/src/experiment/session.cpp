@@ -1,9 +1,12 @@
 #include "experiment/load_spec.hpp"
+#include <fmt/format.h>
+
 #include "infomax/experiment/session.hpp"
 
 #include "infomax/config/spec.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/plugin/registry.hpp"
+#include "infomax/runtime/console.hpp"
 #include "infomax/runtime/precision.hpp"
 #include "infomax/runtime/threads.hpp"
 
@@ -17,6 +20,8 @@ struct Session::Scope {
 Session::Session(SessionOptions options) : options_(std::move(options)), registry_(std::make_unique<Registry>()) {
     registry_->load_defaults();
     for (const auto& p : options_.plugin_paths) registry_->load_directory(p);
+    console::detail(fmt::format("plugins: {} parts registered (built-in, $INFOMAX_PLUGIN_PATH, --plugin-path)",
+                                registry_->entries().size()));
 }
 
 Session::~Session() = default;
@@ -40,6 +45,11 @@ bool Session::threads_follow_load(const Experiment& e) const {
 int Session::apply(const Experiment& e) {
     const int n = threads_for(e);
     set_threads(n);
+    console::detail(fmt::format("threads: {} ({})", n,
+                                options_.threads > 0  ? "--threads"
+                                : e.train.threads > 0 ? "the spec's train.threads"
+                                : env_threads() > 0   ? "$INFOMAX_THREADS"
+                                                      : "the cores this process may use"));
     scope_.reset();  // restore the previous precision before taking the next
     // Without bf16 instructions build_model refuses the spec at its key (located).
     if (e.precision == Precision::f32 || bf16_supported()) scope_ = std::make_unique<Scope>(e.precision);

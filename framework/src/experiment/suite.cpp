@@ -24,6 +24,7 @@
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/session.hpp"
+#include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "infomax/runtime/world.hpp"
@@ -38,14 +39,19 @@ using nlohmann::json;
 
 namespace infomax {
 
-namespace detail {
-
 std::string suite_schema_path() {
     return (fs::path(experiment_schema_path()).parent_path() / "suite.schema.yaml").string();
 }
 
-config::Document load_suite(const std::string& file) {
+const config::Schema& suite_schema() {
     static const config::Schema schema = config::Schema::from_file(suite_schema_path());
+    return schema;
+}
+
+namespace detail {
+
+config::Document load_suite(const std::string& file) {
+    const config::Schema& schema = suite_schema();
     config::Document doc = config::load(file);
     if (!doc.root.IsMap())
         throw config::SpecError({{doc.origin_of(""), "", "expected a map of settings (name: ..., base: ..., sweep: ...)"}});
@@ -393,9 +399,9 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     const int jobs = root["jobs"].as<std::int64_t>() > 0 ? static_cast<int>(root["jobs"].as<std::int64_t>())
                                                           : std::max(1, budget / per_run);
     if (lead)
-        fmt::print("suite {}: {} runs, {} at once{}, {} thread(s) each; {}\n", root["name"].Scalar(), plan.size(), jobs,
-                   w.size > 1 ? fmt::format(" on each of {} ranks", w.size) : "", per_run, suite_dir.string());
-    std::fflush(stdout);
+        console::info(fmt::format("suite {}: {} runs, {} at once{}, {} thread(s) each; {}", root["name"].Scalar(),
+                                  plan.size(), jobs, w.size > 1 ? fmt::format(" on each of {} ranks", w.size) : "",
+                                  per_run, suite_dir.string()));
 
     SuiteResult result;
     result.dir = suite_dir.string();
@@ -410,7 +416,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         result.runs[i].dir = dir;
         if (!dir.empty() && fs::exists(fs::path(dir) / "results.json")) {
             result.runs[i].status = "finished";
-            fmt::print("[{}/{}] {}: finished before, skipped\n", i + 1, plan.size(), plan[i].name);
+            console::info(fmt::format("[{}/{}] {}: finished before, skipped", i + 1, plan.size(), plan[i].name));
         } else if (opt.only == 0 || static_cast<std::int64_t>(i) + 1 == opt.only) {
             queue.push_back(i);
         } else {
@@ -499,10 +505,9 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         running.emplace(pid, Running{i, std::move(*claim), std::chrono::steady_clock::now(), resume ? "resumed" : "done"});
         const std::string where = w.size > 1 ? fmt::format(" (rank {})", w.rank) : "";
         const std::string what = (resume ? "resuming " + existing : std::string("started")) + where;
-        if (lead) fmt::print("[{}/{}] {}: {}\n", i + 1, plan.size(), r.name, what);
+        if (lead) console::info(fmt::format("[{}/{}] {}: {}", i + 1, plan.size(), r.name, what));
         else detail::send_text(0, kSuiteReport, json{{"started", i}, {"what", what}}.dump());
-        std::fflush(stdout);
-        return true;
+                return true;
     };
     // How a run process ended: its status, error and directory.
     auto ended_run = [&](pid_t pid, int status) {
@@ -539,20 +544,19 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         const std::string eta = fmt::format(" | {} of {} ended, suite ETA {}", ended, todo_count,
                                             detail::eta(spent / double(ended) * double(todo_count - ended)));
         if (r.status == "interrupted") {
-            fmt::print("[{}/{}] {}: interrupted (checkpoint written)\n", i + 1, plan.size(), plan[i].name);
+            console::info(fmt::format("[{}/{}] {}: interrupted (checkpoint written)", i + 1, plan.size(), plan[i].name));
         } else if (r.status == "failed") {
             r.error = j["error"].get<std::string>();
             ++result.failed;
-            fmt::print("[{}/{}] {}: FAILED (exit {}): {}{}\n", i + 1, plan.size(), plan[i].name, j["code"].get<int>(),
-                       r.error, eta);
+            console::warn(fmt::format("[{}/{}] {}: FAILED (exit {}): {}{}", i + 1, plan.size(), plan[i].name,
+                                      j["code"].get<int>(), r.error, eta));
         } else if (r.status == "busy") {
-            fmt::print("[{}/{}] {}: skipped: {}\n", i + 1, plan.size(), plan[i].name, j["error"].get<std::string>());
+            console::info(fmt::format("[{}/{}] {}: skipped: {}", i + 1, plan.size(), plan[i].name, j["error"].get<std::string>()));
         } else {
-            fmt::print("[{}/{}] {}: {} in {:.0f} s{}\n", i + 1, plan.size(), plan[i].name, r.status, j["secs"].get<double>(),
-                       eta);
+            console::info(fmt::format("[{}/{}] {}: {} in {:.0f} s{}", i + 1, plan.size(), plan[i].name, r.status, j["secs"].get<double>(),
+                       eta));
         }
-        std::fflush(stdout);
-    };
+            };
     auto busy_record = [&](std::size_t i, const std::string& why) {
         return json{{"ended", i}, {"status", "busy"}, {"dir", result.runs[i].dir}, {"error", why}, {"secs", 0.0}};
     };
@@ -589,9 +593,8 @@ SuiteResult run_suite(const SuiteOptions& opt) {
                     detail::send_text(m->first, kSuiteAssign, json{{"run", i}}.dump());
                 } else if (j.contains("started")) {
                     const std::size_t i = j["started"].get<std::size_t>();
-                    fmt::print("[{}/{}] {}: {}\n", i + 1, plan.size(), plan[i].name, j["what"].get<std::string>());
-                    std::fflush(stdout);
-                } else if (j.contains("ended")) {
+                    console::info(fmt::format("[{}/{}] {}: {}", i + 1, plan.size(), plan[i].name, j["what"].get<std::string>()));
+                                    } else if (j.contains("ended")) {
                     record(j);
                 } else if (j.contains("done")) {
                     --workers;
@@ -660,10 +663,13 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         runs.push_back(j);
     }
     data::write_file_atomic((suite_dir / "runs.json").string(), runs.dump(2) + "\n");
-    fmt::print("suite {}: {} runs, {} failed{}\n", root["name"].Scalar(), plan.size(), result.failed,
-               result.interrupted ? ", interrupted (run the suite again to resume)" : "");
+    const std::string summary = fmt::format("suite {}: {} runs, {} failed{}", root["name"].Scalar(), plan.size(),
+                                            result.failed,
+                                            result.interrupted ? ", interrupted (run the suite again to resume)" : "");
+    if (result.failed > 0 || result.interrupted) console::warn(summary);
+    else console::info(summary);
     for (const auto& r : result.runs)
-        if (r.status == "failed") fmt::print("  failed: {}: {}\n", r.name, r.error);
+        if (r.status == "failed") console::warn(fmt::format("  failed: {}: {}", r.name, r.error));
     return result;
 }
 

@@ -32,7 +32,6 @@ struct SweptKey {
     std::string key, source;
 };
 
-std::string suite_schema_path();
 // Loads and validates a suite file (defaults filled in).
 config::Document load_suite(const std::string& file);
 // --emit-slurm: writes <suite dir>/slurm/{runs.sbatch, tables.sbatch, submit.sh}

@@ -366,16 +366,14 @@ void Progress::update(double fraction, const std::string& detail) {
     const std::string line = fmt::format("{}: {:.0f}% | {} | ETA {}", what_, 100 * fraction, detail,
                                          fraction >= 0.01 ? eta(spent / fraction * (1 - fraction)) : "?");
     if (live_) {
-        fmt::print("\r{}\x1b[K", line);
-        std::fflush(stdout);
-        shown_ = true;
+        console::live_line(line);
     } else {
         log_.line(line);
     }
 }
 
 void Progress::finish(const std::string& summary) {
-    if (shown_) fmt::print("\r\x1b[K");
+    console::clear_live();
     const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     log_.line(fmt::format("{}: {} ({:.1f} s)", what_, summary, spent));
 }

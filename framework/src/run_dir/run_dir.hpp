@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "infomax/data/files.hpp"
+#include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
 
 namespace infomax {
@@ -67,8 +68,7 @@ public:
     Log() : on_(false) {}
     void line(const std::string& s) {
         if (!on_) return;
-        fmt::print("{}\n", s);
-        std::fflush(stdout);  // progress must show up in files and pipes as it happens
+        console::info(s);
         data::append_whole(file_.string(), s + '\n');
     }
     void try_line(const std::string& s) noexcept {
@@ -122,7 +122,6 @@ private:
     bool live_;
     std::string what_;
     std::chrono::steady_clock::time_point start_, last_;
-    bool shown_ = false;
 };
 
 // metrics.csv (one header, then a row per logging step) and metrics.jsonl.

@@ -25,6 +25,10 @@
 
 namespace infomax {
 
+namespace config {
+class Schema;
+}
+
 struct SuiteOptions {
     std::string file;
     std::vector<std::string> overrides;   // after the suite's own, for every run (e.g. train.steps=10)
@@ -58,6 +62,10 @@ struct SuiteResult {
 
 SuiteResult run_suite(const SuiteOptions& options);
 
+// The suite schema (beside experiment_schema_path()'s file).
+std::string suite_schema_path();
+const config::Schema& suite_schema();
+
 struct ReproduceOptions {
     std::string run_dir;
     std::vector<std::string> plugin_paths;
@@ -68,7 +76,7 @@ struct ReproduceResult {
     bool match = false;
     std::string new_dir;
     std::string first_difference;       // empty when everything matches
-    std::vector<std::string> warnings;  // plugins, libraries, CPU or threads that differ from the manifest
+    std::vector<std::string> warnings;  // plugins, libraries, CPU or threads that differ from the manifest (also printed to stderr before the run)
 };
 
 // Runs the run's resolved spec again (same seed, the manifest's threads) into
