@@ -68,17 +68,17 @@ must_fail("a misspelt estimator param", exp, "experiments/dim_g_jsd.yaml",
           lambda s: set_in(s, ["objectives", "global", "estimator"], {"type": "infonce", "temprature": 1.0}))
 must_fail("an unknown estimator", exp, "experiments/dim_g_jsd.yaml",
           lambda s: set_in(s, ["objectives", "global", "estimator"], "jds"))
-must_fail("a misspelt layer param", exp, "experiments/seed000_supervised.yaml",
+must_fail("a misspelt layer param", exp, "experiments/fashion_mnist_supervised.yaml",
           lambda s: set_in(s, ["encoder"], {"type": "layer_stack", "layers": [{"conv": {"out": 8, "kernal": 3}}]}))
-must_fail("an unknown layer", exp, "experiments/seed000_supervised.yaml",
+must_fail("an unknown layer", exp, "experiments/fashion_mnist_supervised.yaml",
           lambda s: set_in(s, ["encoder"], {"type": "layer_stack", "layers": ["relux"]}))
-must_fail("a probe outside the enum", exp, "experiments/seed000_supervised.yaml",
+must_fail("a probe outside the enum", exp, "experiments/fashion_mnist_supervised.yaml",
           lambda s: set_in(s, ["eval", "probes"], ["linaer"]))
 must_fail("a dataset param of another dataset", exp, "experiments/gan_25_gaussians.yaml",
           lambda s: set_in(s, ["data", "steps_per_level"], 10))
 must_fail("a batch size below the minimum", exp, "experiments/gan_25_gaussians.yaml",
           lambda s: set_in(s, ["data", "batch_size"], 1))
-must_fail("an unknown top-level key", exp, "experiments/seed000_supervised.yaml", lambda s: set_in(s, ["seedd"], 1))
+must_fail("an unknown top-level key", exp, "experiments/fashion_mnist_supervised.yaml", lambda s: set_in(s, ["seedd"], 1))
 must_fail("a spec without extends that lacks kind", exp, "experiments/gan_25_gaussians.yaml", lambda s: s.pop("kind"))
 must_fail("a suite with an unknown key", "suite.schema.json", "experiments/suites/estimators.yaml",
           lambda s: set_in(s, ["sweeps"], []))

@@ -1,5 +1,5 @@
 // Built-in datasets. Images are kept as bytes and converted per batch.
-// Splits follow seed 000: the last `validation` images of the training file
+// Splits follow the TensorFlow reference: the last `validation` images of the training file
 // are held out; the test file is the test split.
 #include <fmt/format.h>
 
@@ -13,6 +13,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/data/idx.hpp"
 #include "infomax/plugin/plugin.hpp"
+#include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
 
 using namespace infomax;
@@ -101,13 +102,18 @@ public:
         for (int i = 1; i <= 5; ++i) train.push_back((fs::path(path_) / fmt::format("data_batch_{}.bin", i)).string());
         if (path_.empty() || !fs::exists(train[0])) {
             const std::string why = fmt::format(
-                "CIFAR-10 not found{}: download the binary version (cifar-10-binary.tar.gz), unpack it and set "
-                "data.path to its cifar-10-batches-bin folder (or INFOMAX_DATA to the folder above it)",
-                path_.empty() ? "" : " in '" + path_ + "'");
-            if (p.string("missing") == "error") p.fail(p.has("path") ? "path" : "", why);
-            // missing: synthetic — say so loudly, then stand in with random images.
-            fmt::print(stderr, "notice: {}.\nnotice: using SYNTHETIC 3x32x32 images instead (data.missing: synthetic); "
-                               "accuracies are meaningless.\n", why);
+                "CIFAR-10 not found{}: download its binary version, "
+                "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (162 MB, md5 "
+                "c32a1d4ab5d03f1284b67883e8d87530), unpack it (tar xzf) and set data.path to its "
+                "cifar-10-batches-bin folder, or INFOMAX_DATA to the folder above that",
+                path_.empty() ? " ($INFOMAX_DATA is not set)" : " in '" + path_ + "'");
+            if (p.string("missing") == "error")
+                p.fail(p.has("path") ? "path" : "",
+                       why + "; for a smoke test without it, data.missing=synthetic stands in random images");
+            // missing: synthetic, asked for in the spec: said as a warning, then random images stand in.
+            console::warn(fmt::format("warning: {}.\nwarning: using SYNTHETIC 3x32x32 images instead (data.missing: "
+                                      "synthetic); accuracies are meaningless.",
+                                      why));
             synthetic_ = true;
             set(random_images(12000, 1), random_images(2000, 2), 2000, 10, p);
             return;
@@ -277,7 +283,7 @@ private:
 };
 
 // Pairs of vectors, either drawn fresh from their index (streamed) or held in
-// memory (a fixed dataset trained for epochs, seed 004's static case).
+// memory (a fixed dataset trained for epochs, the MINE/NWJ library's static case).
 class VectorPairs : public Dataset {
 public:
     Shape sample_shape() const override { return {dim_x_}; }
@@ -405,7 +411,7 @@ private:
     std::int64_t dim_ = 0, steps_per_level_ = 0, per_level_ = 0;
 };
 
-// Seed 004's static case: x and z independent and uniform on [0, 1] (true MI
+// The MINE/NWJ library's static case: x and z independent and uniform on [0, 1] (true MI
 // 0), a fixed dataset trained for epochs. What an estimator reports above 0
 // is its bias (or overfitting).
 class UniformPairs final : public VectorPairs {
@@ -426,7 +432,7 @@ protected:
     }
 };
 
-// The 25-Gaussians GAN target (seed 004): a side x side grid of modes,
+// The 25-Gaussians GAN target (the MINE/NWJ library): a side x side grid of modes,
 // `spacing` apart and centred on 0, each with standard deviation `std`.
 // Streamed: every sample is fresh.
 class GaussianGrid final : public Dataset {
@@ -490,7 +496,7 @@ properties:
   seed: {type: integer, minimum: 0, default: 0}
 )yaml")
 INFOMAX_PLUGIN(Dataset, UniformPairs, "uniform_pairs", "1.0.0",
-               "independent uniform x and z, true MI 0: seed 004's static case, a fixed set trained for epochs",
+               "independent uniform x and z, true MI 0: the MINE/NWJ library's static case, a fixed set trained for epochs",
                R"yaml(type: object
 additionalProperties: false
 properties:
@@ -500,7 +506,7 @@ properties:
   seed: {type: integer, minimum: 0, default: 0}
 )yaml")
 INFOMAX_PLUGIN(Dataset, GaussianGrid, "gaussian_grid", "1.0.0",
-               "a grid of 2-D Gaussian modes (the 25-Gaussians GAN target of seed 004), fresh samples every step",
+               "a grid of 2-D Gaussian modes (the 25-Gaussians GAN target of the MINE/NWJ library), fresh samples every step",
                R"yaml(type: object
 additionalProperties: false
 properties:
@@ -522,7 +528,7 @@ additionalProperties: false
 properties:
   path: {type: string, description: "the cifar-10-batches-bin folder (default $INFOMAX_DATA/cifar-10-batches-bin)"}
   validation: {type: integer, minimum: 0, default: 10000}
-  missing: {type: string, enum: [error, synthetic], default: error, description: "when the files are absent: stop, or stand in random images with a notice"}
+  missing: {type: string, enum: [error, synthetic], default: error, description: "when the files are absent: stop with where to get them, or (opt-in, for smoke tests) stand in random images with a warning"}
 )yaml")
 INFOMAX_PLUGIN(Dataset, Synthetic, "synthetic", "1.0.0", "random byte images of a given shape, for timing and tests",
                R"yaml(type: object

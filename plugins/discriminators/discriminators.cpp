@@ -20,9 +20,9 @@ nn::Activation activation(const config::Params& p) {
 
 std::int64_t flat_size(const Shape& s) { return numel(s); }
 
-// Global concat (seeds 000, 002): optional convs over M, flatten, concatenate
-// y, MLP to one score. Seed 002 uses convs [{out: 64, kernel: 3}, {out: 32,
-// kernel: 3}] and hidden [512, 512]; seed 000 no convs and hidden [128, 16].
+// Global concat (the TensorFlow and PyTorch references): optional convs over M, flatten, concatenate
+// y, MLP to one score. The PyTorch reference uses convs [{out: 64, kernel: 3}, {out: 32,
+// kernel: 3}] and hidden [512, 512]; the TensorFlow reference no convs and hidden [128, 16].
 class GlobalConcat final : public Discriminator {
 public:
     GlobalConcat(const config::Params& p, BuildContext& c) : act_(activation(p)) {
@@ -54,7 +54,7 @@ private:
     std::shared_ptr<nn::Sequential> convs_, mlp_;
 };
 
-// Local concat-and-convolve (seed 000, DIM paper): tile y over M's grid,
+// Local concat-and-convolve (the TensorFlow reference, DIM paper): tile y over M's grid,
 // concatenate channels, 1x1 convolutions to one score per location.
 class LocalConcatConv final : public Discriminator {
 public:
@@ -75,7 +75,7 @@ private:
     std::shared_ptr<nn::Sequential> net_;
 };
 
-// Local encode-and-dot-product (DIM paper, seed 003): 1x1 convs embed each
+// Local encode-and-dot-product (DIM paper, the bound derivation): 1x1 convs embed each
 // location of M, an MLP embeds y, the score is their dot product. Scoring all
 // pairs is one matrix product.
 class LocalDot final : public Discriminator {
@@ -109,7 +109,7 @@ private:
     std::shared_ptr<nn::Sequential> local_, global_;
 };
 
-// Prior discriminator (seeds 000, 002): an MLP from y to one score.
+// Prior discriminator (the TensorFlow and PyTorch references): an MLP from y to one score.
 class PriorMlp final : public Discriminator {
 public:
     PriorMlp(const config::Params& p, BuildContext& c) {
@@ -124,7 +124,7 @@ private:
     std::shared_ptr<nn::Sequential> mlp_;
 };
 
-// Vector critics of seed 004. Joint: an MLP on the concatenation (x, z).
+// Vector critics of the MINE/NWJ library. Joint: an MLP on the concatenation (x, z).
 class Joint final : public Discriminator {
 public:
     Joint(const config::Params& p, BuildContext& c) {
@@ -170,26 +170,26 @@ private:
 #define WIDTHS(name, def) "  " name ": {type: array, items: {type: integer, minimum: 1}, default: " def "}\n"
 
 INFOMAX_PLUGIN(Discriminator, GlobalConcat, "global_concat", "1.0.0",
-               "flatten M (after optional convs), concatenate y, MLP to one score (seeds 000, 002)",
+               "flatten M (after optional convs), concatenate y, MLP to one score (the TensorFlow and PyTorch references)",
                "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512, 512]")
                "  convs:\n    type: array\n    default: []\n    items:\n      type: object\n"
                "      additionalProperties: false\n      required: [out, kernel]\n      properties:\n"
                "        out: {type: integer, minimum: 1}\n        kernel: {type: integer, minimum: 1}\n"
                ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, LocalConcatConv, "local_concat_conv", "1.0.0",
-               "y tiled over M's grid, concatenated, 1x1 convs to a score per location (seed 000, DIM)",
+               "y tiled over M's grid, concatenated, 1x1 convs to a score per location (the TensorFlow reference, DIM)",
                "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512, 512]")
                ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, LocalDot, "local_dot", "1.0.0",
-               "encode-and-dot-product: 1x1 convs on M, MLP on y, dot product per location (DIM, seed 003)",
+               "encode-and-dot-product: 1x1 convs on M, MLP on y, dot product per location (DIM, the bound derivation)",
                "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512]")
                "  embed: {type: integer, minimum: 1, default: 512}\n" ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, PriorMlp, "prior_mlp", "1.0.0", "MLP from y to one score, for prior matching",
                "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[1000, 200]")
                "  batch_norm: {type: boolean, default: false}\n" ACTIVATION_SCHEMA)
-INFOMAX_PLUGIN(Discriminator, Joint, "joint", "1.0.0", "MLP on the concatenation (x, z) (seed 004)",
+INFOMAX_PLUGIN(Discriminator, Joint, "joint", "1.0.0", "MLP on the concatenation (x, z) (the MINE/NWJ library)",
                "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("critic_layers", "[256, 256, 256]")
                ACTIVATION_SCHEMA)
-INFOMAX_PLUGIN(Discriminator, Separable, "separable", "1.0.0", "dot product of two MLP embeddings of x and z (seed 004)",
+INFOMAX_PLUGIN(Discriminator, Separable, "separable", "1.0.0", "dot product of two MLP embeddings of x and z (the MINE/NWJ library)",
                "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("critic_layers", "[256, 256, 256]")
                "  embed_dim: {type: integer, minimum: 1, default: 32}\n" ACTIVATION_SCHEMA)

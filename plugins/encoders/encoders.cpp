@@ -266,10 +266,10 @@ private:
     std::shared_ptr<LayerStack> stack_;
 };
 
-// Seed 000 (TensorFlow, 28x28x1): Keras defaults, Glorot-uniform weights and
+// The TensorFlow DIM reference (28x28x1): Keras defaults, Glorot-uniform weights and
 // zero biases. M = 5x5x256, y = 32.
-struct Seed000 {
-    static constexpr const char* name = "seed000";
+struct SmallConv28 {
+    static constexpr const char* name = "small_conv28";
     static constexpr nn::Init init = nn::Init::glorot_uniform;
     static Shape input() { return {1, 28, 28}; }
     static std::vector<LayerSpec> layers() {
@@ -279,10 +279,10 @@ struct Seed000 {
     }
 };
 
-// Seed 002 (PyTorch, 32x32x3): PyTorch default init. M = 26x26x128 (after the
+// The PyTorch reference (PyTorch, 32x32x3): PyTorch default init. M = 26x26x128 (after the
 // second conv and its batchnorm), y = 64.
-struct Seed002 {
-    static constexpr const char* name = "seed002";
+struct BnConv32 {
+    static constexpr const char* name = "bn_conv32";
     static constexpr nn::Init init = nn::Init::pytorch_default;
     static Shape input() { return {3, 32, 32}; }
     static std::vector<LayerSpec> layers() {
@@ -369,12 +369,17 @@ properties:
                 slope: {type: number, default: 0.01}
             tap: {type: string, minLength: 1}
 )yaml")
-INFOMAX_PLUGIN(Encoder, Preset<Seed000>, "seed000", "1.0.0",
-               "seed 000's 28x28 encoder: conv 6/5, three 1x1 convs (M 5x5x256), fc 256, y 32; Glorot init",
+INFOMAX_PLUGIN(Encoder, Preset<SmallConv28>, "small_conv28", "1.0.0",
+               "the small 28x28 encoder of the TensorFlow DIM reference: conv 6/5, three 1x1 convs (M 5x5x256), fc 256, "
+               "y 32; Glorot init",
                kPresetSchema)
-INFOMAX_PLUGIN(Encoder, Preset<Seed002>, "seed002", "1.0.0",
-               "seed 002's 32x32 encoder: four 4x4 convs with batchnorm (M 26x26x128), y 64; PyTorch init",
+INFOMAX_PLUGIN(Encoder, Preset<BnConv32>, "bn_conv32", "1.0.0",
+               "the 32x32 encoder of the PyTorch DIM reference: four 4x4 convs with batchnorm (M 26x26x128), y 64; "
+               "PyTorch init",
                kPresetSchema)
+// Their former names, so specs and run directories written before the rename load (and reproduce).
+INFOMAX_PLUGIN(Encoder, Preset<SmallConv28>, "seed000", "1.0.0", "former name of small_conv28", kPresetSchema)
+INFOMAX_PLUGIN(Encoder, Preset<BnConv32>, "seed002", "1.0.0", "former name of bn_conv32", kPresetSchema)
 INFOMAX_PLUGIN(Encoder, Preset<Dcgan32>, "dcgan32", "1.0.0",
                "the DIM paper's DCGAN-style 32x32 encoder: 4x4/2 convs 64-128-256 (M 8x8x128), fc 1024, y 64",
                kPresetSchema)

@@ -10,7 +10,7 @@ using namespace infomax;
 
 namespace {
 
-// Jensen-Shannon form (seeds 000 and 003): E_P[-sp(-T)] - E_Q[sp(T)].
+// Jensen-Shannon form (the TensorFlow reference and the bound derivation): E_P[-sp(-T)] - E_Q[sp(T)].
 // It bounds 2 JSD - 2 log 2 (chance level: -2 log 2), not MI: a good training
 // signal. Its optimal critic is T = log p(x,z)/p(x)p(z), so the same scores
 // read through the NWJ bound with T + 1, E_P[T] + 1 - E_Q[e^T], estimate MI
@@ -92,7 +92,7 @@ public:
 
 }  // namespace
 
-INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.1.0", "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)] (seeds 000, 003)",
+INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.1.0", "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)] (the TensorFlow reference, the bound derivation)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Dv, "dv", "1.0.0", "Donsker-Varadhan / MINE bound with the moving-average gradient correction",
                R"yaml(type: object

@@ -184,5 +184,18 @@ case $case in
 2 runs ('train.stepz=1', ...): s.yaml:5:7: train.stepz: unknown key 'stepz' (did you mean 'steps'?); known keys: checkpoint_every, epochs, log_every, steps, threads" -- \
       "$cli" suite s.yaml --out out
     [ ! -e out ] || fail "the suite made its directory" ;;
+  missing_dataset)  # the data is not there: where to get it (URL, checksum) and where to put it; the stand-in only when asked
+    mkdir empty
+    printf 'name: c\nkind: dim\ndata: {type: cifar10, batch_size: 8}\nencoder: {type: bn_conv32}\nobjectives:\n  global: {estimator: jsd, discriminator: global_concat}\noutput: {dir: runs}\n' > c.yaml
+    expect 1 "c.yaml:3:7: data: CIFAR-10 not found in '$work/empty/cifar-10-batches-bin': download its binary version, https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (162 MB, md5 c32a1d4ab5d03f1284b67883e8d87530), unpack it (tar xzf) and set data.path to its cifar-10-batches-bin folder, or INFOMAX_DATA to the folder above that; for a smoke test without it, data.missing=synthetic stands in random images" -- \
+      env INFOMAX_DATA="$work/empty" "$cli" run c.yaml
+    no_runs
+    printf 'name: f\nkind: dim\ndata: {type: idx, path: %s}\nencoder: {type: small_conv28}\nobjectives:\n  global: {estimator: jsd, discriminator: global_concat}\noutput: {dir: runs}\n' "$work/empty" > f.yaml
+    expect 1 "f.yaml:3:25: data.path: $work/empty/t10k-images-idx3-ubyte: not found (nor $work/empty/t10k-images-idx3-ubyte.gz). Fashion-MNIST comes with Debian's package dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist, or run tools/setup.sh), or from https://github.com/zalandoresearch/fashion-mnist (data/fashion: the four *-ubyte.gz files); MNIST from http://yann.lecun.com/exdb/mnist/. Put the four files in one folder and set data.path to it, or INFOMAX_DATA to the folder above a fashion-mnist/ one; docs/running.md (Data) gives their checksums" -- \
+      "$cli" validate f.yaml
+    # Opted in: it runs, and says so as a warning even with --quiet.
+    got=$(env INFOMAX_DATA="$work/empty" "$cli" validate c.yaml data.missing=synthetic --quiet 2>&1 >/dev/null) || fail "the opted-in stand-in was refused: $got"
+    echo "$got" | grep -q '^warning: using SYNTHETIC 3x32x32 images instead (data.missing: synthetic); accuracies are meaningless.$' ||
+      fail "no warning for the stand-in: $got" ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac

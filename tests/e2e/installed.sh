@@ -15,7 +15,7 @@ test -f "$work/prefix/share/infomax/schemas/suite.schema.yaml"
 cli=$work/prefix/bin/infomax
 unset INFOMAX_PLUGIN_PATH INFOMAX_SCHEMA_DIR
 cd "$work"
-"$cli" --threads 1 validate "$src/experiments/seed000_reference.yaml" | head -1
+"$cli" --threads 1 validate "$src/experiments/fashion_mnist_dim.yaml" | head -1
 "$cli" --threads 1 run "$src/experiments/gan_25_gaussians_jsd.yaml" train.steps=20 eval.samples=100 output.dir=runs --no-progress | tail -2
 ls runs/gan-25-gaussians-jsd/*/results.json
 "$cli" --threads 1 suite "$src/experiments/suites/gan_mode_coverage.yaml" train.steps=10 eval.samples=50 --out suites | tail -2

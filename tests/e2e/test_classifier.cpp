@@ -1,5 +1,5 @@
 // End to end: a small convnet trained with Adam on a Fashion-MNIST subset
-// reaches >= 85% on the full 10k test set. This is also seed 000's
+// reaches >= 85% on the full 10k test set. This is also the TensorFlow reference's
 // "classifier without encoder" baseline.
 #include <catch2/catch.hpp>
 #include <fmt/format.h>

@@ -78,7 +78,7 @@ TEST_CASE("the Gaussian sampler's MI matches -(d/2) log(1 - rho^2), per level of
     auto x = c->batch("train", idx).to_vector(), z = c->pair("train", idx).to_vector();
     for (auto& v : z) v = std::cbrt(v);
     CHECK(gaussian_mi_from_samples(x, z, 50000, 4) == Approx(2.0).margin(0.03));
-    // A fixed set (seed 004's static case) and independent uniforms (MI 0).
+    // A fixed set (the MINE/NWJ library's static case) and independent uniforms (MI 0).
     auto fixed = parts.make<Dataset>("dataset", "{type: gaussian, dim: 2, mi: 1.0, size: 1000}", ctx);
     CHECK_FALSE(fixed->streamed());
     CHECK(fixed->size("test") == 200);

@@ -28,7 +28,7 @@ const char* kDim = R"(name: t
 kind: dim
 seed: 3
 data: {type: idx, batch_size: 64}
-encoder: {type: seed000}
+encoder: {type: small_conv28}
 objectives:
   global: {weight: 0.5, estimator: jsd, discriminator: {type: global_concat, hidden: [16]}}
   local: {weight: 1.0, estimator: infonce, discriminator: {type: local_dot, hidden: [16], embed: 8}}
@@ -87,7 +87,7 @@ TEST_CASE("spec errors point at the file, line and column", "[model][errors]") {
     SpecFile f("bad.yaml", R"(name: t
 kind: dim
 data: {type: idx}
-encoder: {type: seed000}
+encoder: {type: small_conv28}
 objectives:
   global: {estimator: jds, discriminator: {type: global_concat, hiden: [16]}}
 )");
@@ -124,7 +124,7 @@ objectives:
     SpecFile g("critic.yaml", R"(name: t
 kind: dim
 data: {type: idx}
-encoder: {type: seed000}
+encoder: {type: small_conv28}
 objectives:
   global: {estimator: jsd, discriminator: {type: global_concat, convs: [{out: 4, kernel: 9}]}}
 )");

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "infomax/experiment/run.hpp"
 #include "infomax/runtime/error.hpp"
@@ -103,6 +104,16 @@ TEST_CASE("a run writes its directory and results", "[run]") {
     std::string header;
     std::getline(csv, header);
     CHECK(header == "step,epoch,global.jsd,global.mi,local.mi_dv,prior.g_loss,prior.d_loss,loss,images_per_s");
+    // metrics.jsonl: the step is an integer (a JSON reader gets 4, not 4.0), the epoch a fraction.
+    std::ifstream jsonl(fs::path(r.dir) / "metrics.jsonl");
+    std::int64_t rows = 0;
+    for (std::string line; std::getline(jsonl, line); ++rows) {
+        const auto row = nlohmann::json::parse(line);
+        CHECK(row["step"].is_number_integer());
+        CHECK(row["step"].get<std::int64_t>() == 4 * (rows + 1));
+        CHECK(row["epoch"].is_number_float());
+    }
+    CHECK(rows == 5);
     // A second run never reuses the directory.
     auto r2 = run((t.path / "tiny.yaml").string());
     CHECK(r2.dir != r.dir);
@@ -253,6 +264,31 @@ TEST_CASE("a damaged checkpoint is passed over for the previous intact one", "[r
                                                   ": step is '12x', not a whole number\n  " + (ck / "step-00000010.safetensors").string() +
                                                   ": tensor '"));
     CHECK_FALSE(fs::exists(fs::path(cut.dir) / "results.json"));
+}
+
+TEST_CASE("eval --export-features writes features as f32 and labels as int64 NPY", "[run][eval]") {
+    test::TempDir t("export-test");
+    auto r = run(t.write("tiny.yaml", spec(t.path / "runs")));
+    EvalOptions o;
+    o.run_dir = r.dir;
+    o.export_features = true;
+    o.progress = false;
+    evaluate_run(o);
+    const fs::path f = fs::path(r.dir) / "features";
+    for (const char* split : {"train", "test"}) {
+        const std::string labels_path = (f / (std::string(split) + "-labels.npy")).string();
+        std::ifstream in(labels_path, std::ios::binary);
+        const std::string raw((std::istreambuf_iterator<char>(in)), {});
+        CHECK(raw.find("'descr': '<i8'") != std::string::npos);
+        const auto labels = data::read_npy(labels_path);
+        const auto global = data::read_npy((f / (std::string(split) + "-global.npy")).string());
+        REQUIRE(labels.shape.size() == 1);
+        CHECK(global.shape == std::vector<std::int64_t>{labels.shape[0], 6});
+        CHECK(raw.size() % 64 == (labels.shape[0] * 8) % 64);  // the data starts on a 64-byte boundary
+        std::set<float> classes(labels.values.begin(), labels.values.end());
+        CHECK(classes.size() > 1);
+        for (float c : classes) CHECK((c >= 0 && c <= 3 && c == std::floor(c)));
+    }
 }
 
 TEST_CASE("a spec error makes no run directory", "[run][errors]") {

@@ -144,17 +144,17 @@ TEST_CASE("local discriminators score every location, and shuffled locations kee
     CHECK_THROWS_WITH(pr->pairs(m, y), "prior_mlp scores single inputs (a prior discriminator), not pairs");
 }
 
-TEST_CASE("encoder presets give the seeds' shapes and inits", "[plugin][encoder]") {
+TEST_CASE("encoder presets give their references' shapes and inits", "[plugin][encoder]") {
     Parts parts;
     Rng init(6);
     BuildContext ctx{&init, nn::Init::pytorch_default, {}, {}, {}};
-    auto s000 = parts.make<Encoder>("encoder", "type: seed000", ctx);
+    auto s000 = parts.make<Encoder>("encoder", "type: small_conv28", ctx);
     Features f = s000->encode(Var(Tensor::zeros({2, 1, 28, 28})));
     CHECK(f.local.shape() == Shape{2, 256, 5, 5});
     CHECK(f.global.shape() == Shape{2, 32});
     for (auto& p : s000->parameters())
         if (p.name.ends_with("bias")) CHECK(p.var.value().to_vector()[0] == 0.0f);  // Glorot + zero biases
-    auto s002 = parts.make<Encoder>("encoder", "type: seed002", ctx);
+    auto s002 = parts.make<Encoder>("encoder", "type: bn_conv32", ctx);
     f = s002->encode(Var(Tensor::zeros({2, 3, 32, 32})));
     CHECK(f.local.shape() == Shape{2, 128, 26, 26});
     CHECK(f.global.shape() == Shape{2, 64});
@@ -164,6 +164,19 @@ TEST_CASE("encoder presets give the seeds' shapes and inits", "[plugin][encoder]
     CHECK(f.global.shape() == Shape{2, 64});
     CHECK_THROWS_WITH(s000->encode(Var(Tensor::zeros({2, 3, 32, 32}))),
                       "encoder: expected input (N, 1, 28, 28), got [2, 3, 32, 32]");
+    // The former names build the same encoders from the same stream: older specs and runs load and reproduce.
+    for (auto [now, before] : {std::pair{"small_conv28", "seed000"}, {"bn_conv32", "seed002"}}) {
+        Rng a(9), b(9);
+        BuildContext ca{&a, nn::Init::pytorch_default, {}, {}, {}}, cb{&b, nn::Init::pytorch_default, {}, {}, {}};
+        auto e1 = parts.make<Encoder>("encoder", std::string("type: ") + now, ca);
+        auto e2 = parts.make<Encoder>("encoder", std::string("type: ") + before, cb);
+        const auto p1 = e1->parameters(), p2 = e2->parameters();
+        REQUIRE(p1.size() == p2.size());
+        for (std::size_t i = 0; i < p1.size(); ++i) {
+            CHECK(p1[i].name == p2[i].name);
+            CHECK(p1[i].var.value().to_vector() == p2[i].var.value().to_vector());
+        }
+    }
 }
 
 TEST_CASE("priors sample their distribution", "[plugin][prior]") {

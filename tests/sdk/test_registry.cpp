@@ -38,7 +38,7 @@ TEST_CASE("built-in plugins are found in the built-in folder", "[plugin]") {
     CHECK(r.names("estimator") == std::vector<std::string>{"dv", "infonce", "jsd", "nwj"});
     CHECK(r.names("discriminator") ==
           std::vector<std::string>{"global_concat", "joint", "local_concat_conv", "local_dot", "prior_mlp", "separable"});
-    CHECK(r.names("encoder") == std::vector<std::string>{"dcgan32", "layer_stack", "seed000", "seed002"});
+    CHECK(r.names("encoder") == std::vector<std::string>{"bn_conv32", "dcgan32", "layer_stack", "seed000", "seed002", "small_conv28"});
     CHECK(r.names("prior") == std::vector<std::string>{"normal", "uniform"});
     for (const auto* e : r.entries()) CHECK(fs::path(e->file).parent_path() == fs::path(Registry::builtin_directory()));
 }

@@ -1,5 +1,5 @@
-// Forward+backward throughput of conv2d and linear at the shapes of the seed 000
-// (28x28, batch 128) and seed 002 (32x32x3, batch 64) encoders, next to this
+// Forward+backward throughput of conv2d and linear at the shapes of the TensorFlow reference
+// (28x28, batch 128) and the PyTorch reference (32x32x3, batch 64) encoders, next to this
 // machine's fp32 peak measured in the same process with a large oneDNN sgemm.
 // Prints figures; it is not a test.
 //
@@ -117,14 +117,14 @@ int main(int argc, char** argv) {
     const double peak = peak_gflops();
     Rng rng(1);
     std::vector<Row> rows;
-    // Seed 000 encoder, batch 128 (conv 6x6/5 -> 1x1 convs -> linear).
+    // The TensorFlow reference encoder, batch 128 (conv 6x6/5 -> 1x1 convs -> linear).
     rows.push_back(bench_conv("s000 conv1  1->32   k6 s5 28x28", {128, 1, 28, 28}, {32, 1, 6, 6}, 5, true, reps, rng));
     rows.push_back(bench_conv("s000 conv2  32->64  k1 5x5", {128, 32, 5, 5}, {64, 32, 1, 1}, 1, false, reps, rng));
     rows.push_back(bench_conv("s000 conv3  64->128 k1 5x5", {128, 64, 5, 5}, {128, 64, 1, 1}, 1, false, reps, rng));
     rows.push_back(bench_conv("s000 conv4  128->256 k1 5x5", {128, 128, 5, 5}, {256, 128, 1, 1}, 1, false, reps, rng));
     rows.push_back(bench_linear("s000 fc1    6400->256", 128, 6400, 256, reps, rng));
     rows.push_back(bench_linear("s000 fc2    256->32", 128, 256, 32, reps, rng));
-    // Seed 002 encoder, batch 64 (four 4x4 convs, then a 204800->64 linear).
+    // The PyTorch reference encoder, batch 64 (four 4x4 convs, then a 204800->64 linear).
     const int r2 = std::max(1, reps / 3);
     rows.push_back(bench_conv("s002 c0     3->64    k4 32x32", {64, 3, 32, 32}, {64, 3, 4, 4}, 1, true, r2, rng));
     rows.push_back(bench_conv("s002 c1     64->128  k4 29x29", {64, 64, 29, 29}, {128, 64, 4, 4}, 1, false, r2, rng));
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     rows.push_back(bench_conv("s002 c3     256->512 k4 23x23", {64, 256, 23, 23}, {512, 256, 4, 4}, 1, false, r2, rng));
     rows.push_back(bench_linear("s002 l1     204800->64", 64, 204800, 64, r2, rng));
 
-    fmt::print("\nforward + backward (median of {} reps; seed 002 rows {}), threads {}\n", reps, r2, threads);
+    fmt::print("\nforward + backward (median of {} reps; the PyTorch reference rows {}), threads {}\n", reps, r2, threads);
     fmt::print("{:<32} {:>10} {:>10} {:>10} {:>8}\n", "layer", "GFLOP", "ms", "GFLOP/s", "of peak");
     double s000_f = 0, s000_t = 0, s002_f = 0, s002_t = 0;
     for (const auto& r : rows) {

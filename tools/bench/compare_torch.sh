@@ -6,21 +6,21 @@
 # at each count, then the best count), because PyTorch with OpenBLAS is often
 # fastest on fewer threads than infomax, and equal counts would flatter us.
 #
-#   tools/bench/compare_torch.sh [seed000|seed002] [ROUNDS] [STEPS] [THREAD_COUNTS]
+#   tools/bench/compare_torch.sh [small_conv28|bn_conv32] [ROUNDS] [STEPS] [THREAD_COUNTS]
 #
 # THREAD_COUNTS: comma-separated (default 1,2,...,nproc).
 # Needs python3-torch and libopenblas0-pthread (Debian); run on an idle machine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-model=${1:-seed000}
+model=${1:-small_conv28}
 rounds=${2:-3}
 steps=${3:-20}
 counts=${4:-$(seq -s, 1 "$(nproc)")}
 cli=${INFOMAX:-$here/build/infomax}
 case $model in
-  seed000) spec=$here/experiments/seed000_reference.yaml ;;
-  seed002) spec=$here/experiments/seed002_cifar10.yaml ;;
-  *) echo "usage: $0 [seed000|seed002] [ROUNDS] [STEPS] [THREAD_COUNTS]" >&2; exit 2 ;;
+  small_conv28) spec=$here/experiments/fashion_mnist_dim.yaml; data=() ;;
+  bn_conv32) spec=$here/experiments/cifar10_dim.yaml; data=(data.missing=synthetic) ;;  # timing: any images do
+  *) echo "usage: $0 [small_conv28|bn_conv32] [ROUNDS] [STEPS] [THREAD_COUNTS]" >&2; exit 2 ;;
 esac
 blas=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)
 echo "model $model, thread counts $counts, $steps timed steps, $rounds rounds; PyTorch BLAS: $blas"
@@ -29,7 +29,7 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for r in $(seq 1 "$rounds"); do
   for t in ${counts//,/ }; do
-    ours=$("$cli" bench "$spec" --threads "$t" --steps "$steps" --json 2>/dev/null)
+    ours=$("$cli" bench "$spec" "${data[@]}" --threads "$t" --steps "$steps" --json 2>/dev/null)
     theirs=$(/usr/bin/python3 "$here/tools/bench/torch_reference.py" --model "$model" --threads "$t" --steps "$steps")
     printf '%s\t%s\t%s\t%s\n' "$r" "$t" "$ours" "$theirs" >> "$results"
     echo "round $r, $t thread(s): $(python3 - "$ours" "$theirs" <<'PY'

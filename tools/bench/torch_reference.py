@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """The PyTorch reference for `infomax bench`: the same models, objectives and
-batch as experiments/seed000_reference.yaml (seed 000: 28x28x1, batch 128,
-global + local + prior, JSD) and experiments/seed002_cifar10.yaml (seed 002:
+batch as experiments/fashion_mnist_dim.yaml (the TensorFlow reference: 28x28x1, batch 128,
+global + local + prior, JSD) and experiments/cifar10_dim.yaml (the PyTorch reference:
 32x32x3, batch 64), timed the same way (median step after a warm-up).
 
 Needs Debian's python3-torch; give it a real BLAS (libopenblas0-pthread:
 Debian's default libblas is the slow reference one). Prints one JSON object.
 
-  /usr/bin/python3 tools/bench/torch_reference.py --model seed000 --threads 2 --steps 20
+  /usr/bin/python3 tools/bench/torch_reference.py --model small_conv28 --threads 2 --steps 20
 """
 import argparse
 import json
@@ -40,7 +40,7 @@ def conv1x1_mlp(sizes):
     return nn.Sequential(*layers)
 
 
-class Seed000(nn.Module):
+class SmallConv28(nn.Module):
     """conv 6x6/5 32, 1x1 convs 64-128-256 (M 5x5x256), fc 256, y 32."""
     shape, batch, y_dim = (1, 28, 28), 128, 32
 
@@ -57,7 +57,7 @@ class Seed000(nn.Module):
         return self.global_d(torch.cat([m.flatten(1), y], 1))
 
 
-class Seed002(nn.Module):
+class BnConv32(nn.Module):
     """4x4 convs 64-128(BN, M 26x26x128)-256(BN)-512(BN), fc y 64."""
     shape, batch, y_dim = (3, 32, 32), 64, 64
 
@@ -103,7 +103,7 @@ def step(model, opt, prior_opt, x):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", choices=["seed000", "seed002"], default="seed000")
+    ap.add_argument("--model", choices=["small_conv28", "bn_conv32"], default="small_conv28")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)
@@ -111,7 +111,7 @@ def main():
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = Seed000() if a.model == "seed000" else Seed002()
+    model = SmallConv28() if a.model == "small_conv28" else BnConv32()
     prior = list(model.prior_d.parameters())
     main_params = [p for n, p in model.named_parameters() if not n.startswith("prior_d.")]
     opt = torch.optim.Adam(main_params, lr=1e-4)

@@ -121,6 +121,8 @@ std::string table(const YAML::Node& schema, const std::set<std::string>& skip = 
                          p["default"] ? "`" + flow(p["default"]) + "`" : (req ? "required" : ""), cell(allowed),
                          p["description"] ? cell(p["description"].as<std::string>()) : "");
         if (p["items"] && p["items"]["anyOf"]) below += choices(key, p["items"]);
+        if (p["items"] && p["items"]["properties"])
+            below += fmt::format("\nEntries of `{}`:\n- `{{{}}}`\n", key, keys_text(p["items"]));
         if (p["properties"] && !p["x-plugin"]) below += fmt::format("\nKeys of `{}`:\n\n", key) + table(p);
     }
     return s + below;

@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -203,13 +204,14 @@ NpyArray read_npy(const std::string& path) {
     return a;
 }
 
-void write_npy(const std::string& path, const Tensor& t) {
-    Tensor p = t.plain();
+namespace {
+// NPY 1.0: magic, version, header length, then the header padded so the data
+// starts on a 64-byte boundary.
+std::string npy_head(const char* descr, const std::vector<std::int64_t>& dims) {
     std::string shape;
-    for (auto d : p.shape()) shape += fmt::format("{}, ", d);
-    if (p.dim() > 1) shape.resize(shape.size() - 2);
-    std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}", shape);
-    // Pad so the data starts on a 64-byte boundary, ending with a newline.
+    for (auto d : dims) shape += fmt::format("{}, ", d);
+    if (dims.size() > 1) shape.resize(shape.size() - 2);
+    std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, shape);
     while ((10 + header.size() + 1) % 64) header += ' ';
     header += '\n';
     std::string head = "\x93NUMPY";
@@ -217,8 +219,20 @@ void write_npy(const std::string& path, const Tensor& t) {
     head += '\x00';
     head += static_cast<char>(header.size() & 0xff);
     head += static_cast<char>((header.size() >> 8) & 0xff);
-    head += header;
-    write_atomic(path, head, reinterpret_cast<const char*>(p.data()), static_cast<std::size_t>(p.numel()) * 4);
+    return head + header;
+}
+}  // namespace
+
+void write_npy(const std::string& path, const Tensor& t) {
+    Tensor p = t.plain();
+    write_atomic(path, npy_head("<f4", p.shape()), reinterpret_cast<const char*>(p.data()),
+                 static_cast<std::size_t>(p.numel()) * 4);
+}
+
+void write_npy(const std::string& path, const std::vector<std::int64_t>& values) {
+    static_assert(std::endian::native == std::endian::little, "NPY '<i8' is little-endian");
+    write_atomic(path, npy_head("<i8", {static_cast<std::int64_t>(values.size())}),
+                 reinterpret_cast<const char*>(values.data()), values.size() * sizeof(std::int64_t));
 }
 
 // ---- safetensors ---------------------------------------------------------------

@@ -36,9 +36,12 @@ struct GzFile {
     gzFile f;
 };
 
-const char* kInstallHint = "Fashion-MNIST comes with Debian's package dataset-fashion-mnist "
-                           "(sudo apt-get install dataset-fashion-mnist, or run tools/setup.sh); "
-                           "set INFOMAX_DATA to use a copy elsewhere";
+const char* kInstallHint =
+    "Fashion-MNIST comes with Debian's package dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist, "
+    "or run tools/setup.sh), or from https://github.com/zalandoresearch/fashion-mnist (data/fashion: the four "
+    "*-ubyte.gz files); MNIST from http://yann.lecun.com/exdb/mnist/. Put the four files in one folder and set "
+    "data.path to it, or INFOMAX_DATA to the folder above a fashion-mnist/ one; docs/running.md (Data) gives "
+    "their checksums";
 
 }  // namespace
 

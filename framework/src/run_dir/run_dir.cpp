@@ -284,7 +284,8 @@ void Metrics::write(const std::vector<std::pair<std::string, double>>& row) {
     json j;
     for (const auto& [k, v] : row) {
         if (k != "step") h += "," + k;
-        j[k] = v;
+        if (k == "step") j[k] = static_cast<std::int64_t>(v);  // a count: 4, not 4.0, for JSON readers
+        else j[k] = v;
     }
     for (const auto& [k, v] : row) {
         if (!line.empty()) line += ',';

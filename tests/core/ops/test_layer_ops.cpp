@@ -50,7 +50,7 @@ void check_close(const std::vector<float>& a, const std::vector<float>& b, doubl
 TEST_CASE("conv2d matches a direct convolution", "[ops][conv]") {
     Rng rng(21);
     struct Case { Shape x, w; int s, p; bool bias; };
-    for (const Case& c : {Case{{1, 1, 28, 28}, {32, 1, 6, 6}, 5, 0, true},   // seed 000 first layer
+    for (const Case& c : {Case{{1, 1, 28, 28}, {32, 1, 6, 6}, 5, 0, true},   // the TensorFlow reference first layer
                           Case{{2, 3, 7, 9}, {5, 3, 3, 3}, 2, 1, true},
                           Case{{3, 4, 5, 5}, {1, 4, 1, 1}, 1, 0, false},
                           Case{{1, 3, 8, 8}, {16, 3, 4, 4}, 1, 0, true}}) {

@@ -22,6 +22,7 @@ struct NpyArray {
 };
 NpyArray read_npy(const std::string& path);
 void write_npy(const std::string& path, const Tensor& t);  // f32, C order
+void write_npy(const std::string& path, const std::vector<std::int64_t>& values);  // int64, 1-d (labels)
 
 // Named f32 tensors plus string metadata.
 struct TensorFile {

@@ -1,5 +1,5 @@
 // Parameter initialisation. Each preset names the init of its source model:
-// PyTorch's default for seed 002, Keras' Glorot-uniform for seed 000.
+// PyTorch's default for the PyTorch reference, Keras' Glorot-uniform for the TensorFlow reference.
 #pragma once
 
 #include <cstdint>

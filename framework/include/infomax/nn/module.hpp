@@ -153,7 +153,7 @@ public:
 
 // in -> hidden[0] -> ... -> hidden[k-1] -> out, the activation after every
 // hidden layer (not after the last); with batch_norm, hidden linears have no
-// bias and a BatchNorm before the activation (seed 000's prior discriminator).
+// bias and a BatchNorm before the activation (the TensorFlow reference's prior discriminator).
 std::shared_ptr<Sequential> make_mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
                                      Activation act, Rng& rng, Init init = Init::pytorch_default,
                                      bool batch_norm = false);

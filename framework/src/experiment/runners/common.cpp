@@ -216,12 +216,9 @@ json probe_features(EvalContext& c) {
         fs::create_directories(dir / "features");
         for (const auto& [tap, t] : train.by_tap) data::write_npy((dir / "features" / ("train-" + tap + ".npy")).string(), t);
         for (const auto& [tap, t] : test.by_tap) data::write_npy((dir / "features" / ("test-" + tap + ".npy")).string(), t);
-        auto labels = [](const std::vector<std::int64_t>& l) {
-            std::vector<float> v(l.begin(), l.end());
-            return Tensor::from({static_cast<std::int64_t>(v.size())}, v);
-        };
-        data::write_npy((dir / "features" / "train-labels.npy").string(), labels(train.labels));
-        data::write_npy((dir / "features" / "test-labels.npy").string(), labels(test.labels));
+        // Labels as integers (int64), as numpy and scikit-learn expect class labels.
+        data::write_npy((dir / "features" / "train-labels.npy").string(), train.labels);
+        data::write_npy((dir / "features" / "test-labels.npy").string(), test.labels);
         log.line(fmt::format("eval: features exported to {}", (dir / "features").string()));
     }
     std::string table = fmt::format("{:<14} {:>8} {:>10} {:>10} {:>8}\n", "features", "probe", "train acc", "test acc", "seconds");
@@ -369,7 +366,7 @@ json generated_samples(EvalContext& c) {
             modes.y.push_back(cs[i + 1]);
             lim = std::max({lim, std::abs(double(cs[i])), std::abs(double(cs[i + 1]))});
         }
-        lim += 1.0;  // the plot frames the target, like seed 004's figures
+        lim += 1.0;  // the plot frames the target, like the MINE/NWJ library's figures
         chart.x_min = chart.y_min = -lim;
         chart.x_max = chart.y_max = lim;
         chart.series = {gen, modes};

@@ -1,4 +1,4 @@
-// kind gan (seed 004's MI-regularised GAN):
+// kind gan (the MINE/NWJ library's MI-regularised GAN):
 //  - the critic learns to tell data from G(z) (its own optimizer, G(z) detached);
 //  - the generator minimises softplus(-critic(G(z))) - weight * scale * I,
 //    with I the objective's bound on (G(z), z) and adaptive clipping
