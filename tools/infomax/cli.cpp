@@ -249,24 +249,19 @@ Command& CommandLine::add(const char* name, const char* usage, const char* summa
     c.uses = uses;
     c.run = std::move(run);
     c.app->allow_extras();  // refused below, naming the argument
+    // A command's operands and overrides are collected in order and sorted out in check_operands.
+    const char* report_dir = std::string(name) == "report" ? "a suite or run directory" : "a finished run's directory";
+    for (auto [kind, label, what] : {std::tuple{Operands::spec, "SPEC", "the experiment spec (YAML), then key.path=value overrides"},
+                                     {Operands::eval, "RUN_DIR", "a finished run's directory, then eval.key=value overrides"},
+                                     {Operands::suite, "SUITE", "the suite (YAML), then key.path=value overrides for every run"},
+                                     {Operands::run_dir, "DIR", report_dir}})
+        if (operands == kind) c.app->add_option(label, operands_, what)->type_name("");
     switch (operands) {
         case Operands::none:
-            break;
         case Operands::spec:
-            c.app->add_option("SPEC", operands_, "the experiment spec (YAML), then key.path=value overrides")
-                ->type_name("");
-            break;
         case Operands::eval:
-            c.app->add_option("RUN_DIR", operands_, "a finished run's directory, then eval.key=value overrides")
-                ->type_name("");
-            break;
         case Operands::suite:
-            c.app->add_option("SUITE", operands_, "the suite (YAML), then key.path=value overrides for every run")
-                ->type_name("");
-            break;
         case Operands::run_dir:
-            c.app->add_option("DIR", operands_, std::string(name) == "report" ? "a suite or run directory" : "a finished run's directory")
-                ->type_name("");
             break;
         case Operands::plugins:
             c.app->add_option("show NAME", operands_, "show one part's params")->type_name("")->expected(0, 2);
