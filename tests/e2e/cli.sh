@@ -116,9 +116,17 @@ case $case in
     complete_words infomax completion '' | tr '\n' ' ' | grep -qx 'bash zsh ' || fail "shells: $(complete_words infomax completion '')"
     complete_words infomax --threads 2 sh | grep -qx show || fail "a command after a global option"
     "$cli" completion zsh > _infomax || fail "completion zsh failed"
-    head -1 _infomax | grep -qx '#compdef infomax' || fail "the zsh script does not start with #compdef"
+    head -1 _infomax | grep -q '^# zsh completion for infomax' || fail "the zsh script does not say what it is"
     grep -q 'bashcompinit' _infomax && grep -q '^complete -o filenames -F _infomax infomax$' _infomax || fail "the zsh script"
-    if command -v zsh > /dev/null; then zsh -n _infomax || fail "zsh cannot parse its script"; else echo "zsh is not installed: its script was not parsed by zsh"; fi
+    if command -v zsh > /dev/null; then
+      zsh -n _infomax || fail "zsh cannot parse its script"
+      # What bashcompinit hands the function: COMP_WORDS from zsh's words, COMP_CWORD = CURRENT - 1
+      # (zsh's compgen does not filter by the word; zsh itself does).
+      got=$(zsh -c 'source ./_infomax; COMP_WORDS=(infomax bench --st); COMP_CWORD=2; _infomax; print -l -- "${COMPREPLY[@]}"' 2>&1)
+      echo "$got" | grep -qx -- --steps && ! echo "$got" | grep -qx -- --resume || fail "zsh: bench's options: $got"
+    else
+      echo "zsh is not installed: its script was not run by zsh"
+    fi
     echo "ok: completion" ;;
   reproduce_warns_first)
     # A difference the manifest records is said before the minutes of the re-run, on stderr.
