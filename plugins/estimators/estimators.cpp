@@ -1,6 +1,7 @@
 // The built-in MI estimators. Each is a function of positive scores (N, P) and
 // negative scores (N, K) (see infomax/plugin/parts.hpp), so each pairs with any
 // discriminator. Values are in nats.
+#include <algorithm>
 #include <cmath>
 
 #include "infomax/ops/ops.hpp"
@@ -90,9 +91,113 @@ public:
     }
 };
 
+// ---- f-divergences by Fenchel duality (Nowozin et al. 2016, f-GAN) ---------
+// D_f(P||Q) >= E_P[g(T)] - E_Q[f*(g(T))], with P the joint and Q the product
+// of marginals; g is the divergence's output activation. The bound is tight at
+// g(T*) = f'(r), r = p/q the density ratio, so log r can be read from the
+// critic and put through the NWJ bound, E_P[log r] + 1 - E_Q[r], for an MI
+// reading (Bound::mi) beside the divergence. (KL's own bound is NWJ: `nwj`;
+// the GAN divergence's is `jsd`.)
+
+// The NWJ reading of I from log r, without gradient: a reading, not a signal.
+Var nwj_reading(const Var& log_r_pos, const Var& log_r_neg) {
+    NoGradGuard ng;
+    return ops::mean(log_r_pos) - ops::mean(ops::exp(log_r_neg)) + 1.0f;
+}
+
+// Reverse KL, KL(Q||P) (the lautum information): g(v) = -e^{-v},
+// f*(t) = -1 - log(-t): E_P[-e^{-T}] + 1 - E_Q[T]. Optimal T = log r.
+class ReverseKl final : public Estimator {
+public:
+    ReverseKl(const config::Params&, BuildContext&) {}
+    std::string quantity() const override { return "kl_reverse"; }
+    Bound bound(const Scores& s) override {
+        Var v = ops::mean(-ops::exp(-s.pos)) - ops::mean(s.neg) + 1.0f;
+        return {v, -v, nwj_reading(s.pos, s.neg)};
+    }
+};
+
+// Pearson chi^2: g(v) = v, f*(t) = t^2/4 + t: E_P[T] - E_Q[T^2/4 + T].
+// Optimal T = 2(r - 1), so log r = log(1 + T/2) where T > -2.
+class Pearson final : public Estimator {
+public:
+    Pearson(const config::Params&, BuildContext&) {}
+    std::string quantity() const override { return "chi2_pearson"; }
+    Bound bound(const Scores& s) override {
+        Var v = ops::mean(s.pos) - ops::mean(s.neg * s.neg * 0.25f + s.neg);
+        Var mi;
+        {
+            NoGradGuard ng;
+            // r = 1 + T/2 kept above 1e-6: a critic below -2 claims a ratio it cannot have.
+            auto log_r = [](const Var& t) { return ops::log(ops::relu(t * 0.5f + 1.0f - 1e-6f) + 1e-6f); };
+            mi = nwj_reading(log_r(s.pos), log_r(s.neg));
+        }
+        return {v, -v, mi};
+    }
+};
+
+// Squared Hellinger: g(v) = 1 - e^{-v}, f*(t) = t / (1 - t):
+// E_P[1 - e^{-T}] - E_Q[e^T - 1]. Optimal T = log(r) / 2.
+class Hellinger final : public Estimator {
+public:
+    Hellinger(const config::Params&, BuildContext&) {}
+    std::string quantity() const override { return "hellinger2"; }
+    Bound bound(const Scores& s) override {
+        Var v = ops::mean(1.0f - ops::exp(-s.pos)) - ops::mean(ops::exp(s.neg) - 1.0f);
+        return {v, -v, nwj_reading(s.pos * 2.0f, s.neg * 2.0f)};
+    }
+};
+
+// ---- bounds on MI from Poole et al. 2019 and Song & Ermon 2020 -------------
+
+// TUBA with a fixed baseline a (Poole et al. 2019, eq. 9):
+// I >= 1 + E_P[T] - log a - E_Q[e^T] / a. a = e gives NWJ. A learned
+// baseline a(y) needs a network on y, which an estimator has no place for
+// (see docs/estimators.md).
+class Tuba final : public Estimator {
+public:
+    Tuba(const config::Params& p, BuildContext&) : log_a_(static_cast<float>(p.number("log_baseline"))) {}
+    std::string quantity() const override { return "mi_tuba"; }
+    Bound bound(const Scores& s) override {
+        Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - log_a_)) + (1.0f - log_a_);
+        return {v, -v, {}};
+    }
+
+private:
+    float log_a_;
+};
+
+// SMILE (Song & Ermon 2020): the DV estimate with the partition term's ratios
+// clipped to [e^-tau, e^tau], E_P[T] - log E_Q[clip(e^T, e^-tau, e^tau)],
+// which trades a bias for a variance that no longer grows with MI. As in
+// their code, the critic trains on the JSD form (the loss) and the clipped DV
+// value is read from it.
+class Smile final : public Estimator {
+public:
+    Smile(const config::Params& p, BuildContext&) : tau_(p.number("clip")) {}
+    std::string quantity() const override { return "mi_smile"; }
+    Bound bound(const Scores& s) override {
+        Var js = ops::mean(-ops::softplus(-s.pos)) - ops::mean(ops::softplus(s.neg));
+        const std::vector<float> pos = s.pos.value().to_vector(), neg = s.neg.value().to_vector();
+        double mean_pos = 0, max = -tau_;
+        for (float p : pos) mean_pos += p;
+        mean_pos /= static_cast<double>(pos.size());
+        for (float n : neg) max = std::max(max, std::clamp<double>(n, -tau_, tau_));
+        double sum = 0;  // log-mean-exp of the clipped scores, shifted by their max
+        for (float n : neg) sum += std::exp(std::clamp<double>(n, -tau_, tau_) - max);
+        const double value = mean_pos - (max + std::log(sum / static_cast<double>(neg.size())));
+        return {Var(Tensor::scalar(static_cast<float>(value))), -js, {}};
+    }
+
+private:
+    double tau_;
+};
+
 }  // namespace
 
-INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.1.0", "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)] (the TensorFlow reference, the bound derivation)",
+INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.1.0",
+               "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)], f-GAN's GAN divergence, 2 JSD - log 4 nats (the "
+               "TensorFlow reference, the bound derivation); MI read through NWJ on T + 1",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Dv, "dv", "1.0.0", "Donsker-Varadhan / MINE bound with the moving-average gradient correction",
                R"yaml(type: object
@@ -109,3 +214,26 @@ INFOMAX_PLUGIN(Estimator, InfoNce, "infonce", "1.0.0", "InfoNCE bound, capped at
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Nwj, "nwj", "1.0.0", "NWJ bound E_P[T] - E_Q[exp(T - 1)]",
                "type: object\nadditionalProperties: false\n")
+INFOMAX_PLUGIN(Estimator, ReverseKl, "reverse_kl", "1.0.0",
+               "f-divergence KL(Q||P) by Fenchel duality: E_P[-exp(-T)] + 1 - E_Q[T] nats; MI read through NWJ on T",
+               "type: object\nadditionalProperties: false\n")
+INFOMAX_PLUGIN(Estimator, Pearson, "pearson", "1.0.0",
+               "f-divergence Pearson chi^2 by Fenchel duality: E_P[T] - E_Q[T^2/4 + T]; MI read through NWJ on log(1 + T/2)",
+               "type: object\nadditionalProperties: false\n")
+INFOMAX_PLUGIN(Estimator, Hellinger, "hellinger", "1.0.0",
+               "f-divergence squared Hellinger by Fenchel duality: E_P[1 - exp(-T)] - E_Q[exp(T) - 1]; MI read through NWJ on 2T",
+               "type: object\nadditionalProperties: false\n")
+INFOMAX_PLUGIN(Estimator, Tuba, "tuba", "1.0.0",
+               "TUBA bound with a fixed baseline a: 1 + E_P[T] - log a - E_Q[exp T] / a (Poole et al. 2019; a = e is NWJ)",
+               R"yaml(type: object
+additionalProperties: false
+properties:
+  log_baseline: {type: number, default: 0, description: "log a, the fixed baseline (1 at 0; NWJ's is 1)"}
+)yaml")
+INFOMAX_PLUGIN(Estimator, Smile, "smile", "1.0.0",
+               "SMILE (Song & Ermon 2020): E_P[T] - log E_Q[clip(exp T, exp -tau, exp tau)]; the critic trains on the JSD form",
+               R"yaml(type: object
+additionalProperties: false
+properties:
+  clip: {type: number, exclusiveMinimum: 0, default: 5.0, description: "tau: the density ratios of the partition term are clipped to [exp(-tau), exp(tau)]"}
+)yaml")
