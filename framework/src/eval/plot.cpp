@@ -309,9 +309,12 @@ std::string svg(const Bars& b) {
     const double bar_w = 380, row = 22, top = 40;
     const double axis_y = top + row * double(rows) + 4;
     const double height = axis_y + 58 + (zoom ? 16 : 0);
-    const double width = std::max(label_w + bar_w + value_w, text_width(b.title, 15) + 20);
-    auto px = [&](double v) { return label_w + (std::clamp(v, lo, hi) - lo) / (hi - lo) * bar_w; };
     const double base = std::clamp(0.0, lo, hi);  // bars grow from 0, or from the axis end nearest to it
+    const std::string note = zoom ? fmt::format("the axis {} at {}, not at 0: the bars are cut, compare their ends, not their lengths",
+                                                base == lo ? "starts" : "ends", label_of(base))
+                                  : "";
+    const double width = std::max({label_w + bar_w + value_w, text_width(b.title, 15) + 20, text_width(note) + 20});
+    auto px = [&](double v) { return label_w + (std::clamp(v, lo, hi) - lo) / (hi - lo) * bar_w; };
     std::string o = svg_open(width, height, width / 2, b.title);
     for (double t : axis_ticks) {
         o += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e5e5e5\"/>\n", px(t), top, axis_y);
@@ -321,9 +324,8 @@ std::string svg(const Bars& b) {
     o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", label_w + bar_w / 2, axis_y + 38,
                      escape(b.value_label));
     if (zoom)
-        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#b00000\">the axis {} at {}, not at 0: the bars are "
-                         "cut, compare their ends, not their lengths</text>\n",
-                         label_w + bar_w / 2, axis_y + 54, base == lo ? "starts" : "ends", label_of(base));
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#b00000\">{}</text>\n",
+                         std::max(label_w + bar_w / 2, text_width(note) / 2 + 10), axis_y + 54, note);
     for (std::size_t i = 0; i < rows; ++i) {
         const double y = top + row * double(i);
         o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", label_w - 8, y + 15, escape(b.labels[i]));

@@ -8,11 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "run_dir/run_dir.hpp"
 #include "experiment/suite_internal.hpp"
@@ -143,8 +145,9 @@ public:
         return fmt::format("<figure><img src=\"figures/{}.svg\" alt=\"{}\">{}</figure>\n", html_escape(file), html_escape(name),
                            caption.empty() ? "" : "<figcaption>" + caption + "</figcaption>");
     }
-    // Figures of an earlier report that this one did not write go.
-    ~Figures() {
+    // Figures of an earlier report that this one did not write go (once the
+    // page is written: a report that failed half-way keeps the old ones).
+    void remove_stale() {
         std::error_code ec;
         if (!fs::is_directory(dir_ / "figures", ec)) return;
         for (const auto& e : fs::directory_iterator(dir_ / "figures", ec))
@@ -207,14 +210,14 @@ std::string curves(Figures& figures, const std::vector<CurveGroup>& groups) {
             const fs::path csv = dir / "metrics.csv";
             if (!fs::exists(csv)) continue;
             eval::MetricsTable t;
+            std::size_t step = 0;
             try {
                 t = eval::read_metrics_csv(csv.string());
-                t.column("step");
+                step = t.column("step");
             } catch (const Error& e) {
                 problems += "<p class=\"failed\">" + html_escape(e.what()) + ": its curves are left out</p>\n";
                 continue;
             }
-            const std::size_t step = t.column("step");
             for (std::size_t c = 0; c < t.columns.size(); ++c) {
                 const std::string& name = t.columns[c];
                 if (name == "step" || name == "epoch" || name == "images_per_s") continue;
@@ -434,6 +437,7 @@ std::string run_report(const fs::path& dir) {
     o += "</body></html>\n";
     const fs::path out = dir / "report.html";
     data::write_file_atomic(out.string(), o);
+    figures.remove_stale();
     return out.string();
 }
 
@@ -700,6 +704,7 @@ std::string suite_report(const fs::path& dir) {
     o += "</ul>\n</body></html>\n";
     const fs::path out = dir / "report.html";
     data::write_file_atomic(out.string(), o);
+    figures.remove_stale();
     return out.string();
 }
 
