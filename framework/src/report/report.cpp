@@ -1,17 +1,20 @@
-// HTML reports of runs and suites, and the suite's tables. Plots are inline
-// SVG (report/plot.hpp) and the run's own SVG files: the pages need no
-// network and no script.
+// HTML reports of runs and suites, and the suite's tables. Every figure is a
+// standalone SVG under the directory's figures/ (eval/plot.hpp), shown by the
+// page as an image: the pages need no network and no script, and papers take
+// the files as they are.
 #include "config/document.hpp"
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "run_dir/run_dir.hpp"
 #include "experiment/suite_internal.hpp"
@@ -34,28 +37,81 @@ std::string html_escape(const std::string& s) {
         if (c == '&') o += "&amp;";
         else if (c == '<') o += "&lt;";
         else if (c == '>') o += "&gt;";
+        else if (c == '"') o += "&quot;";
         else o += c;
     }
     return o;
 }
 
-// "objectives.global.weight=0.5,seed=1" -> "global.weight=0.5,seed=1":
-// keys keep their last two parts, so labels fit beside bars and in legends.
-std::string short_label(const std::string& setting) {
-    std::string out;
-    std::size_t start = 0;
-    while (start <= setting.size()) {
-        const std::size_t end = std::min(setting.find(',', start), setting.size());
-        std::string part = setting.substr(start, end - start);
+// A run or setting name's key=value parts: "a.b=1,c=[x, y],seed=2" ->
+// (a.b, 1), (c, [x, y]), (seed, 2). A comma inside brackets or braces belongs
+// to its value (a swept list).
+std::vector<std::pair<std::string, std::string>> name_parts(const std::string& name) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string part;
+    int depth = 0;
+    auto flush = [&] {
         const std::size_t eq = part.find('=');
-        std::string key = part.substr(0, eq);
-        const std::size_t last = key.rfind('.');
-        if (last != std::string::npos && last > 0) {
-            const std::size_t prev = key.rfind('.', last - 1);
-            if (prev != std::string::npos) key = key.substr(prev + 1);
+        if (!part.empty()) out.emplace_back(part.substr(0, eq), eq == std::string::npos ? "" : part.substr(eq + 1));
+        part.clear();
+    };
+    for (char c : name) {
+        if (c == '[' || c == '{') ++depth;
+        if (c == ']' || c == '}') --depth;
+        if (c == ',' && depth <= 0) flush();
+        else part += c;
+    }
+    flush();
+    return out;
+}
+
+// Short labels that tell the names apart: only the keys whose values differ
+// between them, each key by the fewest trailing parts that no other kept key
+// shares ("objectives.global.weight" -> "weight", or "global.weight" beside
+// "local.weight"), a spec by its file's stem. {"...weight=0.5,seed=1", ...}
+// -> {"weight=0.5 seed=1", ...}.
+std::vector<std::string> distinct_labels(const std::vector<std::string>& names) {
+    std::vector<std::map<std::string, std::string>> parts;
+    std::vector<std::string> keys;  // in order of first appearance
+    for (const auto& n : names) {
+        parts.emplace_back();
+        for (const auto& [k, v] : name_parts(n)) {
+            if (!parts.back().count(k) && std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+            parts.back()[k] = v;
         }
-        out += (out.empty() ? "" : ",") + key + (eq == std::string::npos ? "" : part.substr(eq));
-        start = end + 1;
+    }
+    std::vector<std::string> kept;
+    for (const auto& k : keys) {
+        std::set<std::string> values;
+        for (const auto& p : parts) values.insert(p.count(k) ? p.at(k) : std::string("\x01"));  // absent differs from any value
+        if (values.size() > 1) kept.push_back(k);
+    }
+    auto suffix = [](const std::string& key, std::size_t n) {  // the last n dotted parts
+        std::size_t at = key.size();
+        for (std::size_t i = 0; i < n && at != std::string::npos && at > 0; ++i) at = key.rfind('.', at - 1);
+        return at == std::string::npos ? key : key.substr(at + 1);
+    };
+    std::map<std::string, std::string> shown;
+    for (const auto& k : kept) {
+        std::size_t n = 1;
+        auto clashes = [&](const std::string& s) {
+            // A bare index ("layers.4") says nothing alone: take its parent too.
+            if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s != k) return true;
+            for (const auto& other : kept)
+                if (other != k && suffix(other, n) == s) return true;
+            return false;
+        };
+        while (suffix(k, n) != k && clashes(suffix(k, n))) ++n;
+        shown[k] = suffix(k, n);
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        std::string label;
+        for (const auto& k : kept) {
+            if (!parts[i].count(k)) continue;
+            label += (label.empty() ? "" : " ") + (k == "spec" ? parts[i].at(k) : shown[k] + "=" + parts[i].at(k));
+        }
+        out.push_back(label.empty() ? names[i] : label);  // one name, or names that differ in nothing
     }
     return out;
 }
@@ -69,44 +125,172 @@ const char* kStyle =
     "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;margin:24px;color:#222;max-width:1200px}"
     "table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
     "td:first-child,th:first-child{text-align:left}th{background:#f0f0f0}.best{font-weight:bold;background:#e6f0ff}"
-    "pre{background:#f7f7f7;padding:8px;overflow:auto;max-height:400px}figure{display:inline-block;margin:8px}"
+    "pre{background:#f7f7f7;padding:8px;overflow:auto;max-height:400px}figure{display:inline-block;margin:8px;vertical-align:top}"
+    "figcaption{max-width:540px;font-size:13px;color:#444}img{max-width:100%}.sub{color:#777;font-size:12px}"
     ".failed{color:#b00}</style>\n";
 
-// One line chart per metrics column (not step, epoch, timings), one series per run.
-std::string curves(const std::vector<std::pair<std::string, fs::path>>& runs, std::size_t max_series = 12) {
+// Figures go to <dir>/figures/<name>.svg; the page shows them by relative path.
+class Figures {
+public:
+    explicit Figures(fs::path dir) : dir_(std::move(dir)) {}
+    // Writes the SVG and returns the HTML figure showing it.
+    std::string add(const std::string& name, const std::string& svg, const std::string& caption) {
+        std::string file = name;
+        for (auto& ch : file)
+            if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-')) ch = '_';
+        while (written_.count(file + ".svg")) file += "_";
+        written_.insert(file + ".svg");
+        fs::create_directories(dir_ / "figures");
+        data::write_file_atomic((dir_ / "figures" / (file + ".svg")).string(), svg);
+        return fmt::format("<figure><img src=\"figures/{}.svg\" alt=\"{}\">{}</figure>\n", html_escape(file), html_escape(name),
+                           caption.empty() ? "" : "<figcaption>" + caption + "</figcaption>");
+    }
+    // Figures of an earlier report that this one did not write go (once the
+    // page is written: a report that failed half-way keeps the old ones).
+    void remove_stale() {
+        std::error_code ec;
+        if (!fs::is_directory(dir_ / "figures", ec)) return;
+        for (const auto& e : fs::directory_iterator(dir_ / "figures", ec))
+            if (e.path().extension() == ".svg" && !written_.count(e.path().filename().string())) fs::remove(e.path(), ec);
+    }
+
+private:
+    fs::path dir_;
+    std::set<std::string> written_;
+};
+
+// A value's unit from its name: estimator values and losses are in nats
+// (natural logarithms), accuracies and shares are shown in percent.
+std::string unit_of(const std::string& name) {
+    const std::string last = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
+    if (last.ends_with("accuracy") || last.ends_with("share")) return "%";
+    if (name.starts_with("mi_levels.")) return last == "variance" || last == "mse" ? "nats²" : last == "rows" ? "" : "nats";
+    if (name.starts_with("held_out.") && (last == "value" || last == "mi" || last == "true_mi")) return "nats";
+    static const std::set<std::string> nats = {"jsd", "dv", "infonce", "nwj", "mi", "true_mi", "cross_entropy", "loss", "g_loss", "d_loss"};
+    if (nats.count(last) || last.starts_with("mi_")) return "nats";
+    return "";
+}
+std::string with_unit(const std::string& label, const std::string& unit) { return unit.empty() ? label : label + " (" + unit + ")"; }
+
+// The centred running median over 2h+1 values (fewer at the ends), NaN
+// skipped: it follows the trend and, unlike a mean or an EMA, a single spike
+// does not move it.
+std::vector<double> running_median(const std::vector<double>& y, std::size_t h) {
+    std::vector<double> out(y.size(), NAN), w;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        w.clear();
+        for (std::size_t j = i > h ? i - h : 0; j <= std::min(y.size() - 1, i + h); ++j)
+            if (std::isfinite(y[j])) w.push_back(y[j]);
+        if (w.empty() || !std::isfinite(y[i])) continue;
+        std::nth_element(w.begin(), w.begin() + long(w.size() / 2), w.end());
+        out[i] = w[w.size() / 2];
+    }
+    return out;
+}
+
+// A group of runs drawn as one line: a setting's seeds, or a single run.
+struct CurveGroup {
+    std::string label;
+    std::vector<fs::path> runs;
+};
+
+// One chart per metrics column (not step, epoch, throughput): per group the
+// mean over its runs at each step (faint), its running median (solid, in the
+// group's colour) and the min-max band of its runs. A metrics.csv that does
+// not read is named in the page, and its run left out.
+std::string curves(Figures& figures, const std::vector<CurveGroup>& groups) {
+    std::string problems;
     std::vector<std::string> columns;
-    std::map<std::string, eval::Chart> charts;
-    for (std::size_t k = 0; k < runs.size() && k < max_series; ++k) {
-        const fs::path csv = runs[k].second / "metrics.csv";
-        if (!fs::exists(csv)) continue;
-        eval::MetricsTable t;
-        try {
-            t = eval::read_metrics_csv(csv.string());
-        } catch (const Error&) {
-            continue;
-        }
-        const std::size_t step = t.column("step");
-        for (std::size_t c = 0; c < t.columns.size(); ++c) {
-            const std::string& name = t.columns[c];
-            if (name == "step" || name == "epoch" || name == "images_per_s") continue;
-            if (!charts.count(name)) {
-                columns.push_back(name);
-                charts[name].title = name;
-                charts[name].x_label = "step";
-                charts[name].width = 560;
-                charts[name].height = 320;
+    // column -> group -> step -> values of the group's runs
+    std::map<std::string, std::map<std::size_t, std::map<double, std::vector<double>>>> data;
+    std::size_t most_runs = 0;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        most_runs = std::max(most_runs, groups[g].runs.size());
+        for (const auto& dir : groups[g].runs) {
+            const fs::path csv = dir / "metrics.csv";
+            if (!fs::exists(csv)) continue;
+            eval::MetricsTable t;
+            std::size_t step = 0;
+            try {
+                t = eval::read_metrics_csv(csv.string());
+                step = t.column("step");
+            } catch (const Error& e) {
+                problems += "<p class=\"failed\">" + html_escape(e.what()) + ": its curves are left out</p>\n";
+                continue;
             }
-            eval::Series s;
-            s.label = runs[k].first;
-            for (const auto& row : t.rows) {
-                s.x.push_back(row[step]);
-                s.y.push_back(row[c]);
+            for (std::size_t c = 0; c < t.columns.size(); ++c) {
+                const std::string& name = t.columns[c];
+                if (name == "step" || name == "epoch" || name == "images_per_s") continue;
+                if (!data.count(name)) columns.push_back(name);
+                auto& by_step = data[name][g];
+                const double scale = unit_of(name) == "%" ? 100 : 1;
+                for (const auto& row : t.rows)
+                    if (std::isfinite(row[step])) by_step[row[step]].push_back(scale * row[c]);
             }
-            charts[name].series.push_back(std::move(s));
         }
     }
-    std::string o;
-    for (const auto& c : columns) o += "<figure>" + eval::svg(charts[c]) + "</figure>\n";
+    std::string o = problems;
+    const bool single = groups.size() == 1;
+    for (const auto& name : columns) {
+        eval::Chart chart;
+        chart.title = name;
+        chart.x_label = "training step";
+        chart.y_label = with_unit(name, unit_of(name));
+        chart.width = 540;  // two beside each other on a wide screen
+        chart.height = 340;
+        std::size_t window = 0;  // 0: too few values to smooth
+        std::vector<eval::Series> raw, smooth;
+        std::vector<std::size_t> group_of;
+        for (const auto& [g, by_step] : data[name]) {
+            eval::Series r, s;
+            for (const auto& [x, vs] : by_step) {
+                double sum = 0, lo = INFINITY, hi = -INFINITY;
+                int n = 0;
+                for (double v : vs)
+                    if (std::isfinite(v)) sum += v, ++n, lo = std::min(lo, v), hi = std::max(hi, v);
+                r.x.push_back(x);
+                r.y.push_back(n ? sum / n : NAN);
+                s.band_lo.push_back(n ? lo : NAN);
+                s.band_hi.push_back(n ? hi : NAN);
+            }
+            if (groups[g].runs.size() < 2) s.band_lo.clear(), s.band_hi.clear();
+            // Half a window of about a fiftieth of the points, at least 2 (a
+            // median of 5): smoothing only where there is something to smooth.
+            const std::size_t h = std::max<std::size_t>(2, r.y.size() / 50);
+            const bool smoothed = r.y.size() >= 10;
+            if (smoothed) window = std::max(window, 2 * h + 1);
+            s.x = r.x;
+            s.y = smoothed ? running_median(r.y, h) : r.y;
+            s.stroke = 1.8;
+            s.label = !single ? groups[g].label : smoothed ? fmt::format("running median of {} logged values", 2 * h + 1) : "logged values";
+            r.opacity = 0.3;
+            r.stroke = 1;
+            if (single && smoothed) r.label = "logged values";
+            if (!smoothed) r.y.clear();  // the solid line is the raw one
+            raw.push_back(std::move(r));
+            group_of.push_back(g);
+            smooth.push_back(std::move(s));
+        }
+        // One colour per group in every chart, the faint raw line and the smooth one alike.
+        for (std::size_t k = 0; k < raw.size(); ++k) {
+            raw[k].color = smooth[k].color = eval::palette_colour(group_of[k]);
+            chart.series.push_back(std::move(raw[k]));
+        }
+        for (auto& s : smooth) chart.series.push_back(std::move(s));
+        int outside = 0;
+        const std::string svg = eval::svg(chart, &outside);
+        const std::string values = !single && most_runs > 1 ? "the logged values' mean over the seeds" : "the logged values";
+        std::string caption = window ? fmt::format("Solid: the centred running median of (up to) {} of {} (a spike does not move "
+                                                   "it); faint: {} themselves.",
+                                                   window, values, values)
+                                     : "The " + values.substr(4) + " (too few to smooth).";
+        if (!single && most_runs > 1) caption += " Band: min-max over the seeds.";
+        if (outside)
+            caption += fmt::format(" <b>{} point{} outside the y axis</b> (marked at its edge): the axis spans the values' 2-98% "
+                                   "quantiles widened by half their span.",
+                                   outside, outside == 1 ? " lies" : "s lie");
+        o += figures.add("curve-" + name, svg, caption);
+    }
     return o;
 }
 
@@ -120,25 +304,140 @@ std::vector<std::pair<std::string, std::string>> flat_results(const json& j) {
     return out;
 }
 
+// A number of results.json at key, or NaN when it is absent or not a number.
+double number(const json& j, const std::string& key) {
+    if (!j.is_object()) return NAN;
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : NAN;
+}
+std::string percent(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", 100 * v) : "—"; }
+std::string nats(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "—"; }
+
+// A Markdown table (as mi_levels.md writes it) as an HTML table; other lines
+// are kept as paragraphs.
+std::string markdown_table_html(const std::string& md) {
+    std::string o, rows;
+    bool header = true;
+    auto cells = [](std::string line) {
+        std::vector<std::string> out;
+        if (line.starts_with("|")) line.erase(0, 1);
+        if (line.ends_with("|")) line.pop_back();
+        std::size_t start = 0;
+        while (start <= line.size()) {
+            const std::size_t end = std::min(line.find('|', start), line.size());
+            std::string c = line.substr(start, end - start);
+            c.erase(0, c.find_first_not_of(' '));
+            c.erase(c.find_last_not_of(' ') + 1);
+            out.push_back(c);
+            start = end + 1;
+        }
+        return out;
+    };
+    std::istringstream in(md);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.starts_with("|")) {
+            if (!line.empty()) o += "<p>" + html_escape(line) + "</p>\n";
+            continue;
+        }
+        if (line.find("---") != std::string::npos && line.find_first_not_of("|-: ") == std::string::npos) continue;  // the rule
+        rows += "<tr>";
+        for (const auto& c : cells(line)) rows += (header ? "<th>" : "<td>") + html_escape(c) + (header ? "</th>" : "</td>");
+        rows += "</tr>\n";
+        header = false;
+    }
+    return (rows.empty() ? "" : "<table>\n" + rows + "</table>\n") + o;
+}
+
 std::string run_report(const fs::path& dir) {
     const std::string name = dir.parent_path().filename().string() + "/" + dir.filename().string();
     std::string o = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(name) + "</title>" + kStyle +
                     "</head><body>\n<h1>" + html_escape(name) + "</h1>\n";
-    if (fs::exists(dir / "results.json")) {
-        const auto flat = flat_results(detail::read_json(dir / "results.json"));
-        o += "<h2>Results</h2>\n<table><tr><th>result</th><th>value</th></tr>\n";
-        for (const auto& [k, v] : flat) o += "<tr><td>" + html_escape(k) + "</td><td>" + html_escape(v) + "</td></tr>\n";
+    Figures figures(dir);
+    json res;
+    if (fs::exists(dir / "results.json")) res = detail::read_json(dir / "results.json");
+    else o += "<p class=\"failed\">No results.json: the run has not finished.</p>\n";
+
+    // What a reader looks for first: how well the features classify.
+    if (res.contains("probes") && res["probes"].is_object()) {
+        std::vector<std::string> probes;
+        for (const auto& [tap, by_probe] : res["probes"].items())
+            if (by_probe.is_object())
+                for (const auto& [probe, r] : by_probe.items())
+                    if (std::find(probes.begin(), probes.end(), probe) == probes.end()) probes.push_back(probe);
+        o += "<h2>Probe accuracy</h2>\n<p class=\"sub\">Test accuracy (%) of each probe (columns) trained on each "
+             "feature (rows); train accuracy below.</p>\n<table id=\"probes\"><tr><th>feature</th>";
+        for (const auto& p : probes) o += "<th>" + html_escape(p) + "</th>";
+        o += "</tr>\n";
+        for (const auto& [tap, by_probe] : res["probes"].items()) {
+            o += "<tr><td>" + html_escape(tap) + "</td>";
+            for (const auto& p : probes) {
+                const json r = by_probe.is_object() && by_probe.contains(p) ? by_probe[p] : json();
+                o += fmt::format("<td>{}<br><span class=\"sub\">train {}</span></td>", percent(number(r, "test_accuracy")),
+                                 percent(number(r, "train_accuracy")));
+            }
+            o += "</tr>\n";
+        }
         o += "</table>\n";
-    } else {
-        o += "<p class=\"failed\">No results.json: the run has not finished.</p>\n";
     }
-    for (const char* svg : {"mi.svg", "samples.svg"})
-        if (fs::exists(dir / svg)) o += fmt::format("<h2>{}</h2>\n<img src=\"{}\" alt=\"{}\">\n", svg, svg, svg);
-    o += "<h2>Training curves</h2>\n" + curves({{name, dir}}, 1);
-    o += "<h2>Spec (resolved)</h2>\n<pre>" + html_escape(read_text(dir / "resolved.yaml")) + "</pre>\n";
+    if (res.contains("classifier"))
+        o += fmt::format("<h2>Classifier</h2>\n<table><tr><th>split</th><th>accuracy (%)</th></tr><tr><td>test</td><td>{}</td></tr></table>\n",
+                         percent(number(res["classifier"], "test_accuracy")));
+    if (res.contains("held_out") && res["held_out"].is_object()) {
+        o += "<h2>Held-out bounds</h2>\n<p class=\"sub\">Each objective's estimator on held-out data, in nats (natural "
+             "logarithms); the MI reading is the bound read as mutual information where the estimator has one.</p>\n<table>"
+             "<tr><th>objective</th><th>quantity</th><th>value (nats)</th><th>MI reading (nats)</th><th>true MI (nats)</th>"
+             "<th>split, batches</th></tr>\n";
+        for (const auto& [obj, h] : res["held_out"].items()) {
+            const auto text = [&](const char* k) { return h.is_object() && h.contains(k) && h[k].is_string() ? h[k].get<std::string>() : ""; };
+            o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}, {}</td></tr>\n", html_escape(obj),
+                             html_escape(text("quantity")), nats(number(h, "value")), nats(number(h, "mi")), nats(number(h, "true_mi")),
+                             html_escape(text("split")), std::isfinite(number(h, "batches")) ? fmt::format("{:g}", number(h, "batches")) : "—");
+        }
+        o += "</table>\n";
+    }
+    if (fs::exists(dir / "mi_levels.md") || fs::exists(dir / "mi.svg")) {
+        o += "<h2>MI estimates by level</h2>\n";
+        if (fs::exists(dir / "mi_levels.md"))
+            o += "<p class=\"sub\">Each estimator over the last steps (window) of each true-MI level, in nats: mean, bias "
+                 "(mean - true), variance and MSE.</p>\n" + markdown_table_html(read_text(dir / "mi_levels.md"));
+        if (fs::exists(dir / "mi.svg")) o += "<figure><img src=\"mi.svg\" alt=\"mi.svg\"><figcaption>mi.svg: the estimates at every logged step beside the truth.</figcaption></figure>\n";
+    }
+    if (res.contains("gan") && res["gan"].is_object()) {
+        const json& g = res["gan"];
+        o += fmt::format("<h2>GAN mode coverage</h2>\n<p class=\"sub\">A sample is of high quality within 3 std of its nearest "
+                         "mode; a mode is covered with at least {} high-quality samples.</p>\n<table>"
+                         "<tr><th>modes covered</th><th>high-quality samples (%)</th><th>samples</th></tr>\n"
+                         "<tr><td>{:g} of {:g}</td><td>{}</td><td>{:g}</td></tr>\n</table>\n",
+                         number(g, "covered_threshold"), number(g, "modes_covered"), number(g, "modes"),
+                         percent(number(g, "high_quality_share")), number(g, "samples"));
+        if (g.contains("per_mode") && g["per_mode"].is_array()) {
+            std::vector<std::string> labels;
+            std::vector<double> counts;
+            for (std::size_t k = 0; k < g["per_mode"].size(); ++k) {
+                labels.push_back(fmt::format("mode {}", k + 1));
+                counts.push_back(g["per_mode"][k].is_number() ? g["per_mode"][k].get<double>() : NAN);
+            }
+            eval::Bars b{"High-quality samples by mode", "high-quality samples (count)", labels, counts, {}, {}, -1};
+            o += figures.add("gan-per-mode", eval::svg(b),
+                             fmt::format("A mode with fewer than {:g} high-quality samples is not covered.", number(g, "covered_threshold")));
+        }
+    }
+    if (fs::exists(dir / "samples.svg"))
+        o += "<figure><img src=\"samples.svg\" alt=\"samples.svg\"><figcaption>samples.svg: generated samples and the "
+             "modes.</figcaption></figure>\n";
+    o += "<h2>Training curves</h2>\n" + curves(figures, {{name, {dir}}});
+    if (!res.is_null()) {
+        o += "<h2>All results</h2>\n<details><summary>results.json, every value</summary>\n<table><tr><th>result</th><th>value</th></tr>\n";
+        for (const auto& [k, v] : flat_results(res)) o += "<tr><td>" + html_escape(k) + "</td><td>" + html_escape(v) + "</td></tr>\n";
+        o += "</table>\n</details>\n";
+    }
+    o += "<h2>Spec (resolved)</h2>\n<details><summary>resolved.yaml</summary>\n<pre>" + html_escape(read_text(dir / "resolved.yaml")) +
+         "</pre>\n</details>\n";
     o += "</body></html>\n";
     const fs::path out = dir / "report.html";
     data::write_file_atomic(out.string(), o);
+    figures.remove_stale();
     return out.string();
 }
 
@@ -198,7 +497,8 @@ std::string suite_report(const fs::path& dir) {
     std::vector<std::string> settings;
     std::map<std::string, std::vector<json>> by_setting;
     std::vector<json> all;
-    std::vector<std::pair<std::string, fs::path>> run_dirs;
+    std::vector<std::pair<std::string, fs::path>> run_dirs;  // run name, directory
+    std::map<std::string, std::vector<fs::path>> dirs_by_setting;
     for (const auto& r : runs) {
         const std::string setting = r["setting"].get<std::string>();
         if (!by_setting.count(setting)) settings.push_back(setting);
@@ -208,7 +508,8 @@ std::string suite_report(const fs::path& dir) {
         json res = detail::read_json(fs::path(d) / "results.json");
         by_setting[setting].push_back(res);
         all.push_back(res);
-        run_dirs.emplace_back(short_label(r["name"].get<std::string>()), fs::path(d));
+        run_dirs.emplace_back(r["name"].get<std::string>(), fs::path(d));
+        dirs_by_setting[setting].push_back(d);
         run_report(d);
     }
     std::vector<Metric> metrics;
@@ -289,6 +590,7 @@ std::string suite_report(const fs::path& dir) {
     data::write_file_atomic((dir / "table.csv").string(), csv);
 
     // report.html
+    Figures figures(dir);
     std::string o = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>suite " + html_escape(root["name"].Scalar()) +
                     "</title>" + kStyle + "</head><body>\n<h1>Suite " + html_escape(root["name"].Scalar()) + "</h1>\n";
     o += "<table><tr><th>setting</th><th>n</th>";
@@ -345,37 +647,50 @@ std::string suite_report(const fs::path& dir) {
             for (auto& row : grid)
                 for (auto& v : row) v *= 100;
         }
-        o += "<h2>Heat map: " + html_escape(title) + " (mean over seeds)</h2>\n<figure>" +
-             eval::heatmap_svg(title, hx, xs, hy, ys, grid) + "</figure>\n";
+        o += "<h2>Heat map: " + html_escape(title) + "</h2>\n" +
+             figures.add("heatmap-" + hm, eval::heatmap_svg(title, hx, xs, hy, ys, grid),
+                         "Each cell: the mean over the seeds of its setting; grey: no run with results.");
     }
     o += "<h2>By setting</h2>\n";
+    const std::vector<std::string> setting_labels = distinct_labels(settings);
     for (const auto& m : metrics) {
         bool any = false;
         for (const auto& st : settings) any |= cells[st][m.path].n > 0;
         if (!any) continue;  // no run reported this metric
-        std::vector<double> means, stds;
-        int best_index = -1;
+        eval::Bars b;
+        b.title = m.label;
+        b.value_label = with_unit(m.label, m.percent ? "%" : unit_of(m.path));
+        b.labels = setting_labels;
         for (std::size_t i = 0; i < settings.size(); ++i) {
             const Cell& c = cells[settings[i]][m.path];
-            means.push_back(m.percent ? 100 * c.mean : c.mean);
-            stds.push_back(m.percent ? 100 * c.std : c.std);
-            if (c.n && best[m.path] == settings[i]) best_index = static_cast<int>(i);
+            b.values.push_back(m.percent ? 100 * c.mean : c.mean);
+            b.errors.push_back(c.n > 1 ? (m.percent ? 100 * c.std : c.std) : NAN);
+            b.n.push_back(c.n);
+            if (c.n && best[m.path] == settings[i]) b.best = static_cast<int>(i);
         }
-        std::vector<std::string> labels;
-        for (const auto& st : settings) labels.push_back(short_label(st));
-        o += "<figure>" + eval::bars_svg(m.label + (m.percent ? " (%)" : ""), labels, means, stds, best_index) + "</figure>\n";
+        o += figures.add("bars-" + m.path, eval::svg(b),
+                         fmt::format("Mean over the seeds of each setting; whiskers: ± the standard deviation over the seeds "
+                                     "(none with one run); n: runs with results. Dark: the best ({}).",
+                                     m.better == "closer_to_zero" ? "closest to 0" : m.better));
     }
+    std::vector<std::string> names;
+    for (const auto& [name, d] : run_dirs) names.push_back(name);
+    const std::vector<std::string> run_labels = distinct_labels(names);
     bool mi = false;
     for (const auto& [name, d] : run_dirs) mi |= fs::exists(d / "mi.svg") || fs::exists(d / "samples.svg");
     if (mi) {
         o += "<h2>Estimates and samples</h2>\n";
-        for (const auto& [name, d] : run_dirs)
+        for (std::size_t k = 0; k < run_dirs.size(); ++k)
             for (const char* svg : {"mi.svg", "samples.svg"})
-                if (fs::exists(d / svg))
+                if (fs::exists(run_dirs[k].second / svg))
                     o += fmt::format("<figure><img src=\"{}\" alt=\"{}\" width=\"560\"><figcaption>{}</figcaption></figure>\n",
-                                     html_escape(fs::relative(d / svg, dir).string()), svg, html_escape(name));
+                                     html_escape(fs::relative(run_dirs[k].second / svg, dir).string()), svg, html_escape(run_labels[k]));
     }
-    o += "<h2>Training curves</h2>\n" + curves(run_dirs);
+    std::vector<CurveGroup> groups;
+    for (std::size_t i = 0; i < settings.size(); ++i)
+        if (dirs_by_setting.count(settings[i])) groups.push_back({setting_labels[i], dirs_by_setting[settings[i]]});
+    o += "<h2>Training curves</h2>\n<p class=\"sub\">One colour per setting: " +
+         html_escape(fmt::format("{}", fmt::join(setting_labels, "; "))) + ".</p>\n" + curves(figures, groups);
     o += "<h2>Runs</h2>\n<ul>\n";
     for (const auto& r : runs) {
         const std::string d = r["dir"].get<std::string>();
@@ -389,6 +704,7 @@ std::string suite_report(const fs::path& dir) {
     o += "</ul>\n</body></html>\n";
     const fs::path out = dir / "report.html";
     data::write_file_atomic(out.string(), o);
+    figures.remove_stale();
     return out.string();
 }
 
