@@ -126,7 +126,10 @@ std::string svg(const Chart& c, int* outside) {
         y0 -= pad;
         y1 += pad;
     }
-    const double left = 70, right = 20, top = 40, bottom = 55;
+    // The y axis's title sits left of its widest tick label, never on it.
+    double widest_tick = 0;
+    for (double t : ticks(y0, y1)) widest_tick = std::max(widest_tick, text_width(label_of(t)));
+    const double left = std::max(70.0, widest_tick + 36), right = 20, top = 40, bottom = 55;
     double pw = c.width - left - right, ph = c.height - top - bottom;
     if (c.equal_axes) {  // one unit is as long on both axes
         const double k = std::min(pw / (x1 - x0), ph / (y1 - y0));
