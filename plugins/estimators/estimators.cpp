@@ -11,23 +11,42 @@ using namespace infomax;
 
 namespace {
 
+// DV's estimate with the partition term's ratios clipped to [e^-tau, e^tau]
+// (SMILE), on the values of the scores: a reading, without gradient.
+double clipped_dv(const Var& pos, const Var& neg, double tau) {
+    const std::vector<float> p = pos.value().to_vector(), n = neg.value().to_vector();
+    double mean_pos = 0, max = -tau;
+    for (float v : p) mean_pos += v;
+    mean_pos /= static_cast<double>(p.size());
+    for (float v : n) max = std::max(max, std::clamp<double>(v, -tau, tau));
+    double sum = 0;  // log-mean-exp of the clipped scores, shifted by their max
+    for (float v : n) sum += std::exp(std::clamp<double>(v, -tau, tau) - max);
+    return mean_pos - (max + std::log(sum / static_cast<double>(n.size())));
+}
+
+// The MI readings of a divergence's critic, from the log density ratio its
+// optimum implies at the positive and negative pairs: SMILE's clipped DV
+// (tau 5; its variance does not grow with I, so one bad batch cannot print
+// -4.8e7 nats) first, then the NWJ bound, E_P[log r] + 1 - E_Q[r] (Poole et
+// al.'s JS estimator; unbiased per batch, variance growing with e^I).
+std::vector<Reading> mi_readings(const Var& log_r_pos, const Var& log_r_neg) {
+    NoGradGuard ng;
+    Var nwj = ops::mean(log_r_pos) - ops::mean(ops::exp(log_r_neg)) + 1.0f;
+    return {{"mi_smile", Var(Tensor::scalar(static_cast<float>(clipped_dv(log_r_pos, log_r_neg, 5.0))))}, {"mi_nwj", nwj}};
+}
+
 // Jensen-Shannon form (the TensorFlow reference and the bound derivation): E_P[-sp(-T)] - E_Q[sp(T)].
 // It bounds 2 JSD - 2 log 2 (chance level: -2 log 2), not MI: a good training
 // signal. Its optimal critic is T = log p(x,z)/p(x)p(z), so the same scores
-// read through the NWJ bound with T + 1, E_P[T] + 1 - E_Q[e^T], estimate MI
-// (Poole et al. 2019's JS estimator): that is Bound::mi.
+// read as log r give MI (mi_readings: SMILE-clipped, and Poole et al. 2019's
+// JS estimator, NWJ with T + 1).
 class Jsd final : public Estimator {
 public:
     Jsd(const config::Params&, BuildContext&) {}
     std::string quantity() const override { return "jsd"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(-ops::softplus(-s.pos)) - ops::mean(ops::softplus(s.neg));
-        Var mi;
-        {
-            NoGradGuard ng;  // a reading, not a training signal
-            mi = ops::mean(s.pos) - ops::mean(ops::exp(s.neg)) + 1.0f;
-        }
-        return {v, -v, mi};
+        return {v, -v, mi_readings(s.pos, s.neg)};
     }
 };
 
@@ -95,15 +114,8 @@ public:
 // D_f(P||Q) >= E_P[g(T)] - E_Q[f*(g(T))], with P the joint and Q the product
 // of marginals; g is the divergence's output activation. The bound is tight at
 // g(T*) = f'(r), r = p/q the density ratio, so log r can be read from the
-// critic and put through the NWJ bound, E_P[log r] + 1 - E_Q[r], for an MI
-// reading (Bound::mi) beside the divergence. (KL's own bound is NWJ: `nwj`;
-// the GAN divergence's is `jsd`.)
-
-// The NWJ reading of I from log r, without gradient: a reading, not a signal.
-Var nwj_reading(const Var& log_r_pos, const Var& log_r_neg) {
-    NoGradGuard ng;
-    return ops::mean(log_r_pos) - ops::mean(ops::exp(log_r_neg)) + 1.0f;
-}
+// critic and read as MI (mi_readings) beside the divergence. (KL's own bound
+// is NWJ: `nwj`; the GAN divergence's is `jsd`.)
 
 // Reverse KL, KL(Q||P) (the lautum information): g(v) = -e^{-v},
 // f*(t) = -1 - log(-t): E_P[-e^{-T}] + 1 - E_Q[T]. Optimal T = log r.
@@ -113,7 +125,7 @@ public:
     std::string quantity() const override { return "kl_reverse"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(-ops::exp(-s.pos)) - ops::mean(s.neg) + 1.0f;
-        return {v, -v, nwj_reading(s.pos, s.neg)};
+        return {v, -v, mi_readings(s.pos, s.neg)};
     }
 };
 
@@ -125,14 +137,11 @@ public:
     std::string quantity() const override { return "chi2_pearson"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(s.pos) - ops::mean(s.neg * s.neg * 0.25f + s.neg);
-        Var mi;
-        {
-            NoGradGuard ng;
-            // r = 1 + T/2 kept above 1e-6: a critic below -2 claims a ratio it cannot have.
-            auto log_r = [](const Var& t) { return ops::log(ops::relu(t * 0.5f + 1.0f - 1e-6f) + 1e-6f); };
-            mi = nwj_reading(log_r(s.pos), log_r(s.neg));
-        }
-        return {v, -v, mi};
+        Var loss = -v;  // before the guard below: the loss trains the critic
+        NoGradGuard ng;
+        // r = 1 + T/2 kept above 1e-6: a critic below -2 claims a ratio it cannot have.
+        auto log_r = [](const Var& t) { return ops::log(ops::relu(t * 0.5f + 1.0f - 1e-6f) + 1e-6f); };
+        return {v, loss, mi_readings(log_r(s.pos), log_r(s.neg))};
     }
 };
 
@@ -144,7 +153,9 @@ public:
     std::string quantity() const override { return "hellinger2"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(1.0f - ops::exp(-s.pos)) - ops::mean(ops::exp(s.neg) - 1.0f);
-        return {v, -v, nwj_reading(s.pos * 2.0f, s.neg * 2.0f)};
+        Var loss = -v;  // before the guard below: the loss trains the critic
+        NoGradGuard ng;
+        return {v, loss, mi_readings(s.pos * 2.0f, s.neg * 2.0f)};
     }
 };
 
@@ -178,15 +189,7 @@ public:
     std::string quantity() const override { return "mi_smile"; }
     Bound bound(const Scores& s) override {
         Var js = ops::mean(-ops::softplus(-s.pos)) - ops::mean(ops::softplus(s.neg));
-        const std::vector<float> pos = s.pos.value().to_vector(), neg = s.neg.value().to_vector();
-        double mean_pos = 0, max = -tau_;
-        for (float p : pos) mean_pos += p;
-        mean_pos /= static_cast<double>(pos.size());
-        for (float n : neg) max = std::max(max, std::clamp<double>(n, -tau_, tau_));
-        double sum = 0;  // log-mean-exp of the clipped scores, shifted by their max
-        for (float n : neg) sum += std::exp(std::clamp<double>(n, -tau_, tau_) - max);
-        const double value = mean_pos - (max + std::log(sum / static_cast<double>(neg.size())));
-        return {Var(Tensor::scalar(static_cast<float>(value))), -js, {}};
+        return {Var(Tensor::scalar(static_cast<float>(clipped_dv(s.pos, s.neg, tau_)))), -js, {}};
     }
 
 private:
@@ -197,7 +200,7 @@ private:
 
 INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.1.0",
                "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)], f-GAN's GAN divergence, 2 JSD - log 4 nats (the "
-               "TensorFlow reference, the bound derivation); MI read through NWJ on T + 1",
+               "TensorFlow reference, the bound derivation); MI read from T as log r (mi_smile, mi_nwj)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Dv, "dv", "1.0.0", "Donsker-Varadhan / MINE bound with the moving-average gradient correction",
                R"yaml(type: object
@@ -215,13 +218,13 @@ INFOMAX_PLUGIN(Estimator, InfoNce, "infonce", "1.0.0", "InfoNCE bound, capped at
 INFOMAX_PLUGIN(Estimator, Nwj, "nwj", "1.0.0", "NWJ bound E_P[T] - E_Q[exp(T - 1)]",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, ReverseKl, "reverse_kl", "1.0.0",
-               "f-divergence KL(Q||P) by Fenchel duality: E_P[-exp(-T)] + 1 - E_Q[T] nats; MI read through NWJ on T",
+               "f-divergence KL(Q||P) by Fenchel duality: E_P[-exp(-T)] + 1 - E_Q[T] nats; MI read from T as log r (mi_smile, mi_nwj)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Pearson, "pearson", "1.0.0",
-               "f-divergence Pearson chi^2 by Fenchel duality: E_P[T] - E_Q[T^2/4 + T]; MI read through NWJ on log(1 + T/2)",
+               "f-divergence Pearson chi^2 by Fenchel duality: E_P[T] - E_Q[T^2/4 + T]; MI read from log(1 + T/2) as log r (mi_smile, mi_nwj)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Hellinger, "hellinger", "1.0.0",
-               "f-divergence squared Hellinger by Fenchel duality: E_P[1 - exp(-T)] - E_Q[exp(T) - 1]; MI read through NWJ on 2T",
+               "f-divergence squared Hellinger by Fenchel duality: E_P[1 - exp(-T)] - E_Q[exp(T) - 1]; MI read from 2T as log r (mi_smile, mi_nwj)",
                "type: object\nadditionalProperties: false\n")
 INFOMAX_PLUGIN(Estimator, Tuba, "tuba", "1.0.0",
                "TUBA bound with a fixed baseline a: 1 + E_P[T] - log a - E_Q[exp T] / a (Poole et al. 2019; a = e is NWJ)",

@@ -88,18 +88,30 @@ TEST_CASE("the Gaussian sampler's MI matches -(d/2) log(1 - rho^2), per level of
     CHECK(u->true_mi("train", 3) == 0.0);
 }
 
-TEST_CASE("JSD reads its critic through the NWJ bound as an MI estimate", "[mi][estimator]") {
+TEST_CASE("JSD reads its critic as MI: SMILE-clipped first, then the NWJ bound", "[mi][estimator]") {
     Parts parts;
     BuildContext ctx;
-    const std::vector<float> pos{1.0f, -0.5f, 2.0f, 0.25f}, neg{-1.0f, 0.5f, 0.0f, -2.0f, 1.5f, 0.3f};
-    double mean_pos = 0, mean_exp = 0;
+    const std::vector<float> pos{1.0f, -0.5f, 2.0f, 0.25f}, neg{-1.0f, 0.5f, 0.0f, -2.0f, 1.5f, 6.3f};
+    double mean_pos = 0, mean_exp = 0, mean_clipped = 0;
     for (float p : pos) mean_pos += p / 4.0;
-    for (float n : neg) mean_exp += std::exp(n) / 6.0;
+    for (float n : neg) {
+        mean_exp += std::exp(n) / 6.0;
+        mean_clipped += std::exp(std::min(5.0, double(n))) / 6.0;  // 6.3 is clipped at tau = 5
+    }
     auto b = parts.make<Estimator>("estimator", "type: jsd", ctx)->bound({Var(Tensor::from({2, 2}, pos)), Var(Tensor::from({2, 3}, neg))});
-    REQUIRE(b.mi.defined());
-    CHECK(b.mi.item() == Approx(mean_pos + 1 - mean_exp).epsilon(1e-5));
+    REQUIRE(b.readings.size() == 2);
+    CHECK(b.readings[0].name == "mi_smile");
+    CHECK(b.readings[0].value.item() == Approx(mean_pos - std::log(mean_clipped)).epsilon(1e-5));
+    CHECK(b.readings[1].name == "mi_nwj");
+    CHECK(b.readings[1].value.item() == Approx(mean_pos + 1 - mean_exp).epsilon(1e-5));
+    CHECK_FALSE(b.readings[0].value.requires_grad());
+    // One outlying negative score moves the NWJ reading by e^T / K and the clipped one by at most e^5 / K.
+    const std::vector<float> wild{-1.0f, 0.5f, 0.0f, -2.0f, 1.5f, 30.0f};
+    auto w = parts.make<Estimator>("estimator", "type: jsd", ctx)->bound({Var(Tensor::from({2, 2}, pos)), Var(Tensor::from({2, 3}, wild))});
+    CHECK(w.readings[1].value.item() < -1e11);
+    CHECK(w.readings[0].value.item() > -5.0);
     auto dv = parts.make<Estimator>("estimator", "type: dv", ctx)->bound({Var(Tensor::from({2, 2}, pos)), Var(Tensor::from({2, 3}, neg))});
-    CHECK_FALSE(dv.mi.defined());  // DV's value is an MI estimate itself
+    CHECK(dv.readings.empty());  // DV's value is an MI estimate itself
 }
 
 TEST_CASE("several negatives per sample: shifts 1..K of roll, K derangements", "[mi][negatives]") {

@@ -103,7 +103,7 @@ TEST_CASE("a run writes its directory and results", "[run]") {
     std::ifstream csv(fs::path(r.dir) / "metrics.csv");
     std::string header;
     std::getline(csv, header);
-    CHECK(header == "step,epoch,global.jsd,global.mi,local.mi_dv,prior.g_loss,prior.d_loss,loss,images_per_s");
+    CHECK(header == "step,epoch,global.jsd,global.mi_smile,global.mi_nwj,local.mi_dv,prior.g_loss,prior.d_loss,loss,images_per_s");
     // metrics.jsonl: the step is an integer (a JSON reader gets 4, not 4.0), the epoch a fraction.
     std::ifstream jsonl(fs::path(r.dir) / "metrics.jsonl");
     std::int64_t rows = 0;
@@ -284,7 +284,7 @@ TEST_CASE("eval --export-features writes features as f32 and labels as int64 NPY
         const auto global = data::read_npy((f / (std::string(split) + "-global.npy")).string());
         REQUIRE(labels.shape.size() == 1);
         CHECK(global.shape == std::vector<std::int64_t>{labels.shape[0], 6});
-        CHECK(raw.size() % 64 == (labels.shape[0] * 8) % 64);  // the data starts on a 64-byte boundary
+        CHECK(static_cast<std::int64_t>(raw.size() % 64) == (labels.shape[0] * 8) % 64);  // the data starts on a 64-byte boundary
         std::set<float> classes(labels.values.begin(), labels.values.end());
         CHECK(classes.size() > 1);
         for (float c : classes) CHECK((c >= 0 && c <= 3 && c == std::floor(c)));

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "experiment/runner.hpp"
@@ -143,7 +144,9 @@ Model build_model(const Experiment& e, const Registry& registry) {
            [&] { bound = dry.score(a, b, dry_rng, true); });
         // A plugin's mistake is the plugin's: name the part and its library.
         auto scalar = [](const Var& v) { return v.defined() && v.numel() == 1; };
-        if (!scalar(bound.value) || !scalar(bound.loss) || (bound.mi.defined() && !scalar(bound.mi)))
+        const bool readings_scalar = std::all_of(bound.readings.begin(), bound.readings.end(),
+                                                 [&](const Reading& r) { return scalar(r.value); });
+        if (!scalar(bound.value) || !scalar(bound.loss) || !readings_scalar)
             e.fail(path + ".estimator",
                    fmt::format("{} returned a bound of shape {} (loss {}): a bound must be a scalar; the plugin is wrong, "
                                "not this spec",

@@ -75,12 +75,20 @@ struct Scores {
     Var neg;
 };
 
+// An estimate of I in nats read from a bound's scores, named by how it is
+// read ("mi_smile", "mi_nwj"): logged as <objective>.<name>.
+struct Reading {
+    std::string name;
+    Var value;  // a scalar, without gradient
+};
+
 struct Bound {
     Var value;  // the estimate (scalar), in nats; `quantity()` says of what
     Var loss;   // the scalar to minimise
-    // An estimate of I in nats from the same scores, when `value` is not one
-    // (JSD's critic read through the NWJ bound); undefined otherwise.
-    Var mi;
+    // When `value` is not an estimate of I (a divergence such as JSD): MI read
+    // from the same scores, the first being the one tables, mi_levels and
+    // held-out results use. Empty when `value` is one.
+    std::vector<Reading> readings;
 };
 
 class Estimator : public Part {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 #include <numeric>
 
 #include "experiment/data_parallel.hpp"
@@ -66,7 +67,7 @@ void score_objectives(Trainer& t, const Features& f, StepMetrics& out, Var& tota
         const Bound b = score_rows(o, f.local, f.global, neg);  // alone: o.score
         out.emplace_back(o.column(), finite(b.value.item(), t.step() + 1,
                                             fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
-        if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
+        for (const auto& r : b.readings) out.emplace_back(o.name + "." + r.name, r.value.item());
         total = add(total, b.loss * o.weight);
     }
 }
@@ -134,6 +135,8 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
     } else if (!m.objectives.empty() && m.data->size(split) >= batch) {
         NoGradGuard ng;
         std::map<std::string, double> sums;
+        std::map<std::string, std::set<std::string>> readings;  // objective -> the names of its MI readings
+        std::map<std::string, std::string> first_reading;
         std::int64_t batches = 0;
         double truth = 0;
         const std::int64_t max_batches = e.eval.held_out_batches;
@@ -149,7 +152,11 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
             for (auto& o : m.objectives) {
                 const Bound b = o.score(f.local, f.global, neg, true);  // evaluation must not move DV's average
                 sums[o.name] += b.value.item();
-                if (b.mi.defined()) sums[o.name + ".mi"] += b.mi.item();
+                for (const auto& reading : b.readings) {
+                    readings[o.name].insert(reading.name);
+                    if (first_reading[o.name].empty()) first_reading[o.name] = reading.name;
+                    sums[o.name + "." + reading.name] += reading.value.item();
+                }
             }
             progress.update(double(batches + 1) / double(planned), fmt::format("batch {} of {}", batches + 1, planned));
         }
@@ -157,7 +164,12 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
         for (auto& o : m.objectives) {
             r["held_out"][o.name] = {{"quantity", o.estimator->quantity()}, {"value", sums[o.name] / double(batches)},
                                      {"split", split}, {"batches", batches}};
-            if (sums.count(o.name + ".mi")) r["held_out"][o.name]["mi"] = sums[o.name + ".mi"] / double(batches);
+            // The MI readings of a divergence, each by name; `mi` is the first (what tables use).
+            for (const auto& name : readings[o.name]) r["held_out"][o.name][name] = sums[o.name + "." + name] / double(batches);
+            if (!first_reading[o.name].empty()) {
+                r["held_out"][o.name]["mi"] = sums[o.name + "." + first_reading[o.name]] / double(batches);
+                r["held_out"][o.name]["mi_reading"] = first_reading[o.name];
+            }
             if (knows_truth && std::isfinite(truth)) r["held_out"][o.name]["true_mi"] = truth / double(batches);
             log.line(fmt::format("eval: held-out {} of objective {} on the {} split: {:.4f}{}", o.estimator->quantity(),
                                  o.name, split, sums[o.name] / double(batches),
@@ -262,14 +274,18 @@ json mi_levels(EvalContext& c) {
     const std::int64_t window = e.eval.window;
     const eval::MetricsTable t = eval::read_metrics_csv((dir / "metrics.csv").string());
     std::vector<std::string> estimates;
-    // What estimates I: the bound itself, or its MI reading (JSD).
-    auto column_of = [&](const Objective& o) {
+    // What estimates I: the bound itself when it is an MI bound (mi_*), else
+    // every MI reading logged beside it (a divergence's: mi_smile, mi_nwj).
+    std::vector<const Objective*> owner;  // the objective of each estimate
+    for (const auto& o : m.objectives) {
         const std::string q = fmt::format("{}.{}", o.name, o.estimator->quantity());
-        for (const auto& c : t.columns)
-            if (c == o.name + ".mi") return c;
-        return q;
-    };
-    for (const auto& o : m.objectives) estimates.push_back(column_of(o));
+        const std::size_t before = estimates.size();
+        if (!o.estimator->quantity().starts_with("mi_"))
+            for (const auto& c : t.columns)
+                if (c.starts_with(o.name + ".mi_")) estimates.push_back(c);
+        if (estimates.size() == before) estimates.push_back(q);
+        owner.resize(estimates.size(), &o);
+    }
     const std::size_t step_col = t.column("step");
     eval::Chart chart;
     chart.title = fmt::format("{}: MI estimate vs truth", e.name);
@@ -284,7 +300,7 @@ json mi_levels(EvalContext& c) {
             s.y.push_back(row[col]);
         }
         chart.series.push_back(std::move(s));
-        const auto& o = m.objectives[k];
+        const Objective& o = *owner[k];
         if (o.estimator->quantity() == "mi_infonce") {  // InfoNCE cannot exceed log(1 + negatives)
             const std::int64_t batch = e.data.batch_size;
             const double negs = o.negatives == "all" ? double(batch - 1) : double(o.negative_samples);

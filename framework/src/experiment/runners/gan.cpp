@@ -101,7 +101,7 @@ public:
             Bound b = o.score(xm, z, neg);
             out.emplace_back(o.column(), finite(b.value.item(), t.step() + 1,
                                                 fmt::format("objective '{}' ({})", o.name, o.estimator->quantity())));
-            if (b.mi.defined()) out.emplace_back(o.name + ".mi", b.mi.item());
+            for (const auto& r : b.readings) out.emplace_back(o.name + "." + r.name, r.value.item());
             b.loss.backward();  // the objective's critic maximises the bound; xm gets d(-I)/dx
             fake.backward(xm.grad(), true);
             std::vector<Tensor> g_mi = take_grads();
