@@ -208,6 +208,29 @@ TEST_CASE("level statistics: mean, bias, variance and MSE over the last window o
                       "metrics have no column 'mi.mi_nwj' (columns: step, mi.mi_dv, true_mi)");
 }
 
+TEST_CASE("level statistics: the median and the interquartile range shrug off an outlier the mean does not", "[mi][eval]") {
+    eval::MetricsTable t;
+    t.columns = {"step", "mi.mi_nwj", "true_mi"};
+    // Five steps at 2 nats; one batch read -18000 nats (the JSD critic through NWJ once did).
+    const double est[] = {1.9, 2.1, -18000.0, 2.0, 2.3};
+    for (int i = 0; i < 5; ++i) t.rows.push_back({double(i + 1), est[i], 2.0});
+    const auto s = eval::mi_level_stats(t, {"mi.mi_nwj"}, 5);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].mean == Approx((1.9 + 2.1 - 18000.0 + 2.0 + 2.3) / 5));
+    CHECK(s[0].median == Approx(2.0));      // sorted: -18000, 1.9, 2.0, 2.1, 2.3
+    CHECK(s[0].q25 == Approx(1.9));
+    CHECK(s[0].q75 == Approx(2.1));
+    CHECK(s[0].iqr == Approx(0.2));
+    // Between two values the quartile interpolates (numpy's default): 4 values, q25 at 0.75 of the way.
+    eval::MetricsTable u;
+    u.columns = t.columns;
+    for (int i = 0; i < 4; ++i) u.rows.push_back({double(i + 1), double(i), 2.0});
+    const auto v = eval::mi_level_stats(u, {"mi.mi_nwj"}, 4);
+    CHECK(v[0].q25 == Approx(0.75));
+    CHECK(v[0].median == Approx(1.5));
+    CHECK(v[0].q75 == Approx(2.25));
+}
+
 TEST_CASE("mode coverage: nearest mode within 3 std, a quarter of the fair share", "[mi][eval]") {
     const Tensor centers = Tensor::from({2, 2}, {0, 0, 10, 10});
     // 8 samples: 5 near mode 0, 1 near mode 1, 2 far from both. Fair share 4, threshold 1.
@@ -230,7 +253,7 @@ TEST_CASE("mi_estimation runs a staircase: per-step estimates beside the truth, 
         "output: {dir: " + (t.path / "runs").string() + "}\n");
     auto r = run(spec);
     CHECK(r.steps == 1200);
-    for (const char* f : {"metrics.csv", "mi_levels.md", "mi_levels.csv", "mi.svg", "results.json", "checkpoints/step-00001200.safetensors"})
+    for (const char* f : {"metrics.csv", "mi_levels.md", "mi_levels.csv", "mi.svg", "mi_bias.svg", "mi_variance.svg", "mi_mse.svg", "results.json", "checkpoints/step-00001200.safetensors"})
         CHECK(fs::exists(fs::path(r.dir) / f));
     CHECK_FALSE(fs::exists(fs::path(r.dir) / "encoder.safetensors"));  // no encoder in mi_estimation
     const auto m = eval::read_metrics_csv((fs::path(r.dir) / "metrics.csv").string());

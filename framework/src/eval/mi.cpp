@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -74,14 +75,27 @@ std::vector<LevelStats> mi_level_stats(const MetricsTable& t, const std::vector<
             s.last_step = static_cast<std::int64_t>(t.rows[e - 1][step_col]);
             s.first_step = b == 0 ? 1 : static_cast<std::int64_t>(t.rows[b - 1][step_col]) + 1;
             double sum = 0, sq = 0;
+            std::vector<double> values;
             for (std::size_t r = b; r < e; ++r) {
                 if (static_cast<std::int64_t>(t.rows[r][step_col]) <= s.last_step - window) continue;
                 const double v = t.rows[r][col];
                 sum += v;
                 sq += (v - s.true_mi) * (v - s.true_mi);
+                values.push_back(v);
                 ++s.rows;
             }
             if (s.rows == 0) continue;
+            std::sort(values.begin(), values.end());
+            auto quantile = [&](double q) {
+                const double at = q * double(values.size() - 1);
+                const auto lo = static_cast<std::size_t>(std::floor(at));
+                const std::size_t hi = std::min(lo + 1, values.size() - 1);
+                return values[lo] + (at - double(lo)) * (values[hi] - values[lo]);
+            };
+            s.median = quantile(0.5);
+            s.q25 = quantile(0.25);
+            s.q75 = quantile(0.75);
+            s.iqr = s.q75 - s.q25;
             s.mean = sum / double(s.rows);
             s.bias = s.mean - s.true_mi;
             s.mse = sq / double(s.rows);
@@ -95,11 +109,11 @@ std::vector<LevelStats> mi_level_stats(const MetricsTable& t, const std::vector<
 }
 
 std::string mi_level_table_markdown(const std::vector<LevelStats>& stats) {
-    std::string s = "| estimate | true MI | steps | window | mean | bias | variance | MSE |\n"
-                    "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    std::string s = "| estimate | true MI | steps | window | mean | median | IQR | bias | variance | MSE |\n"
+                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& l : stats)
-        s += fmt::format("| {} | {:.3f} | {}-{} | {} | {:.3f} | {:+.3f} | {:.4f} | {:.4f} |\n", l.estimate, l.true_mi,
-                         l.first_step, l.last_step, l.rows, l.mean, l.bias, l.variance, l.mse);
+        s += fmt::format("| {} | {:.3f} | {}-{} | {} | {:.3f} | {:.3f} | {:.3f} | {:+.3f} | {:.4f} | {:.4f} |\n", l.estimate,
+                         l.true_mi, l.first_step, l.last_step, l.rows, l.mean, l.median, l.iqr, l.bias, l.variance, l.mse);
     return s;
 }
 

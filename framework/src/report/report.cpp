@@ -399,9 +399,17 @@ std::string run_report(const fs::path& dir) {
     if (fs::exists(dir / "mi_levels.md") || fs::exists(dir / "mi.svg")) {
         o += "<h2>MI estimates by level</h2>\n";
         if (fs::exists(dir / "mi_levels.md"))
-            o += "<p class=\"sub\">Each estimator over the last steps (window) of each true-MI level, in nats: mean, bias "
-                 "(mean - true), variance and MSE.</p>\n" + markdown_table_html(read_text(dir / "mi_levels.md"));
+            o += "<p class=\"sub\">Each estimator over the last steps (window) of each true-MI level, in nats: mean, "
+                 "median and interquartile range (robust to a wild batch), bias (mean - true), variance and MSE.</p>\n" +
+                 markdown_table_html(read_text(dir / "mi_levels.md"));
         if (fs::exists(dir / "mi.svg")) o += "<figure><img src=\"mi.svg\" alt=\"mi.svg\"><figcaption>mi.svg: the estimates at every logged step beside the truth.</figcaption></figure>\n";
+        for (const char* kind : {"bias", "variance", "mse"}) {
+            const std::string f = fmt::format("mi_{}.svg", kind);
+            if (fs::exists(dir / f))
+                o += fmt::format("<figure><img src=\"{0}\" alt=\"{0}\"><figcaption>{0}: each estimate's {1} per level "
+                                 "against the true MI.</figcaption></figure>\n",
+                                 f, kind);
+        }
     }
     if (res.contains("gan") && res["gan"].is_object()) {
         const json& g = res["gan"];

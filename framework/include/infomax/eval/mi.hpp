@@ -26,6 +26,10 @@ struct LevelStats {
     std::int64_t first_step = 0, last_step = 0;  // the level's steps
     std::int64_t rows = 0;     // estimates in the window
     double mean = 0, bias = 0, variance = 0, mse = 0, std = 0;
+    // Robust to the outliers a high-variance bound has (one wild batch moves
+    // the mean, not these): the median and the quartiles (linear
+    // interpolation, numpy's default); iqr = q75 - q25.
+    double median = 0, q25 = 0, q75 = 0, iqr = 0;
 };
 // Needs a "true_mi" column and the "step" column; one entry per estimate
 // column and level, levels in order.

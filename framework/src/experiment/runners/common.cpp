@@ -328,13 +328,36 @@ json mi_levels(EvalContext& c) {
         return r;
     }
     const auto stats = eval::mi_level_stats(t, estimates, window);
-    std::string csv = "estimate,true_mi,first_step,last_step,rows,mean,bias,variance,mse\n";
+    std::string csv = "estimate,true_mi,first_step,last_step,rows,mean,median,q25,q75,bias,variance,mse\n";
     for (const auto& l : stats) {
         r["mi_levels"].push_back({{"estimate", l.estimate}, {"true_mi", l.true_mi}, {"first_step", l.first_step},
-                                  {"last_step", l.last_step}, {"rows", l.rows}, {"mean", l.mean}, {"bias", l.bias},
+                                  {"last_step", l.last_step}, {"rows", l.rows}, {"mean", l.mean}, {"median", l.median},
+                                  {"q25", l.q25}, {"q75", l.q75}, {"iqr", l.iqr}, {"bias", l.bias},
                                   {"variance", l.variance}, {"mse", l.mse}});
-        csv += fmt::format("{},{},{},{},{},{:.8g},{:.8g},{:.8g},{:.8g}\n", l.estimate, l.true_mi, l.first_step, l.last_step,
-                           l.rows, l.mean, l.bias, l.variance, l.mse);
+        csv += fmt::format("{},{},{},{},{},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g}\n", l.estimate, l.true_mi,
+                           l.first_step, l.last_step, l.rows, l.mean, l.median, l.q25, l.q75, l.bias, l.variance, l.mse);
+    }
+    // Bias, variance and MSE against the true MI, one line per estimate (Song
+    // and Ermon's figure 2): how each estimator degrades as I grows.
+    const char* kinds[] = {"bias", "variance", "mse"};
+    for (const char* kind : kinds) {
+        eval::Chart chart;
+        chart.title = fmt::format("{}: {} against the true MI", e.name, kind);
+        chart.x_label = "true MI (nats)";
+        chart.y_label = std::string(kind) == "bias" ? "bias (nats)" : std::string(kind) + " (nats²)";
+        for (const auto& name : estimates) {
+            eval::Series s;
+            s.label = name;
+            for (const auto& l : stats) {
+                if (l.estimate != name) continue;
+                s.x.push_back(l.true_mi);
+                s.y.push_back(std::string(kind) == "bias" ? l.bias : std::string(kind) == "variance" ? l.variance : l.mse);
+            }
+            chart.series.push_back(std::move(s));
+        }
+        const std::string file = fmt::format("mi_{}.svg", kind);
+        data::write_file_atomic((dir / file).string(), eval::svg(chart));
+        r["plots"].push_back(file);
     }
     const std::string md = eval::mi_level_table_markdown(stats);
     data::write_file_atomic((dir / "mi_levels.csv").string(), csv);
