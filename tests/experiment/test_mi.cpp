@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <iterator>
 #include <numeric>
 
 #include "config/document.hpp"
@@ -17,6 +18,7 @@
 #include "infomax/eval/mi.hpp"
 #include "infomax/experiment/mi_term.hpp"
 #include "infomax/experiment/run.hpp"
+#include "infomax/report/report.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/error.hpp"
@@ -477,4 +479,57 @@ TEST_CASE("MiTerm: an estimator and its critic in one's own loop, checked like a
     CHECK_THROWS_WITH(MiTerm(bad, {3}, {2}), Catch::Contains("unknown key 'temprature'"));
     CHECK_THROWS_WITH(mi(x, Var(Tensor::zeros({63, 2}))),
                       "MiTerm: x and z must be batches of as many rows (2 or more), got [64, 3] and [63, 2]");
+}
+
+TEST_CASE("NDM is about 0 for independent dimensions and large for dependent ones", "[mi][eval]") {
+    // y = (a, a + 0.1 e, b, b + 0.1 e'): total correlation 2 * log(101) / 2 = 4.6 nats; against 4 independent normals.
+    Rng rng(12, "ndm data");
+    auto batch = [&](bool dependent) {
+        std::vector<float> v(128 * 4);
+        for (std::int64_t i = 0; i < 128; ++i) {
+            const float a = rng.normal(), b = rng.normal();
+            v[i * 4 + 0] = a;
+            v[i * 4 + 1] = dependent ? a + 0.1f * rng.normal() : rng.normal();
+            v[i * 4 + 2] = b;
+            v[i * 4 + 3] = dependent ? b + 0.1f * rng.normal() : rng.normal();
+        }
+        return Tensor::from({128, 4}, v);
+    };
+    eval::NdmOptions o;
+    o.steps = 600;
+    o.hidden = {64, 64};
+    for (bool dependent : {false, true}) {
+        std::vector<Tensor> test;
+        for (int i = 0; i < 10; ++i) test.push_back(batch(dependent));
+        int calls = 0;
+        const double ndm = eval::neural_dependency([&] { return batch(dependent); }, test, o, [&](double) { ++calls; });
+        INFO((dependent ? "dependent" : "independent") << ": NDM " << ndm);
+        CHECK(calls == 600);
+        if (dependent) CHECK(ndm > 1.0);
+        else CHECK(std::abs(ndm) < 0.15);
+    }
+    CHECK_THROWS_WITH(eval::neural_dependency([] { return Tensor::zeros({1, 4}); }, {}, o),
+                      "NDM: expected y of shape (N >= 2, D), got [1, 4]");
+}
+
+TEST_CASE("eval.measures: NDM and MINE's I(X; Y) of the frozen y, in results.json and the run report", "[mi][eval][run]") {
+    test::TempDir t("measures-test");
+    RunOptions o;
+    o.spec = t.write("tiny.yaml", test::tiny_dim_spec(t.path / "runs", 4));
+    o.overrides = {"eval.measures=[ndm, mine]", "eval.measure_steps=30", "eval.probes=[]"};
+    o.progress = false;
+    const RunResult r = run_experiment(o);
+    const auto j = results(r);
+    for (const char* m : {"ndm", "mine"}) {
+        REQUIRE(j["measures"].contains(m));
+        CHECK(std::isfinite(j["measures"][m]["value"].get<double>()));
+        CHECK(j["measures"][m]["steps"] == 30);
+        CHECK(j["measures"][m]["split"] == "test");
+    }
+    CHECK(j["measures"]["mine"]["quantity"] == "mi_dv");
+    CHECK(j["measures"]["ndm"]["quantity"] == "ndm_dv");
+    std::ifstream in(write_report(r.dir));
+    const std::string html((std::istreambuf_iterator<char>(in)), {});
+    CHECK(html.find("<h2>Representation measures</h2>") != std::string::npos);
+    CHECK(html.find("<td>MINE I(X; Y)</td>") != std::string::npos);
 }

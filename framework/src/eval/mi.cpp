@@ -7,9 +7,14 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
+#include "infomax/nn/module.hpp"
+#include "infomax/ops/ops.hpp"
+#include "infomax/optim/optim.hpp"
 #include "infomax/runtime/error.hpp"
+#include "infomax/tensor/random.hpp"
 
 namespace infomax::eval {
 
@@ -144,6 +149,54 @@ ModeCoverage mode_coverage(const Tensor& samples, const Tensor& centers, double 
     for (auto n : c.per_mode) c.covered += n >= c.threshold;
     c.high_quality_share = c.samples ? double(c.high_quality) / double(c.samples) : 0;
     return c;
+}
+
+double neural_dependency(const std::function<Tensor()>& train_batch, const std::vector<Tensor>& test,
+                         const NdmOptions& o, const std::function<void(double)>& progress) {
+    Tensor first = train_batch();
+    if (first.dim() != 2 || first.size(0) < 2) throw Error(fmt::format("NDM: expected y of shape (N >= 2, D), got {}", to_string(first.shape())));
+    const std::int64_t dim = first.size(1);
+    Rng init(o.seed, "ndm critic"), shuffle(o.seed, "ndm shuffle");
+    nn::Sequential critic;
+    std::int64_t in = dim;
+    for (std::int64_t h : o.hidden) {
+        critic.emplace<nn::Linear>(in, h, init).emplace<nn::Act>(nn::Activation::relu);
+        in = h;
+    }
+    critic.emplace<nn::Linear>(in, 1, init);
+    std::vector<Var> params;
+    for (auto& p : critic.parameters()) params.push_back(p.var);
+    optim::AdamOptions ao;
+    ao.lr = o.lr;
+    optim::Adam adam(params, ao);
+    // Each dimension's column permuted on its own: a sample of the product of y's marginals.
+    auto shuffled = [&](const Tensor& y) {
+        const std::int64_t n = y.size(0);
+        const std::vector<float> v = y.to_vector();
+        std::vector<float> out(v.size());
+        std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
+        for (std::int64_t d = 0; d < dim; ++d) {
+            std::iota(perm.begin(), perm.end(), 0);
+            for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[shuffle.next_u64() % std::uint64_t(i + 1)]);
+            for (std::int64_t i = 0; i < n; ++i) out[i * dim + d] = v[perm[i] * dim + d];
+        }
+        return Tensor::from({n, dim}, out);
+    };
+    auto dv = [&](const Tensor& y) {
+        Var pos = critic(Var(y)), neg = ops::reshape(critic(Var(shuffled(y))), {-1});
+        return ops::mean(pos) - (ops::logsumexp(neg, 0) - static_cast<float>(std::log(double(y.size(0)))));
+    };
+    for (std::int64_t s = 0; s < o.steps; ++s) {
+        Var loss = -dv(s == 0 ? first : train_batch());
+        adam.zero_grad();
+        loss.backward();
+        adam.step();
+        if (progress) progress(double(s + 1) / double(o.steps));
+    }
+    NoGradGuard ng;
+    double value = 0;
+    for (const auto& y : test) value += dv(y).item() / double(test.size());
+    return value;
 }
 
 }  // namespace infomax::eval

@@ -121,6 +121,8 @@ Experiment Experiment::from(const config::Document& validated) {
     e.eval.held_out_batches = ev.integer("held_out_batches");
     e.eval.window = ev.integer("window");
     e.eval.samples = ev.integer("samples");
+    e.eval.measures = ev.strings("measures");
+    e.eval.measure_steps = ev.integer("measure_steps");
     e.output_dir = root.child("output").string("dir");
     return e;
 }

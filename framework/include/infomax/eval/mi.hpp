@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,21 @@ struct LevelStats {
 std::vector<LevelStats> mi_level_stats(const MetricsTable& t, const std::vector<std::string>& estimates,
                                        std::int64_t window);
 std::string mi_level_table_markdown(const std::vector<LevelStats>& stats);
+
+// The neural dependency measure of a representation y (the DIM paper): an
+// MLP critic trained to tell y from y with each dimension shuffled across the
+// batch on its own (the product of y's marginals), read in its DV form on
+// held-out batches, in nats: about 0 when y's dimensions are independent.
+struct NdmOptions {
+    std::int64_t steps = 2000;
+    float lr = 1e-3f;                           // the critic's Adam
+    std::vector<std::int64_t> hidden{256, 256};  // the critic's ReLU layers
+    std::uint64_t seed = 0;
+};
+// `train_batch` gives a fresh (N, D) batch of y per call; the value is the
+// mean over `test`. `progress` (optional) hears the fraction done.
+double neural_dependency(const std::function<Tensor()>& train_batch, const std::vector<Tensor>& test,
+                         const NdmOptions& options, const std::function<void(double)>& progress = {});
 
 // Generated 2-D samples against the modes of a mixture: a sample is high
 // quality within 3 std of its nearest mode; a mode is covered when it holds at

@@ -89,6 +89,8 @@ struct TrainSpec {
 struct EvalSpec {
     std::vector<std::string> probes, features;
     std::int64_t linear_max_iter = 0, held_out_batches = 0, window = 0, samples = 0;
+    std::vector<std::string> measures;  // representation measures: ndm, mine
+    std::int64_t measure_steps = 0;     // their critics' training steps
 };
 
 struct Experiment {

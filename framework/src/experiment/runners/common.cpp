@@ -18,6 +18,7 @@
 #include "infomax/eval/probes.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/eval/plot.hpp"
+#include "infomax/experiment/mi_term.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -426,5 +427,78 @@ json generated_samples(EvalContext& c) {
 }
 
 
+
+}  // namespace infomax::detail
+
+namespace infomax::detail {
+
+// The DIM paper's measures of a frozen encoder's y, each a critic trained on
+// the training split and read (DV form, nats) on the test split:
+//  ndm:  y against y with every dimension shuffled across the batch on its
+//        own: 0 when y's dimensions are independent (the neural dependency measure);
+//  mine: I(X; Y) between the input and y, MINE's estimate (MiTerm, dv, a joint critic).
+json representation_measures(EvalContext& c) {
+    Model& m = c.model;
+    const Experiment& e = c.experiment;
+    json r = json::object();
+    if (e.eval.measures.empty() || !m.encoder) return r;
+    const std::int64_t batch = e.data.batch_size, steps = e.eval.measure_steps;
+    const std::string split = m.data->size("test") >= batch ? "test" : "validation";
+    if (m.data->size(split) < batch || m.data->size("train") < batch) {
+        c.log.line("eval: no representation measures: fewer samples than a batch in the train or test split");
+        return r;
+    }
+    m.encoder->train(false);
+    // A batch of inputs (flattened) and their y, the encoder frozen.
+    auto encode = [&](const std::string& s, std::int64_t first, Rng* rng) {
+        std::vector<std::int64_t> idx(batch);
+        for (std::int64_t i = 0; i < batch; ++i)
+            idx[i] = rng ? static_cast<std::int64_t>(rng->next_u64() % std::uint64_t(m.data->size(s))) : first + i;
+        NoGradGuard ng;
+        Tensor x = m.data->batch(s, idx);
+        Tensor y = m.encoder->encode(Var(x)).global.value();
+        return std::pair{ops::reshape(Var(x), {batch, x.numel() / batch}), Var(y)};
+    };
+    const std::int64_t test_batches = std::min<std::int64_t>(20, m.data->size(split) / batch);
+    const std::int64_t dim = m.global_shape.empty() ? 0 : m.global_shape[0];
+    for (const auto& name : e.eval.measures) {
+        Rng draw(e.seed, "measure batches/" + name);
+        Progress progress(c.log, c.live, fmt::format("eval: {} critic, {} steps", name, steps));
+        double value = 0;
+        if (name == "mine") {
+            MiTermOptions o;
+            o.estimator = "dv";
+            o.discriminator = "{type: joint, critic_layers: [256, 256]}";
+            o.lr = 1e-3f;
+            o.seed = e.seed;
+            const auto probe = encode("train", 0, &draw);
+            MiTerm mine(o, Shape{probe.first.size(1)}, Shape{dim});
+            for (std::int64_t s = 0; s < steps; ++s) {
+                const auto [x, y] = encode("train", 0, &draw);
+                mine.train_critic(x, y);
+                progress.update(double(s + 1) / double(steps), fmt::format("step {} of {}", s + 1, steps));
+            }
+            for (std::int64_t b = 0; b < test_batches; ++b) {
+                const auto [x, y] = encode(split, b * batch, nullptr);
+                NoGradGuard ng;
+                value += mine(x, y).value.item() / double(test_batches);
+            }
+        } else {  // ndm
+            eval::NdmOptions o;
+            o.steps = steps;
+            o.seed = e.seed;
+            std::vector<Tensor> test;
+            for (std::int64_t b = 0; b < test_batches; ++b) test.push_back(encode(split, b * batch, nullptr).second.value());
+            value = eval::neural_dependency([&] { return encode("train", 0, &draw).second.value(); }, test, o,
+                                            [&](double f) { progress.update(f, "critic steps"); });
+        }
+        progress.finish("done");
+        r["measures"][name] = {{"value", value}, {"quantity", name == "mine" ? "mi_dv" : "ndm_dv"}, {"split", split},
+                               {"batches", test_batches}, {"steps", steps}};
+        c.log.line(fmt::format("eval: {} of y on the {} split: {:.4f} nats ({} critic steps)",
+                               name == "mine" ? "MINE's I(X; Y)" : "NDM", split, value, steps));
+    }
+    return r;
+}
 
 }  // namespace infomax::detail

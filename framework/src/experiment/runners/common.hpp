@@ -57,5 +57,6 @@ nlohmann::json classifier_accuracy(EvalContext& c);  // the supervised head on t
 nlohmann::json probe_features(EvalContext& c);       // linear/MLP/k-NN probes on the frozen encoder's taps
 nlohmann::json mi_levels(EvalContext& c);            // estimates against the truth per MI level
 nlohmann::json generated_samples(EvalContext& c);    // modes covered by a generator's samples
+nlohmann::json representation_measures(EvalContext& c);  // eval.measures: NDM, MINE's I(X; Y) of the frozen y
 
 }  // namespace infomax::detail

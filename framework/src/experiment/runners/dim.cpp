@@ -65,6 +65,7 @@ public:
             },
             false);
         r.update(probe_features(c));
+        r.update(representation_measures(c));
         return r;
     }
 };

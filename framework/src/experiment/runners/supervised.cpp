@@ -54,6 +54,7 @@ public:
     nlohmann::json evaluate(EvalContext& c) const override {
         nlohmann::json r = classifier_accuracy(c);
         r.update(probe_features(c));
+        r.update(representation_measures(c));
         return r;
     }
 };
