@@ -512,7 +512,7 @@ TEST_CASE("NDM is about 0 for independent dimensions and large for dependent one
                       "NDM: expected y of shape (N >= 2, D), got [1, 4]");
 }
 
-TEST_CASE("eval.measures: NDM and MINE's I(X; Y) of the frozen y, in results.json and the run report", "[mi][eval][run]") {
+TEST_CASE("eval.measures: NDM and MINE's I(X, Y) of the frozen y, in results.json and the run report", "[mi][eval][run]") {
     test::TempDir t("measures-test");
     RunOptions o;
     o.spec = t.write("tiny.yaml", test::tiny_dim_spec(t.path / "runs", 4));
