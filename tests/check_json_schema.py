@@ -15,7 +15,7 @@ import sys
 import jsonschema
 import yaml
 
-root = sys.argv[1]
+root = os.path.abspath(sys.argv[1])
 failures = []
 
 

@@ -13,7 +13,7 @@ import sys
 
 import yaml
 
-root = sys.argv[1]
+root = os.path.abspath(sys.argv[1])
 with open(os.path.join(root, "docs", "reference.md")) as f:
     reference = f.read()
 rows = set(re.findall(r"^\| `([^`]+)` \|", reference, re.M))
