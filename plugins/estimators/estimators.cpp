@@ -25,15 +25,24 @@ double clipped_dv(const Var& pos, const Var& neg, double tau) {
 }
 
 // The MI readings of a divergence's critic, from the log density ratio its
-// optimum implies at the positive and negative pairs: SMILE's clipped DV
-// (tau 5; its variance does not grow with I, so one bad batch cannot print
-// -4.8e7 nats) first, then the NWJ bound, E_P[log r] + 1 - E_Q[r] (Poole et
-// al.'s JS estimator; unbiased per batch, variance growing with e^I).
-std::vector<Reading> mi_readings(const Var& log_r_pos, const Var& log_r_neg) {
+// optimum implies at the positive and negative pairs (`log_r` of the scores,
+// computed here without gradient): SMILE's clipped DV (tau 5; its variance
+// does not grow with I, so one bad batch cannot print -4.8e7 nats) first, then
+// the NWJ bound, E_P[log r] + 1 - E_Q[r] (Poole et al.'s JS estimator;
+// unbiased per batch, variance growing with e^I).
+Var identity(const Var& t) { return t; }
+std::vector<Reading> mi_readings(const Scores& s, Var (*log_r)(const Var&) = identity) {
     NoGradGuard ng;
-    Var nwj = ops::mean(log_r_pos) - ops::mean(ops::exp(log_r_neg)) + 1.0f;
-    return {{"mi_smile", Var(Tensor::scalar(static_cast<float>(clipped_dv(log_r_pos, log_r_neg, 5.0))))}, {"mi_nwj", nwj}};
+    const Var pos = log_r(s.pos), neg = log_r(s.neg);
+    Var nwj = ops::mean(pos) - ops::mean(ops::exp(neg)) + 1.0f;
+    return {{"mi_smile", Var(Tensor::scalar(static_cast<float>(clipped_dv(pos, neg, 5.0))))}, {"mi_nwj", nwj}};
 }
+
+// The Jensen-Shannon (f-GAN's GAN) form E_P[-sp(-T)] - E_Q[sp(T)]: jsd's bound, smile's training signal.
+Var jsd_form(const Scores& s) { return ops::mean(-ops::softplus(-s.pos)) - ops::mean(ops::softplus(s.neg)); }
+
+// A part without params.
+const char* kNoParams = "type: object\nadditionalProperties: false\n";
 
 // Jensen-Shannon form (the TensorFlow reference and the bound derivation): E_P[-sp(-T)] - E_Q[sp(T)].
 // It bounds 2 JSD - 2 log 2 (chance level: -2 log 2), not MI: a good training
@@ -45,8 +54,8 @@ public:
     Jsd(const config::Params&, BuildContext&) {}
     std::string quantity() const override { return "jsd"; }
     Bound bound(const Scores& s) override {
-        Var v = ops::mean(-ops::softplus(-s.pos)) - ops::mean(ops::softplus(s.neg));
-        return {v, -v, mi_readings(s.pos, s.neg)};
+        Var v = jsd_form(s);
+        return {v, -v, mi_readings(s)};
     }
 };
 
@@ -125,7 +134,7 @@ public:
     std::string quantity() const override { return "kl_reverse"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(-ops::exp(-s.pos)) - ops::mean(s.neg) + 1.0f;
-        return {v, -v, mi_readings(s.pos, s.neg)};
+        return {v, -v, mi_readings(s)};
     }
 };
 
@@ -137,11 +146,8 @@ public:
     std::string quantity() const override { return "chi2_pearson"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(s.pos) - ops::mean(s.neg * s.neg * 0.25f + s.neg);
-        Var loss = -v;  // before the guard below: the loss trains the critic
-        NoGradGuard ng;
         // r = 1 + T/2 kept above 1e-6: a critic below -2 claims a ratio it cannot have.
-        auto log_r = [](const Var& t) { return ops::log(ops::relu(t * 0.5f + 1.0f - 1e-6f) + 1e-6f); };
-        return {v, loss, mi_readings(log_r(s.pos), log_r(s.neg))};
+        return {v, -v, mi_readings(s, [](const Var& t) { return ops::log(ops::relu(t * 0.5f + 1.0f - 1e-6f) + 1e-6f); })};
     }
 };
 
@@ -153,9 +159,7 @@ public:
     std::string quantity() const override { return "hellinger2"; }
     Bound bound(const Scores& s) override {
         Var v = ops::mean(1.0f - ops::exp(-s.pos)) - ops::mean(ops::exp(s.neg) - 1.0f);
-        Var loss = -v;  // before the guard below: the loss trains the critic
-        NoGradGuard ng;
-        return {v, loss, mi_readings(s.pos * 2.0f, s.neg * 2.0f)};
+        return {v, -v, mi_readings(s, [](const Var& t) { return t * 2.0f; })};
     }
 };
 
@@ -188,8 +192,7 @@ public:
     Smile(const config::Params& p, BuildContext&) : tau_(p.number("clip")) {}
     std::string quantity() const override { return "mi_smile"; }
     Bound bound(const Scores& s) override {
-        Var js = ops::mean(-ops::softplus(-s.pos)) - ops::mean(ops::softplus(s.neg));
-        return {Var(Tensor::scalar(static_cast<float>(clipped_dv(s.pos, s.neg, tau_)))), -js, {}};
+        return {Var(Tensor::scalar(static_cast<float>(clipped_dv(s.pos, s.neg, tau_)))), -jsd_form(s), {}};
     }
 
 private:
@@ -201,7 +204,7 @@ private:
 INFOMAX_PLUGIN(Estimator, Jsd, "jsd", "1.1.0",
                "Jensen-Shannon form E_P[-sp(-T)] - E_Q[sp(T)], f-GAN's GAN divergence, 2 JSD - log 4 nats (the "
                "TensorFlow reference, the bound derivation); MI read from T as log r (mi_smile, mi_nwj)",
-               "type: object\nadditionalProperties: false\n")
+               kNoParams)
 INFOMAX_PLUGIN(Estimator, Dv, "dv", "1.0.0", "Donsker-Varadhan / MINE bound with the moving-average gradient correction",
                R"yaml(type: object
 additionalProperties: false
@@ -214,24 +217,24 @@ properties:
     description: decay of the moving average of E_Q[exp T] in the corrected gradient
 )yaml")
 INFOMAX_PLUGIN(Estimator, InfoNce, "infonce", "1.0.0", "InfoNCE bound, capped at log(1 + negatives per sample)",
-               "type: object\nadditionalProperties: false\n")
+               kNoParams)
 INFOMAX_PLUGIN(Estimator, Nwj, "nwj", "1.0.0", "NWJ bound E_P[T] - E_Q[exp(T - 1)]",
-               "type: object\nadditionalProperties: false\n")
+               kNoParams)
 INFOMAX_PLUGIN(Estimator, ReverseKl, "reverse_kl", "1.0.0",
                "f-divergence KL(Q||P) by Fenchel duality: E_P[-exp(-T)] + 1 - E_Q[T] nats; MI read from T as log r (mi_smile, mi_nwj)",
-               "type: object\nadditionalProperties: false\n")
+               kNoParams)
 INFOMAX_PLUGIN(Estimator, Pearson, "pearson", "1.0.0",
                "f-divergence Pearson chi^2 by Fenchel duality: E_P[T] - E_Q[T^2/4 + T]; MI read from log(1 + T/2) as log r (mi_smile, mi_nwj)",
-               "type: object\nadditionalProperties: false\n")
+               kNoParams)
 INFOMAX_PLUGIN(Estimator, Hellinger, "hellinger", "1.0.0",
                "f-divergence squared Hellinger by Fenchel duality: E_P[1 - exp(-T)] - E_Q[exp(T) - 1]; MI read from 2T as log r (mi_smile, mi_nwj)",
-               "type: object\nadditionalProperties: false\n")
+               kNoParams)
 INFOMAX_PLUGIN(Estimator, Tuba, "tuba", "1.0.0",
                "TUBA bound with a fixed baseline a: 1 + E_P[T] - log a - E_Q[exp T] / a (Poole et al. 2019; a = e is NWJ)",
                R"yaml(type: object
 additionalProperties: false
 properties:
-  log_baseline: {type: number, default: 0, description: "log a, the fixed baseline (1 at 0; NWJ's is 1)"}
+  log_baseline: {type: number, default: 0, description: "log a, the fixed baseline (a = 1 at 0; NWJ's a = e at 1)"}
 )yaml")
 INFOMAX_PLUGIN(Estimator, Smile, "smile", "1.0.0",
                "SMILE (Song & Ermon 2020): E_P[T] - log E_Q[clip(exp T, exp -tau, exp tau)]; the critic trains on the JSD form",

@@ -156,7 +156,10 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
         kOverrideHelp));
 
     add("help", "infomax help [COMMAND]", "print the help of infomax or of one command", Operands::command, 0,
-        "infomax help run\ninfomax help suite", nullptr);
+        "infomax help run\ninfomax help suite", [this](const Args&) {
+            fmt::print("{}", help_of(help_topic_));
+            return 0;
+        });
     add("version", "infomax version", "versions of infomax, oneDNN (ISA, runtime), oneTBB; the thread count", Operands::none, 0,
         "infomax version\ninfomax --version", [](const Args& a) { return cmd_version(a); });
 
@@ -234,7 +237,10 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
     add("completion", "infomax completion bash|zsh", "print a completion script: source <(infomax completion bash)", Operands::shell, 0,
         "infomax completion bash > ~/.local/share/bash-completion/completions/infomax\n"
         "infomax completion zsh > ~/.infomax.zsh   (and in ~/.zshrc: source ~/.infomax.zsh)",
-        nullptr);
+        [this](const Args&) {
+            fmt::print("{}", completion(shell_));
+            return 0;
+        });
     // The shared options last in each command's help, after its own.
     for (auto& [name, c] : commands_)
         add_shared(c.app, c.uses, threads_after_, plugins_after_, no_progress_, quiet_, verbose_);
@@ -428,31 +434,18 @@ int CommandLine::run(const std::vector<std::string>& argv) {
     args_.progress = !no_progress_;
     console::set_live(args_.progress);
 
-    if (name == "help") {
-        fmt::print("{}", help_of(help_topic_));
-        return 0;
-    }
-    if (name == "completion") {
-        fmt::print("{}", completion(shell_));
-        return 0;
-    }
     check_operands(name, c);
     return c.run(args_);
 }
 
 // --- completion -------------------------------------------------------------
 
-// Words joined by spaces, each quoted for a shell's single quotes.
-std::string words(const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& w : v) s += (s.empty() ? "" : " ") + w;
-    return s;
-}
+// Words joined by spaces (none holds a quote or a space: names, options, keys).
+std::string words(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, " ")); }
 
 std::string CommandLine::completion(const std::string& shell) const {
     Registry registry;
-    registry.load_defaults();
-    for (const auto& p : args_.plugin_paths) registry.load_directory(p);
+    registry.load_defaults();  // and $INFOMAX_PLUGIN_PATH's parts
     const auto keys = override_keys(config::schema_node(experiment_schema()), registry);
     std::vector<std::string> spec_keys, eval_keys;
     for (const auto& k : keys) {

@@ -23,11 +23,6 @@ namespace infomax::cli {
 
 namespace {
 
-void load_registry(Registry& r, const Args& a) {
-    r.load_defaults();
-    for (const auto& p : a.plugin_paths) r.load_directory(p);
-}
-
 SessionOptions session_options(const Args& a) { return {a.threads, a.plugin_paths}; }
 
 // Commands that write a run's files once: under mpirun every rank would.
@@ -77,7 +72,7 @@ int cmd_show(const Args& a) {
 
 int cmd_plugins(const Args& a) {
     Registry registry;
-    load_registry(registry, a);
+    registry.load_defaults(a.plugin_paths);
     if (a.positional.empty()) {
         fmt::print("{:<14} {:<18} {:<8} {}\n", "kind", "name", "version", "description / file");
         for (const auto* e : registry.entries())
@@ -187,7 +182,7 @@ int cmd_bench(const Args& a) {
 
 int cmd_reference(const Args& a) {
     Registry registry;
-    load_registry(registry, a);
+    registry.load_defaults(a.plugin_paths);
     fmt::print("{}", markdown_reference(config::schema_node(experiment_schema()), registry));
     return 0;
 }
@@ -200,7 +195,7 @@ int cmd_schema(const Args& a) {
         return 0;
     }
     Registry registry;
-    load_registry(registry, a);
+    registry.load_defaults(a.plugin_paths);
     fmt::print("{}\n", json_schema(config::schema_node(suite ? suite_schema() : experiment_schema()), registry));
     return 0;
 }

@@ -29,8 +29,7 @@ struct MiTerm::Impl {
 
 MiTerm::MiTerm(MiTermOptions o, Shape x_shape, Shape z_shape) : impl_(std::make_unique<Impl>()) {
     Impl& m = *impl_;
-    m.registry.load_defaults();
-    for (const auto& p : o.plugin_paths) m.registry.load_directory(p);
+    m.registry.load_defaults(o.plugin_paths);
     m.doc = std::make_unique<config::Document>(
         config::parse(fmt::format("estimator: {}\ndiscriminator: {}\n", o.estimator, o.discriminator), "mi_term"));
     static const config::Schema schema = config::Schema::from_yaml(kSchema);

@@ -133,8 +133,7 @@ ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
     ReproduceResult r;
     // What may make the bits differ, said before the run.
     Registry registry;
-    registry.load_defaults();
-    for (const auto& p : opt.plugin_paths) registry.load_directory(p);
+    registry.load_defaults(opt.plugin_paths);
     for (const auto& p : manifest["plugins"]) {
         for (const char* f : {"kind", "name", "version", "file_hash"})
             if (!p.is_object() || !p.contains(f) || !p[f].is_string()) throw field_error("a plugin's entry");

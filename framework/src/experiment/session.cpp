@@ -18,8 +18,7 @@ struct Session::Scope {
 };
 
 Session::Session(SessionOptions options) : options_(std::move(options)), registry_(std::make_unique<Registry>()) {
-    registry_->load_defaults();
-    for (const auto& p : options_.plugin_paths) registry_->load_directory(p);
+    registry_->load_defaults(options_.plugin_paths);
     console::detail(fmt::format("plugins: {} parts registered (built-in, $INFOMAX_PLUGIN_PATH, --plugin-path)",
                                 registry_->entries().size()));
 }

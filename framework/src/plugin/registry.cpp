@@ -63,8 +63,9 @@ std::vector<std::string> Registry::default_directories() {
     return dirs;
 }
 
-void Registry::load_defaults() {
+void Registry::load_defaults(const std::vector<std::string>& dirs) {
     for (const auto& d : default_directories()) load_directory(d, true);
+    for (const auto& d : dirs) load_directory(d);
 }
 
 void Registry::load_directory(const std::string& dir, bool optional) {

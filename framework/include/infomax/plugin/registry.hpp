@@ -46,8 +46,9 @@ public:
     // Loads one library; errors: no such file, not loadable, not a plugin,
     // ABI mismatch (both versions named), a name defined twice (both files named).
     void load_library(const std::string& path);
-    // load_directory for each default directory (missing ones skipped).
-    void load_defaults();
+    // load_directory for each default directory (missing ones skipped), then
+    // for each of `dirs` (--plugin-path: a missing one is an error).
+    void load_defaults(const std::vector<std::string>& dirs = {});
 
     const PartEntry* find(const std::string& kind, const std::string& name) const;
     std::vector<const PartEntry*> entries(const std::string& kind = "") const;  // sorted by kind, name

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <set>
+#include <tuple>
 #include <numeric>
 
 #include "experiment/data_parallel.hpp"
@@ -136,8 +136,7 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
     } else if (!m.objectives.empty() && m.data->size(split) >= batch) {
         NoGradGuard ng;
         std::map<std::string, double> sums;
-        std::map<std::string, std::set<std::string>> readings;  // objective -> the names of its MI readings
-        std::map<std::string, std::string> first_reading;
+        std::map<std::string, std::vector<std::string>> readings;  // objective -> its MI readings' names, in order
         std::int64_t batches = 0;
         double truth = 0;
         const std::int64_t max_batches = e.eval.held_out_batches;
@@ -153,11 +152,9 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
             for (auto& o : m.objectives) {
                 const Bound b = o.score(f.local, f.global, neg, true);  // evaluation must not move DV's average
                 sums[o.name] += b.value.item();
-                for (const auto& reading : b.readings) {
-                    readings[o.name].insert(reading.name);
-                    if (first_reading[o.name].empty()) first_reading[o.name] = reading.name;
-                    sums[o.name + "." + reading.name] += reading.value.item();
-                }
+                if (batches == 0)
+                    for (const auto& reading : b.readings) readings[o.name].push_back(reading.name);
+                for (const auto& reading : b.readings) sums[o.name + "." + reading.name] += reading.value.item();
             }
             progress.update(double(batches + 1) / double(planned), fmt::format("batch {} of {}", batches + 1, planned));
         }
@@ -166,10 +163,11 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
             r["held_out"][o.name] = {{"quantity", o.estimator->quantity()}, {"value", sums[o.name] / double(batches)},
                                      {"split", split}, {"batches", batches}};
             // The MI readings of a divergence, each by name; `mi` is the first (what tables use).
-            for (const auto& name : readings[o.name]) r["held_out"][o.name][name] = sums[o.name + "." + name] / double(batches);
-            if (!first_reading[o.name].empty()) {
-                r["held_out"][o.name]["mi"] = sums[o.name + "." + first_reading[o.name]] / double(batches);
-                r["held_out"][o.name]["mi_reading"] = first_reading[o.name];
+            const auto& names = readings[o.name];
+            for (const auto& name : names) r["held_out"][o.name][name] = sums[o.name + "." + name] / double(batches);
+            if (!names.empty()) {
+                r["held_out"][o.name]["mi"] = sums[o.name + "." + names.front()] / double(batches);
+                r["held_out"][o.name]["mi_reading"] = names.front();
             }
             if (knows_truth && std::isfinite(truth)) r["held_out"][o.name]["true_mi"] = truth / double(batches);
             log.line(fmt::format("eval: held-out {} of objective {} on the {} split: {:.4f}{}", o.estimator->quantity(),
@@ -340,19 +338,20 @@ json mi_levels(EvalContext& c) {
     }
     // Bias, variance and MSE against the true MI, one line per estimate (Song
     // and Ermon's figure 2): how each estimator degrades as I grows.
-    const char* kinds[] = {"bias", "variance", "mse"};
-    for (const char* kind : kinds) {
+    for (auto [kind, field, unit] : {std::tuple{"bias", &eval::LevelStats::bias, "nats"},
+                                     {"variance", &eval::LevelStats::variance, "nats²"},
+                                     {"mse", &eval::LevelStats::mse, "nats²"}}) {
         eval::Chart chart;
         chart.title = fmt::format("{}: {} against the true MI", e.name, kind);
         chart.x_label = "true MI (nats)";
-        chart.y_label = std::string(kind) == "bias" ? "bias (nats)" : std::string(kind) + " (nats²)";
+        chart.y_label = fmt::format("{} ({})", kind, unit);
         for (const auto& name : estimates) {
             eval::Series s;
             s.label = name;
             for (const auto& l : stats) {
                 if (l.estimate != name) continue;
                 s.x.push_back(l.true_mi);
-                s.y.push_back(std::string(kind) == "bias" ? l.bias : std::string(kind) == "variance" ? l.variance : l.mse);
+                s.y.push_back(l.*field);
             }
             chart.series.push_back(std::move(s));
         }
@@ -471,8 +470,9 @@ json representation_measures(EvalContext& c) {
             o.discriminator = "{type: joint, critic_layers: [256, 256]}";
             o.lr = 1e-3f;
             o.seed = e.seed;
-            const auto probe = encode("train", 0, &draw);
-            MiTerm mine(o, Shape{probe.first.size(1)}, Shape{dim});
+            std::int64_t x_dim = 1;  // the input, flattened
+            for (auto d : m.input_shape) x_dim *= d;
+            MiTerm mine(o, Shape{x_dim}, Shape{dim});
             for (std::int64_t s = 0; s < steps; ++s) {
                 const auto [x, y] = encode("train", 0, &draw);
                 mine.train_critic(x, y);
