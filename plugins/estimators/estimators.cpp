@@ -3,7 +3,10 @@
 // discriminator. Values are in nats.
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <string>
 
+#include "infomax/nn/module.hpp"
 #include "infomax/ops/ops.hpp"
 #include "infomax/plugin/plugin.hpp"
 
@@ -165,21 +168,123 @@ public:
 
 // ---- bounds on MI from Poole et al. 2019 and Song & Ermon 2020 -------------
 
-// TUBA with a fixed baseline a (Poole et al. 2019, eq. 9):
-// I >= 1 + E_P[T] - log a - E_Q[e^T] / a. a = e gives NWJ. A learned
-// baseline a(y) needs a network on y, which an estimator has no place for
-// (see docs/estimators.md).
+// A learned constant baseline: log a, one parameter the bound trains with its
+// critic (Estimator::module). Poole et al. learn a(y), a network on y; an
+// estimator sees scores only, so its baseline cannot depend on y.
+class LogBaseline final : public nn::Module {
+public:
+    explicit LogBaseline(float init) : log_a(Tensor::from({1}, {init}), true) {}
+    Var forward(const Var&) override { return log_a; }
+    std::string describe() const override { return "learned baseline log a"; }
+    Var log_a;  // (1)
+
+protected:
+    void collect(const std::string& p, std::vector<nn::NamedParameter>* ps, std::vector<nn::NamedBuffer>*) override {
+        if (ps) ps->push_back({p + "log_a", log_a});
+    }
+};
+
+// log a: the fixed value, or the learned one when learn_baseline is set.
+struct Baseline {
+    explicit Baseline(const config::Params& p)
+        : fixed(static_cast<float>(p.number("log_baseline"))),
+          learned(p.boolean("learn_baseline") ? std::make_unique<LogBaseline>(fixed) : nullptr) {}
+    Var log_a() const { return learned ? learned->log_a : Var(Tensor::from({1}, {fixed})); }
+    float fixed;
+    std::unique_ptr<LogBaseline> learned;
+};
+
+// The baseline's params, shared by tuba's and interpolated's schemas (a macro:
+// a schema is a string literal that outlives registration).
+#define INFOMAX_BASELINE_PARAMS                                                                                  \
+    "\n  log_baseline: {type: number, default: 0, description: \"log a, the baseline (a = 1 at 0; NWJ's a = e at 1); " \
+    "where the learned one starts\"}\n"                                                                              \
+    "  learn_baseline: {type: boolean, default: false, description: \"learn log a (one constant) with the critic "     \
+    "instead of fixing it\"}\n"
+
+// TUBA (Poole et al. 2019, eq. 9): I >= 1 + E_P[T] - log a - E_Q[e^T] / a,
+// for any a > 0; a = e gives NWJ. The best constant, log a = log E_Q[e^T],
+// gives DV's value: a learned baseline moves towards it.
 class Tuba final : public Estimator {
 public:
-    Tuba(const config::Params& p, BuildContext&) : log_a_(static_cast<float>(p.number("log_baseline"))) {}
+    Tuba(const config::Params& p, BuildContext&) : baseline_(p) {}
     std::string quantity() const override { return "mi_tuba"; }
+    nn::Module* module() override { return baseline_.learned.get(); }
     Bound bound(const Scores& s) override {
-        Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - log_a_)) + (1.0f - log_a_);
+        if (!baseline_.learned) {
+            const float log_a = baseline_.fixed;
+            Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - log_a)) + (1.0f - log_a);
+            return {v, -v, {}};
+        }
+        const Var& log_a = baseline_.learned->log_a;
+        Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - log_a)) - ops::sum(log_a) + 1.0f;
         return {v, -v, {}};
     }
 
 private:
-    float log_a_;
+    Baseline baseline_;
+};
+
+// log(alpha e^u + (1 - alpha) e^v), u and v broadcast to `shape`.
+Var log_mix(const Var& u, const Var& v, double alpha, const Shape& shape) {
+    if (alpha >= 1) return ops::broadcast_to(u, shape);
+    if (alpha <= 0) return ops::broadcast_to(v, shape);
+    Shape column = shape;
+    column.push_back(1);
+    auto weighted = [&](const Var& t, double w) {
+        return ops::reshape(ops::broadcast_to(t, shape) + static_cast<float>(std::log(w)), column);
+    };
+    const auto last = static_cast<std::int64_t>(shape.size());
+    return ops::logsumexp(ops::concat({weighted(u, alpha), weighted(v, 1 - alpha)}, last), last);
+}
+
+// The interpolated bound I_alpha (Poole et al. 2019, eq. 11): TUBA whose
+// baseline for y mixes InfoNCE's mean over K samples of x with a:
+//   I >= 1 + E[log e^T(x1,y) / b(y; x_1..K)] - E[e^T(x1,y) / b(y; x_1..K)],
+//   b = alpha (1/K) sum_k e^T(x_k, y) + (1 - alpha) a,
+// the first expectation over y paired with x1, the second over y independent
+// of every x_k. From a row of scores (one y, its P positives, K negatives)
+// as Poole et al.'s code forms it: the joint term holds one negative out in
+// turn, so the K samples are the positive and the other K - 1 negatives;
+// the marginal term pairs each negative with the K negatives. alpha = 0 is
+// TUBA; as alpha grows the variance falls and the cap rises: e^T(x1,y) / b
+// is at most K / alpha, so the log term never exceeds log(K / alpha).
+class Interpolated final : public Estimator {
+public:
+    Interpolated(const config::Params& p, BuildContext&) : alpha_(p.number("alpha")), baseline_(p) {}
+    std::string quantity() const override { return "mi_interpolated"; }
+    std::string default_negatives() const override { return "all"; }
+    nn::Module* module() override { return baseline_.learned.get(); }
+    Bound bound(const Scores& s) override {
+        const std::int64_t n = s.pos.size(0), p = s.pos.size(1), k = s.neg.size(1);
+        // Each row shifted by its largest score, so the sums of e^T neither overflow nor vanish.
+        const std::vector<float> pv = s.pos.value().to_vector(), nv = s.neg.value().to_vector();
+        std::vector<float> top(static_cast<std::size_t>(n));
+        for (std::int64_t i = 0; i < n; ++i)
+            top[i] = std::max(*std::max_element(pv.begin() + i * p, pv.begin() + (i + 1) * p),
+                              *std::max_element(nv.begin() + i * k, nv.begin() + (i + 1) * k));
+        const Var m(Tensor::from({n, 1}, top));
+        const auto log_k = static_cast<float>(std::log(double(k)));
+        const Var log_a = baseline_.log_a();
+        Var e_neg = ops::exp(s.neg - m);                  // (N, K)
+        Var sum_neg = ops::sum(e_neg, {1}, true);         // (N, 1)
+        // Marginal term: each negative against the mean over the row's K negatives.
+        Var marginal_base = log_mix(ops::log(sum_neg) + m - log_k, log_a, alpha_, {n, 1});
+        Var marginal = ops::mean(ops::exp(s.neg - marginal_base));
+        // Joint term: the positive and the row's negatives but negative j, for each j
+        // (clamped at 0: rounding can take the difference below it; 1e-30 keeps the
+        // log finite where every e^T of the set underflows).
+        Var others = ops::relu(ops::reshape(sum_neg, {n, 1, 1}) - ops::reshape(e_neg, {n, 1, k}));  // (N, 1, K)
+        Var with_pos = others + ops::reshape(ops::exp(s.pos - m), {n, p, 1}) + 1e-30f;           // (N, P, K)
+        Var mean_joint = ops::log(with_pos) + ops::reshape(m, {n, 1, 1}) - log_k;
+        Var joint = ops::mean(ops::reshape(s.pos, {n, p, 1}) - log_mix(mean_joint, log_a, alpha_, {n, p, k}));
+        Var v = joint - marginal + 1.0f;
+        return {v, -v, {}};
+    }
+
+private:
+    double alpha_;
+    Baseline baseline_;
 };
 
 // SMILE (Song & Ermon 2020): the DV estimate with the partition term's ratios
@@ -229,13 +334,17 @@ INFOMAX_PLUGIN(Estimator, Pearson, "pearson", "1.0.0",
 INFOMAX_PLUGIN(Estimator, Hellinger, "hellinger", "1.0.0",
                "f-divergence squared Hellinger by Fenchel duality: E_P[1 - exp(-T)] - E_Q[exp(T) - 1]; MI read from 2T as log r (mi_smile, mi_nwj)",
                kNoParams)
-INFOMAX_PLUGIN(Estimator, Tuba, "tuba", "1.0.0",
-               "TUBA bound with a fixed baseline a: 1 + E_P[T] - log a - E_Q[exp T] / a (Poole et al. 2019; a = e is NWJ)",
+INFOMAX_PLUGIN(Estimator, Tuba, "tuba", "1.1.0",
+               "TUBA bound with a fixed or learned constant baseline a: 1 + E_P[T] - log a - E_Q[exp T] / a (Poole et al. "
+               "2019; a = e is NWJ)",
+               "type: object\nadditionalProperties: false\nproperties:" INFOMAX_BASELINE_PARAMS)
+INFOMAX_PLUGIN(Estimator, Interpolated, "interpolated", "1.0.0",
+               "the interpolated bound I_alpha (Poole et al. 2019): TUBA with the baseline alpha * InfoNCE's mean of exp T over "
+               "the batch + (1 - alpha) * a; alpha 0 is TUBA, 1 a leave-one-out InfoNCE",
                R"yaml(type: object
 additionalProperties: false
 properties:
-  log_baseline: {type: number, default: 0, description: "log a, the fixed baseline (a = 1 at 0; NWJ's a = e at 1)"}
-)yaml")
+  alpha: {type: number, minimum: 0, maximum: 1, default: 0.5, description: "weight of InfoNCE's batch mean in the baseline (0: TUBA; towards 1, less variance and a cap near log(K / alpha))"})yaml" INFOMAX_BASELINE_PARAMS)
 INFOMAX_PLUGIN(Estimator, Smile, "smile", "1.0.0",
                "SMILE (Song & Ermon 2020): E_P[T] - log E_Q[clip(exp T, exp -tau, exp tau)]; the critic trains on the JSD form",
                R"yaml(type: object

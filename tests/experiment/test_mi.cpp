@@ -280,6 +280,43 @@ TEST_CASE("mi_estimation runs a staircase: per-step estimates beside the truth, 
     CHECK(text.find("<path d=\"M") != std::string::npos);
 }
 
+TEST_CASE("a bound's learned baseline trains with its critic, is checkpointed and resumes bitwise", "[mi][run][resume]") {
+    test::TempDir t("mi-test");
+    const std::string spec = t.write("mi.yaml",
+        "name: mi-baseline\nkind: mi_estimation\nseed: 3\n"
+        "data: {type: gaussian, dim: 5, mi: [1.0, 2.0], steps_per_level: 300, batch_size: 32}\n"
+        "objectives:\n  mi:\n    estimator: {type: interpolated, alpha: 0.5, learn_baseline: true}\n"
+        "    discriminator: {type: separable, critic_layers: [32], embed_dim: 8}\n"
+        "optimizer: {lr: 2.0e-3}\ntrain: {log_every: 10, checkpoint_every: 200}\neval: {window: 100}\n"
+        "output: {dir: " + (t.path / "runs").string() + "}\n");
+    auto whole = run(spec);
+    auto j = results(whole);
+    CHECK(std::abs(j["mi_levels"][0]["bias"].get<double>()) < 0.4);
+    RunOptions o;
+    o.spec = spec;
+    o.progress = false;
+    o.after_step = [](std::int64_t s) {
+        if (s == 250) request_stop();
+    };
+    auto cut = run_experiment(o);
+    REQUIRE(cut.interrupted);
+    RunOptions r;
+    r.resume = cut.dir;
+    r.progress = false;
+    auto resumed = run_experiment(r);
+    auto a = data::read_safetensors((fs::path(whole.dir) / "checkpoints/step-00000600.safetensors").string());
+    auto b = data::read_safetensors((fs::path(resumed.dir) / "checkpoints/step-00000600.safetensors").string());
+    // The baseline is a parameter the optimizer moved (it starts at log a = 0).
+    REQUIRE(a.tensors.count("param/objectives.mi.estimator.log_a") == 1);
+    CHECK(a.tensors.count("adam/m/objectives.mi.estimator.log_a") == 1);
+    CHECK(a.tensors.at("param/objectives.mi.estimator.log_a").item() != 0.0f);
+    REQUIRE(a.tensors.size() == b.tensors.size());
+    for (const auto& [k, v] : a.tensors) {
+        INFO(k);
+        CHECK(v.to_vector() == b.tensors.at(k).to_vector());
+    }
+}
+
 TEST_CASE("mi_estimation on paired NPY arrays: images as x and z", "[mi][run]") {
     test::TempDir t("mi-test");
     // z is x shifted by one pixel plus noise: dependent images.
@@ -475,6 +512,9 @@ TEST_CASE("MiTerm: an estimator and its critic in one's own loop, checked like a
     bad.estimator = "jds";
     CHECK_THROWS_WITH(MiTerm(bad, {3}, {2}),
                       Catch::Contains("mi_term:1:12: estimator.type: unknown estimator 'jds' (did you mean 'jsd'?)"));
+    MiTermOptions with_baseline = o;
+    with_baseline.estimator = "{type: tuba, learn_baseline: true}";
+    CHECK(MiTerm(with_baseline, {3}, {2}).critic_parameters().size() == mi.critic_parameters().size() + 1);
     bad.estimator = "{type: infonce, temprature: 1}";
     CHECK_THROWS_WITH(MiTerm(bad, {3}, {2}), Catch::Contains("unknown key 'temprature'"));
     CHECK_THROWS_WITH(mi(x, Var(Tensor::zeros({63, 2}))),

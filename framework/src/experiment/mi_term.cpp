@@ -52,6 +52,8 @@ MiTerm::MiTerm(MiTermOptions o, Shape x_shape, Shape z_shape) : impl_(std::make_
     obj.negative_samples = o.negative_samples;
     std::vector<Var> params;
     for (auto& p : obj.discriminator->parameters()) params.push_back(p.var);
+    if (nn::Module* own = obj.estimator->module())
+        for (auto& p : own->parameters()) params.push_back(p.var);
     optim::AdamOptions adam;
     adam.lr = o.lr;
     m.adam = std::make_unique<optim::Adam>(params, adam);

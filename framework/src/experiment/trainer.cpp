@@ -106,6 +106,8 @@ Trainer::Trainer(Model& model, const Experiment& e) : m_(model) {
                                                   batch_, world().size, world().size));
         // Summed: what each rank has in part (data_parallel.hpp), in the
         // order backward completes them (the discriminators', then the encoder's).
+        // An estimator's own parameters are not: every rank computes the bound
+        // on the gathered scores, so each already has their whole gradient.
         std::vector<Var> partial;
         for (const auto& o : m_.objectives)
             for (auto& p : o.discriminator->parameters()) partial.push_back(p.var);
@@ -184,8 +186,10 @@ std::vector<std::pair<std::string, nn::Module*>> Trainer::modules() const {
     if (m_.encoder) out.emplace_back("encoder.", m_.encoder.get());
     if (m_.generator) out.emplace_back("generator.", m_.generator.get());
     if (m_.critic) out.emplace_back("critic.", m_.critic.get());
-    for (const auto& o : m_.objectives)
+    for (const auto& o : m_.objectives) {
         out.emplace_back(fmt::format("objectives.{}.discriminator.", o.name), o.discriminator.get());
+        if (nn::Module* own = o.estimator->module()) out.emplace_back(fmt::format("objectives.{}.estimator.", o.name), own);
+    }
     if (m_.prior) out.emplace_back("prior.discriminator.", m_.prior->discriminator.get());
     if (m_.head) out.emplace_back("head.", m_.head.get());
     return out;

@@ -101,6 +101,10 @@ public:
     // State carried between steps (DV's moving average), for checkpoints.
     virtual std::vector<double> state() const { return {}; }
     virtual void set_state(const std::vector<double>&) {}
+    // Parameters the bound learns itself (a learned baseline), nullptr when it
+    // has none: trained with its objective's critic by the same optimizer and
+    // saved in checkpoints as objectives.<name>.estimator.<param>.
+    virtual nn::Module* module() { return nullptr; }
 };
 
 class Prior : public Part {
