@@ -3,6 +3,7 @@
 // discriminator. Values are in nats.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -101,6 +102,7 @@ public:
     InfoNce(const config::Params&, BuildContext&) {}
     std::string quantity() const override { return "mi_infonce"; }
     std::string default_negatives() const override { return "all"; }
+    double ceiling(std::int64_t k) const override { return std::log(double(k + 1)); }
     Bound bound(const Scores& s) override {
         const std::int64_t n = s.pos.size(0), p = s.pos.size(1), k = s.neg.size(1);
         Var lse_neg = ops::logsumexp(s.neg, 1, true);                              // (N, 1)
@@ -247,34 +249,44 @@ Var log_mix(const Var& u, const Var& v, double alpha, const Shape& shape) {
 // as Poole et al.'s code forms it: the joint term holds one negative out in
 // turn, so the K samples are the positive and the other K - 1 negatives;
 // the marginal term pairs each negative with the K negatives. alpha = 0 is
-// TUBA; as alpha grows the variance falls and the cap rises: e^T(x1,y) / b
-// is at most K / alpha, so the log term never exceeds log(K / alpha).
+// TUBA; as alpha grows the variance falls and a ceiling comes down: e^T(x1,y)
+// / b is at most K / alpha and the marginal term is positive, so I_alpha <=
+// 1 + log(K / alpha); at alpha = 1 the marginal term is exactly 1, so <= log K.
 class Interpolated final : public Estimator {
 public:
     Interpolated(const config::Params& p, BuildContext&) : alpha_(p.number("alpha")), baseline_(p) {}
     std::string quantity() const override { return "mi_interpolated"; }
     std::string default_negatives() const override { return "all"; }
     nn::Module* module() override { return baseline_.learned.get(); }
+    double ceiling(std::int64_t k) const override {
+        if (alpha_ <= 0) return std::numeric_limits<double>::infinity();
+        return alpha_ >= 1 ? std::log(double(k)) : 1 + std::log(double(k) / alpha_);
+    }
     Bound bound(const Scores& s) override {
         const std::int64_t n = s.pos.size(0), p = s.pos.size(1), k = s.neg.size(1);
-        // Each row shifted by its largest score, so the sums of e^T neither overflow nor vanish.
+        // Sums of e^T shifted by the largest score they hold, so they neither overflow
+        // nor vanish: the row's negatives by their largest, the joint sets by the
+        // largest of the row's positives and negatives.
         const std::vector<float> pv = s.pos.value().to_vector(), nv = s.neg.value().to_vector();
-        std::vector<float> top(static_cast<std::size_t>(n));
-        for (std::int64_t i = 0; i < n; ++i)
-            top[i] = std::max(*std::max_element(pv.begin() + i * p, pv.begin() + (i + 1) * p),
-                              *std::max_element(nv.begin() + i * k, nv.begin() + (i + 1) * k));
-        const Var m(Tensor::from({n, 1}, top));
+        std::vector<float> top_neg(static_cast<std::size_t>(n)), top(static_cast<std::size_t>(n)), scale(top.size());
+        for (std::int64_t i = 0; i < n; ++i) {
+            top_neg[i] = *std::max_element(nv.begin() + i * k, nv.begin() + (i + 1) * k);
+            top[i] = std::max(top_neg[i], *std::max_element(pv.begin() + i * p, pv.begin() + (i + 1) * p));
+            scale[i] = std::exp(top_neg[i] - top[i]);
+        }
+        const Var mn(Tensor::from({n, 1}, top_neg)), m(Tensor::from({n, 1}, top));
         const auto log_k = static_cast<float>(std::log(double(k)));
         const Var log_a = baseline_.log_a();
-        Var e_neg = ops::exp(s.neg - m);                  // (N, K)
-        Var sum_neg = ops::sum(e_neg, {1}, true);         // (N, 1)
+        Var e_neg = ops::exp(s.neg - mn);                 // (N, K), its largest 1
+        Var sum_neg = ops::sum(e_neg, {1}, true);         // (N, 1), >= 1
         // Marginal term: each negative against the mean over the row's K negatives.
-        Var marginal_base = log_mix(ops::log(sum_neg) + m - log_k, log_a, alpha_, {n, 1});
+        Var marginal_base = log_mix(ops::log(sum_neg) + mn - log_k, log_a, alpha_, {n, 1});
         Var marginal = ops::mean(ops::exp(s.neg - marginal_base));
         // Joint term: the positive and the row's negatives but negative j, for each j
         // (clamped at 0: rounding can take the difference below it; 1e-30 keeps the
         // log finite where every e^T of the set underflows).
-        Var others = ops::relu(ops::reshape(sum_neg, {n, 1, 1}) - ops::reshape(e_neg, {n, 1, k}));  // (N, 1, K)
+        Var others = ops::relu(ops::reshape(sum_neg, {n, 1, 1}) - ops::reshape(e_neg, {n, 1, k})) *
+                     Var(Tensor::from({n, 1, 1}, scale));                                         // (N, 1, K)
         Var with_pos = others + ops::reshape(ops::exp(s.pos - m), {n, p, 1}) + 1e-30f;           // (N, P, K)
         Var mean_joint = ops::log(with_pos) + ops::reshape(m, {n, 1, 1}) - log_k;
         Var joint = ops::mean(ops::reshape(s.pos, {n, p, 1}) - log_mix(mean_joint, log_a, alpha_, {n, p, k}));
@@ -344,7 +356,7 @@ INFOMAX_PLUGIN(Estimator, Interpolated, "interpolated", "1.0.0",
                R"yaml(type: object
 additionalProperties: false
 properties:
-  alpha: {type: number, minimum: 0, maximum: 1, default: 0.5, description: "weight of InfoNCE's batch mean in the baseline (0: TUBA; towards 1, less variance and a cap near log(K / alpha))"})yaml" INFOMAX_BASELINE_PARAMS)
+  alpha: {type: number, minimum: 0, maximum: 1, default: 0.5, description: "weight of InfoNCE's batch mean in the baseline (0: TUBA; towards 1, less variance, more bias and at most 1 + log(K / alpha); log K at 1)"})yaml" INFOMAX_BASELINE_PARAMS)
 INFOMAX_PLUGIN(Estimator, Smile, "smile", "1.0.0",
                "SMILE (Song & Ermon 2020): E_P[T] - log E_Q[clip(exp T, exp -tau, exp tau)]; the critic trains on the JSD form",
                R"yaml(type: object

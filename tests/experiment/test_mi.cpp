@@ -292,6 +292,10 @@ TEST_CASE("a bound's learned baseline trains with its critic, is checkpointed an
     auto whole = run(spec);
     auto j = results(whole);
     CHECK(std::abs(j["mi_levels"][0]["bias"].get<double>()) < 0.4);
+    // The bound's ceiling, 1 + log(K / alpha) with K = 31 negatives, is drawn beside its estimates.
+    std::ifstream svg(fs::path(whole.dir) / "mi.svg");
+    const std::string text((std::istreambuf_iterator<char>(svg)), {});
+    CHECK(text.find("mi.mi_interpolated cap 5.13") != std::string::npos);
     RunOptions o;
     o.spec = spec;
     o.progress = false;

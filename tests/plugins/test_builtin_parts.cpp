@@ -65,14 +65,34 @@ TEST_CASE("estimators match hand-computed bounds", "[plugin][estimator]") {
     CHECK(infonce->quantity() == "mi_infonce");
 }
 
-TEST_CASE("InfoNCE never exceeds log(negatives + 1)", "[plugin][estimator]") {
+TEST_CASE("InfoNCE and I_alpha never exceed the ceilings they declare", "[plugin][estimator]") {
     Parts parts;
     BuildContext ctx;
     auto e = parts.make<Estimator>("estimator", "type: infonce", ctx);
     Scores s{Var(Tensor::full({4, 1}, 50.0f)), Var(Tensor::full({4, 63}, -50.0f))};
     const float v = e->bound(s).value.item();
+    CHECK(e->ceiling(63) == Approx(std::log(64.0)));
     CHECK(v <= std::log(64.0f) + 1e-5f);
     CHECK(v == Approx(std::log(64.0)).epsilon(1e-5));
+    // I_alpha: 1 + log(K / alpha), log K at alpha 1, none at 0 (TUBA); unbounded bounds declare none.
+    CHECK(std::isinf(parts.make<Estimator>("estimator", "type: nwj", ctx)->ceiling(63)));
+    CHECK(std::isinf(parts.make<Estimator>("estimator", "{type: interpolated, alpha: 0}", ctx)->ceiling(63)));
+    Rng rng(8);
+    for (const char* spec : {"{type: interpolated, alpha: 1}", "{type: interpolated, alpha: 0.5, log_baseline: -3}",
+                             "{type: interpolated, alpha: 0.05, log_baseline: -20}"}) {
+        auto i = parts.make<Estimator>("estimator", spec, ctx);
+        const double top = i->ceiling(63);
+        CHECK(std::isfinite(top));
+        // A critic that tells every pair apart: the positive far above its negatives.
+        const double best = i->bound(s).value.item();
+        INFO(spec << ": " << best << " against " << top);
+        CHECK(best <= top + 1e-4);
+        CHECK(best > top - 1.1);  // and near it (the marginal term is what is left)
+        for (int t = 0; t < 20; ++t) {  // wild random critics stay below too
+            const Scores r{Var(testing::random_tensor({4, 1}, rng, 20.0f)), Var(testing::random_tensor({4, 63}, rng, 20.0f))};
+            CHECK(i->bound(r).value.item() <= top + 1e-4);
+        }
+    }
 }
 
 TEST_CASE("losses are minus the bounds, and DV's corrected gradient uses the moving average", "[plugin][estimator]") {

@@ -10,6 +10,8 @@
 
 namespace infomax {
 
+double Estimator::ceiling(std::int64_t) const { return std::numeric_limits<double>::infinity(); }
+
 Var Discriminator::pairs(const Var&, const Var&) {
     throw Error(fmt::format("{} scores single inputs (a prior discriminator), not pairs", describe()));
 }

@@ -98,6 +98,9 @@ public:
     virtual Bound bound(const Scores& s) = 0;
     // Negative sampling used when the spec names none.
     virtual std::string default_negatives() const { return "roll"; }
+    // The most the bound can read with k negatives per positive (InfoNCE:
+    // log(k + 1)), drawn as a line beside its estimates; infinity when none.
+    virtual double ceiling(std::int64_t k) const;
     // State carried between steps (DV's moving average), for checkpoints.
     virtual std::vector<double> state() const { return {}; }
     virtual void set_state(const std::vector<double>&) {}

@@ -300,12 +300,12 @@ json mi_levels(EvalContext& c) {
         }
         chart.series.push_back(std::move(s));
         const Objective& o = *owner[k];
-        if (o.estimator->quantity() == "mi_infonce") {  // InfoNCE cannot exceed log(1 + negatives)
-            const std::int64_t batch = e.data.batch_size;
-            const double negs = o.negatives == "all" ? double(batch - 1) : double(o.negative_samples);
-            eval::Series cap{fmt::format("log({:g}) cap", negs + 1), {}, {}, "#777777", true};
+        // A bound that cannot exceed a ceiling (InfoNCE: log(1 + negatives)) shows it.
+        const std::int64_t negs = o.negatives == "all" ? e.data.batch_size - 1 : o.negative_samples;
+        if (const double top = o.estimator->ceiling(negs); std::isfinite(top)) {
+            eval::Series cap{fmt::format("{} cap {:.2f}", estimates[k], top), {}, {}, "#777777", true};
             cap.x = {t.rows.empty() ? 0.0 : t.rows.front()[step_col], t.rows.empty() ? 1.0 : t.rows.back()[step_col]};
-            cap.y = {std::log(negs + 1), std::log(negs + 1)};
+            cap.y = {top, top};
             chart.series.push_back(cap);
         }
     }
