@@ -69,6 +69,15 @@ case $case in
     expect 1 "infomax suite: --partition requires --emit-slurm; see infomax suite --help" -- "$cli" suite s.yaml --partition short
     expect 1 "infomax completion: SHELL: fish not in {bash,zsh}; see infomax completion --help" -- "$cli" completion fish
     [ ! -e runs ] || fail "a refused command left a run directory" ;;
+  spec_or_suite)
+    # A suite handed to run/validate/show, a spec handed to suite: one line naming the right command, nothing written.
+    printf 'name: sweep\nbase: tiny.yaml\nsweep:\n  - grid: {seed: [1, 2]}\n' > sweep.yaml
+    for c in run validate show; do
+      expect 1 "sweep.yaml:1:1: a suite (it has 'sweep:'), not an experiment spec: run it with \`infomax suite sweep.yaml\`" -- "$cli" $c sweep.yaml
+    done
+    expect 1 "tiny.yaml:1:1: an experiment spec (it has 'kind:'), not a suite: run it with \`infomax run tiny.yaml\`, or sweep it from a suite (base: tiny.yaml or sweep: [{grid: {spec: [...]}}])" -- "$cli" suite tiny.yaml
+    [ ! -e runs ] && [ ! -e suites ] || fail "a refused command wrote $(ls)"
+    ;;
   did_you_mean)
     expect 1 "infomax: unknown command 'valdate' (did you mean 'validate'?); known: bench, completion, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" valdate tiny.yaml
     expect 1 "infomax run: unknown option '--thread' (did you mean '--threads'?); known: --extend, --help, --no-progress, --plugin-path, --quiet, --resume, --threads, --verbose, -h, -q, -v; see infomax run --help" -- "$cli" run tiny.yaml --thread 2

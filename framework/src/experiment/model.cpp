@@ -36,6 +36,14 @@ config::Document load_spec(const std::string& file, const std::vector<std::strin
         throw config::SpecError({{doc.origin_of(""), "",
                                   fmt::format("expected a map of settings (name: ..., kind: ..., ...), found {}",
                                               doc.root.IsSequence() ? "a list" : "a single value")}});
+    // A suite handed to run, validate or show: one line that says so, not one unknown key per line.
+    if (!doc.root["kind"])
+        for (const char* key : {"sweep", "base", "seeds"})
+            if (doc.root[key])
+                throw config::SpecError({{doc.origin_of(""), "",
+                                          fmt::format("a suite (it has '{}:'), not an experiment spec: run it "
+                                                      "with `infomax suite {}`",
+                                                      key, file)}});
     // Plugins named by the spec are loaded before validation: their parts'
     // schemas take part in it. Paths are relative to the working directory.
     if (doc.root["plugins"] && doc.root["plugins"].IsSequence()) {

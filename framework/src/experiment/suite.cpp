@@ -55,6 +55,13 @@ config::Document load_suite(const std::string& file) {
     config::Document doc = config::load(file);
     if (!doc.root.IsMap())
         throw config::SpecError({{doc.origin_of(""), "", "expected a map of settings (name: ..., base: ..., sweep: ...)"}});
+    // An experiment spec handed to suite: one line that says so, not one unknown key per line.
+    if (doc.root["kind"] && !doc.root["sweep"] && !doc.root["base"])
+        throw config::SpecError({{doc.origin_of(""), "",
+                                  fmt::format("an experiment spec (it has 'kind:'), not a suite: run it with "
+                                              "`infomax run {}`, or sweep it from a suite (base: {} or sweep: [{{grid: "
+                                              "{{spec: [...]}}}}])",
+                                              file, file)}});
     auto errs = config::validate(doc, schema);
     if (!errs.empty()) throw config::SpecError(errs);
     return doc;
