@@ -56,6 +56,35 @@ RunResult run(const std::string& file) {
 
 nlohmann::json results(const RunResult& r) { return nlohmann::json::parse(std::ifstream(fs::path(r.dir) / "results.json")); }
 
+// Runs `spec`, stopped (as by Ctrl-C) after step `stop_at`, then resumed to the end.
+RunResult stopped_and_resumed(const std::string& spec, std::int64_t stop_at) {
+    RunOptions o;
+    o.spec = spec;
+    o.progress = false;
+    o.after_step = [stop_at](std::int64_t s) {
+        if (s == stop_at) request_stop();
+    };
+    auto cut = run_experiment(o);
+    REQUIRE(cut.interrupted);
+    RunOptions r;
+    r.resume = cut.dir;
+    r.progress = false;
+    return run_experiment(r);
+}
+
+// The checkpoint `name` of two runs, tensor for tensor; `a_out` receives the first for more checks.
+void check_same_checkpoint(const RunResult& x, const RunResult& y, const std::string& name, data::TensorFile* a_out = nullptr) {
+    auto a = data::read_safetensors((fs::path(x.dir) / "checkpoints" / name).string());
+    auto b = data::read_safetensors((fs::path(y.dir) / "checkpoints" / name).string());
+    REQUIRE(a.tensors.size() == b.tensors.size());
+    for (const auto& [k, v] : a.tensors) {
+        INFO(k);
+        CHECK(v.to_vector() == b.tensors.at(k).to_vector());
+    }
+    CHECK(a.metadata == b.metadata);
+    if (a_out) *a_out = std::move(a);
+}
+
 }  // namespace
 
 TEST_CASE("the Gaussian sampler's MI matches -(d/2) log(1 - rho^2), per level of a staircase", "[mi][data]") {
@@ -296,29 +325,12 @@ TEST_CASE("a bound's learned baseline trains with its critic, is checkpointed an
     std::ifstream svg(fs::path(whole.dir) / "mi.svg");
     const std::string text((std::istreambuf_iterator<char>(svg)), {});
     CHECK(text.find("mi.mi_interpolated cap 5.13") != std::string::npos);
-    RunOptions o;
-    o.spec = spec;
-    o.progress = false;
-    o.after_step = [](std::int64_t s) {
-        if (s == 250) request_stop();
-    };
-    auto cut = run_experiment(o);
-    REQUIRE(cut.interrupted);
-    RunOptions r;
-    r.resume = cut.dir;
-    r.progress = false;
-    auto resumed = run_experiment(r);
-    auto a = data::read_safetensors((fs::path(whole.dir) / "checkpoints/step-00000600.safetensors").string());
-    auto b = data::read_safetensors((fs::path(resumed.dir) / "checkpoints/step-00000600.safetensors").string());
+    data::TensorFile a;
+    check_same_checkpoint(whole, stopped_and_resumed(spec, 250), "step-00000600.safetensors", &a);
     // The baseline is a parameter the optimizer moved (it starts at log a = 0).
     REQUIRE(a.tensors.count("param/objectives.mi.estimator.log_a") == 1);
     CHECK(a.tensors.count("adam/m/objectives.mi.estimator.log_a") == 1);
     CHECK(a.tensors.at("param/objectives.mi.estimator.log_a").item() != 0.0f);
-    REQUIRE(a.tensors.size() == b.tensors.size());
-    for (const auto& [k, v] : a.tensors) {
-        INFO(k);
-        CHECK(v.to_vector() == b.tensors.at(k).to_vector());
-    }
 }
 
 TEST_CASE("mi_estimation on paired NPY arrays: images as x and z", "[mi][run]") {
@@ -418,29 +430,12 @@ TEST_CASE("a regularised GAN resumes bitwise: three optimizers and DV's moving a
         "output: {dir: " + (t.path / "runs").string() + "}\n";
     const std::string spec = t.write("gan.yaml", body);
     auto whole = run(spec);
-    RunOptions o;
-    o.spec = spec;
-    o.progress = false;
-    o.after_step = [](std::int64_t s) {
-        if (s == 22) request_stop();
-    };
-    auto cut = run_experiment(o);
-    REQUIRE(cut.interrupted);
-    RunOptions r;
-    r.resume = cut.dir;
-    r.progress = false;
-    auto resumed = run_experiment(r);
+    auto resumed = stopped_and_resumed(spec, 22);
     CHECK(resumed.steps == 40);
-    auto a = data::read_safetensors((fs::path(whole.dir) / "checkpoints/step-00000040.safetensors").string());
-    auto b = data::read_safetensors((fs::path(resumed.dir) / "checkpoints/step-00000040.safetensors").string());
-    REQUIRE(a.tensors.size() == b.tensors.size());
+    data::TensorFile a;
+    check_same_checkpoint(whole, resumed, "step-00000040.safetensors", &a);
     CHECK(a.tensors.count("objective_adam.mi/m/objectives.mi.discriminator.mlp.0.weight") == 1);
     CHECK(a.tensors.count("critic_adam/v/critic.mlp.0.weight") == 1);
-    for (const auto& [k, v] : a.tensors) {
-        INFO(k);
-        CHECK(v.to_vector() == b.tensors.at(k).to_vector());
-    }
-    CHECK(a.metadata == b.metadata);
 }
 
 TEST_CASE("CIFAR-10 binary batches are read record by record, and a truncated file is named", "[data][cifar10]") {
