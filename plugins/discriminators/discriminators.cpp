@@ -165,31 +165,35 @@ private:
 
 }  // namespace
 
-#define ACTIVATION_SCHEMA \
-    "  activation: {type: string, enum: [relu, leaky_relu, sigmoid, tanh, softplus], default: relu}\n"
-#define WIDTHS(name, def) "  " name ": {type: array, items: {type: integer, minimum: 1}, default: " def "}\n"
+#define ACTIVATION_SCHEMA                                                                                      \
+    "  activation: {type: string, enum: [relu, leaky_relu, sigmoid, tanh, softplus], default: relu, description: " \
+    "\"activation after each hidden layer\"}\n"
+#define WIDTHS(name, def, what)                                                                      \
+    "  " name ": {type: array, items: {type: integer, minimum: 1}, default: " def ", description: \"" what \
+    "\"}\n"
 
 INFOMAX_PLUGIN(Discriminator, GlobalConcat, "global_concat", "1.0.0",
                "flatten M (after optional convs), concatenate y, MLP to one score (the TensorFlow and PyTorch references)",
-               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512, 512]")
-               "  convs:\n    type: array\n    default: []\n    items:\n      type: object\n"
+               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512, 512]", "widths of the MLP's hidden layers on (M, y)")
+               "  convs:\n    type: array\n    default: []\n    description: \"convolutions applied to M before it is flattened (out channels, kernel)\"\n    items:\n      type: object\n"
                "      additionalProperties: false\n      required: [out, kernel]\n      properties:\n"
                "        out: {type: integer, minimum: 1}\n        kernel: {type: integer, minimum: 1}\n"
                ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, LocalConcatConv, "local_concat_conv", "1.0.0",
                "y tiled over M's grid, concatenated, 1x1 convs to a score per location (the TensorFlow reference, DIM)",
-               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512, 512]")
+               "type: object\nadditionalProperties: false\nproperties:\n"
+               WIDTHS("hidden", "[512, 512]", "channels of the hidden 1x1 convolutions on (M, y) at each location")
                ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, LocalDot, "local_dot", "1.0.0",
                "encode-and-dot-product: 1x1 convs on M, MLP on y, dot product per location (DIM, the bound derivation)",
-               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512]")
-               "  embed: {type: integer, minimum: 1, default: 512}\n" ACTIVATION_SCHEMA)
+               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[512]", "widths of the hidden layers of each embedding (1x1 convs on M, an MLP on y)")
+               "  embed: {type: integer, minimum: 1, default: 512, description: \"size of the two embeddings whose dot product is the score\"}\n" ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, PriorMlp, "prior_mlp", "1.0.0", "MLP from y to one score, for prior matching",
-               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[1000, 200]")
-               "  batch_norm: {type: boolean, default: false}\n" ACTIVATION_SCHEMA)
+               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("hidden", "[1000, 200]", "widths of the MLP's hidden layers on y")
+               "  batch_norm: {type: boolean, default: false, description: \"batch norm after each hidden layer\"}\n" ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, Joint, "joint", "1.0.0", "MLP on the concatenation (x, z) (the MINE/NWJ library)",
-               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("critic_layers", "[256, 256, 256]")
+               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("critic_layers", "[256, 256, 256]", "widths of the MLP's hidden layers on (x, z)")
                ACTIVATION_SCHEMA)
 INFOMAX_PLUGIN(Discriminator, Separable, "separable", "1.0.0", "dot product of two MLP embeddings of x and z (the MINE/NWJ library)",
-               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("critic_layers", "[256, 256, 256]")
-               "  embed_dim: {type: integer, minimum: 1, default: 32}\n" ACTIVATION_SCHEMA)
+               "type: object\nadditionalProperties: false\nproperties:\n" WIDTHS("critic_layers", "[256, 256, 256]", "widths of the hidden layers of each embedding MLP (one on x, one on z)")
+               "  embed_dim: {type: integer, minimum: 1, default: 32, description: \"size of the two embeddings whose dot product is the score\"}\n" ACTIVATION_SCHEMA)
