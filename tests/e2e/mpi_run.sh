@@ -82,10 +82,16 @@ resume)
   "${mpirun_2[@]}" "$cli" run "$spec" "${long[@]}" output.dir="$work/ref" --no-progress > "$work/ref.txt" 2>&1 || { cat "$work/ref.txt"; fail "reference"; }
   "${mpirun_2[@]}" "$cli" run "$spec" "${long[@]}" output.dir="$work/cut" --no-progress > "$work/cut.txt" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do
-    [ "$(cat "$work"/cut/*/*/metrics.csv 2>/dev/null | wc -l)" -ge 100 ] && break
+  # SIGTERM once training is under way (100 rows), however loaded the machine:
+  # sent while a rank is still starting up, it ends that rank before its
+  # handler is in place (a capped 30 s wait once did that under a busy CI).
+  started=
+  for _ in $(seq 1 4800); do
+    [ "$(cat "$work"/cut/*/*/metrics.csv 2>/dev/null | wc -l)" -ge 100 ] && { started=1; break; }
+    kill -0 $pid 2>/dev/null || break
     sleep 0.05
   done
+  [ -n "$started" ] || { kill -TERM $pid; wait $pid; cat "$work/cut.txt"; fail "the run did not reach step 100 within 240 s"; }
   kill -TERM $pid
   wait $pid
   rc=$?
