@@ -93,7 +93,7 @@ objectives:
 )");
     CHECK(spec_error(f.path) ==
           f.path + ":6:23: objectives.global.estimator.type: unknown estimator 'jds' (did you mean 'jsd'?); known: dv, "
-                   "hellinger, infonce, jsd, nwj, pearson, reverse_kl, smile, tuba\n" +
+                   "hellinger, infonce, interpolated, jsd, nwj, pearson, reverse_kl, smile, tuba\n" +
           f.path + ":6:65: objectives.global.discriminator.hiden: unknown key 'hiden' (did you mean 'hidden'?); known "
                    "keys: activation, convs, hidden");
 }
@@ -155,6 +155,6 @@ TEST_CASE("override problems and spec problems are reported together", "[model][
           "command line argument 1 (optimizer.lr_rate=3): optimizer.lr_rate: unknown key 'lr_rate' (did you mean "
           "'lr'?); known keys: betas, clip_grad_norm, eps, lr, momentum, type, weight_decay\n"
           "command line argument 2 (objectives.global.estimator=jds): objectives.global.estimator.type: unknown "
-          "estimator 'jds' (did you mean 'jsd'?); known: dv, hellinger, infonce, jsd, nwj, pearson, reverse_kl, smile, tuba\n"
+          "estimator 'jds' (did you mean 'jsd'?); known: dv, hellinger, infonce, interpolated, jsd, nwj, pearson, reverse_kl, smile, tuba\n"
           "command line argument 3 (seed=-1): seed: expected an integer >= 0, found -1");
 }

@@ -35,7 +35,7 @@ TEST_CASE("a plugin library registers its parts", "[plugin]") {
 TEST_CASE("built-in plugins are found in the built-in folder", "[plugin]") {
     Registry r;
     r.load_defaults();
-    CHECK(r.names("estimator") == std::vector<std::string>{"dv", "hellinger", "infonce", "jsd", "nwj", "pearson", "reverse_kl", "smile", "tuba"});
+    CHECK(r.names("estimator") == std::vector<std::string>{"dv", "hellinger", "infonce", "interpolated", "jsd", "nwj", "pearson", "reverse_kl", "smile", "tuba"});
     CHECK(r.names("discriminator") ==
           std::vector<std::string>{"global_concat", "joint", "local_concat_conv", "local_dot", "prior_mlp", "separable"});
     CHECK(r.names("encoder") == std::vector<std::string>{"bn_conv32", "dcgan32", "layer_stack", "seed000", "seed002", "small_conv28"});
