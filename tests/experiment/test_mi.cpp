@@ -550,8 +550,9 @@ TEST_CASE("NDM is about 0 for independent dimensions, large for dependent ones, 
         CHECK(calls == 600);
         if (k == independent) CHECK(std::abs(ndm) < 0.15);
         if (k == dependent) CHECK(ndm > 1.0);
-        // Large but finite: a critic trained on DV itself grows without bound here.
-        if (k == determined) CHECK((ndm > 3.0 && ndm < 60.0));  // measured 31.7; DV-trained: 192
+        // Large but finite; the critic trained on DV itself read 192 (2 threads) and 233 (1) here,
+        // this one 31.7 and 84.5 (the growth is sensitive to the summation order).
+        if (k == determined) CHECK((ndm > 3.0 && ndm < 150.0));
     }
     CHECK_THROWS_WITH(eval::neural_dependency([] { return Tensor::zeros({1, 4}); }, {}, o),
                       "NDM: expected y of shape (N >= 2, D), got [1, 4]");
