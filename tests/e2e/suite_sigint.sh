@@ -43,4 +43,25 @@ wait $pid
 rc=$?
 [ "$(grep -c ': resuming ' "$work/again.txt")" -eq 2 ] || { echo "suite_sigint: the runs were not resumed"; cat "$work/again.txt"; exit 1; }
 [ $rc -eq 130 ] || { echo "suite_sigint: expected 130 from the second interrupt, got $rc"; cat "$work/again.txt"; exit 1; }
+# With runs still queued (jobs: 1, three seeds): SIGINT stops the running one and
+# the suite exits 130 without starting the others (it once waited for them forever).
+cat > "$work/queued.yaml" <<YAML
+name: queued
+base: spec.yaml
+seeds: [1, 2, 3]
+jobs: 1
+YAML
+"$cli" --threads 1 suite "$work/queued.yaml" --out "$work/q" > "$work/queued.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do grep -q "^epoch" "$work"/q/queued/*/run.log 2>/dev/null && break; sleep 0.1; done
+kill -INT $pid
+for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+  kill -9 $pid
+  echo "suite_sigint: with runs queued, the suite had not exited 30 s after SIGINT"; cat "$work/queued.txt"; exit 1
+fi
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || { echo "suite_sigint: expected 130 with runs queued, got $rc"; cat "$work/queued.txt"; exit 1; }
+[ "$(grep -c ': started' "$work/queued.txt")" -eq 1 ] || { echo "suite_sigint: queued runs were started after SIGINT"; cat "$work/queued.txt"; exit 1; }
 echo "suite_sigint: ok"

@@ -576,7 +576,8 @@ SuiteResult run_suite(const SuiteOptions& opt) {
 
     if (lead) {
         int workers = w.size - 1;
-        while (!queue.empty() || !running.empty() || workers > 0) {
+        // Stopped (Ctrl-C), queued runs stay queued: the loop ends once the running ones have.
+        while ((!queue.empty() && !g_suite_stop.load()) || !running.empty() || workers > 0) {
             bool busy_loop = false;
             while (!g_suite_stop.load() && !queue.empty() && static_cast<int>(running.size()) < jobs) {
                 const std::size_t i = queue.front();
