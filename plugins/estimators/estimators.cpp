@@ -213,13 +213,8 @@ public:
     std::string quantity() const override { return "mi_tuba"; }
     nn::Module* module() override { return baseline_.learned.get(); }
     Bound bound(const Scores& s) override {
-        if (!baseline_.learned) {
-            const float log_a = baseline_.fixed;
-            Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - log_a)) + (1.0f - log_a);
-            return {v, -v, {}};
-        }
-        const Var& log_a = baseline_.learned->log_a;
-        Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - log_a)) - ops::sum(log_a) + 1.0f;
+        const Var log_a = baseline_.log_a();
+        Var v = ops::mean(s.pos) - ops::mean(ops::exp(s.neg - log_a)) + (1.0f - ops::sum(log_a));
         return {v, -v, {}};
     }
 
