@@ -142,7 +142,7 @@ int cmd_suite(const Args& a) {
     }
     if (!r.lead) return 0;  // another rank of an mpirun job: rank 0 tabulates
     if (o.only > 0) return r.interrupted ? 130 : r.failed ? 1 : 0;  // a job array's task: the aggregation tabulates
-    fmt::print("table: {}\nreport: {}\n", (std::filesystem::path(r.dir) / "table.md").string(), write_report(r.dir));
+    fmt::print("table: {}\nreport: {}\n", r.table, write_report(r.dir));
     return r.interrupted ? 130 : r.failed ? 1 : 0;
 }
 

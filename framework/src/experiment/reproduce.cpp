@@ -47,22 +47,24 @@ std::vector<std::vector<std::string>> read_csv_cells(const fs::path& p) {
 // Metrics, not timings: every column but images_per_s.
 std::string compare_metrics(const fs::path& a, const fs::path& b) {
     const auto x = read_csv_cells(a), y = read_csv_cells(b);
-    if (x.empty() || y.empty()) return "metrics.csv is missing or empty";
-    if (x[0] != y[0]) return fmt::format("metrics.csv columns differ: {} vs {}", fmt::join(x[0], ","), fmt::join(y[0], ","));
+    const std::string name = a.filename().string();
+    if (x.empty() || y.empty()) return name + " is missing or empty";
+    if (x[0] != y[0]) return fmt::format("{} columns differ: {} vs {}", name, fmt::join(x[0], ","), fmt::join(y[0], ","));
     for (std::size_t r = 1; r < std::min(x.size(), y.size()); ++r)
         for (std::size_t c = 0; c < x[0].size() && c < x[r].size() && c < y[r].size(); ++c) {
             if (x[0][c] == "images_per_s") continue;
             if (x[r][c] != y[r][c])
-                return fmt::format("metrics.csv step {}, {}: {} in the run, {} in the reproduction", x[r][0], x[0][c], x[r][c],
-                                   y[r][c]);
+                return fmt::format("{} step {}, {}: {} in the run, {} in the reproduction", name, x[r][0], x[0][c],
+                                   x[r][c], y[r][c]);
         }
-    if (x.size() != y.size()) return fmt::format("metrics.csv has {} rows in the run, {} in the reproduction", x.size(), y.size());
+    if (x.size() != y.size()) return fmt::format("{} has {} rows in the run, {} in the reproduction", name, x.size(), y.size());
     return "";
 }
 
 
 std::string compare_results(const fs::path& a, const fs::path& b) {
-    if (!fs::exists(a)) return "the run has no results.json";
+    const std::string name = a.filename().string();
+    if (!fs::exists(a)) return "the run has no " + name;
     std::vector<std::pair<std::string, json>> x, y;
     detail::flatten_json(detail::read_json(a), "", x);
     detail::flatten_json(detail::read_json(b), "", y);
@@ -70,8 +72,8 @@ std::string compare_results(const fs::path& a, const fs::path& b) {
     for (const auto& [k, v] : x) {
         if (k.find("seconds") != std::string::npos) continue;  // timings
         auto it = ym.find(k);
-        if (it == ym.end()) return fmt::format("results.json: {} is missing in the reproduction", k);
-        if (it->second != v) return fmt::format("results.json {}: {} in the run, {} in the reproduction", k, v.dump(), it->second.dump());
+        if (it == ym.end()) return fmt::format("{}: {} is missing in the reproduction", name, k);
+        if (it->second != v) return fmt::format("{} {}: {} in the run, {} in the reproduction", name, k, v.dump(), it->second.dump());
     }
     return "";
 }
@@ -106,25 +108,27 @@ ReproduceResult reproduce_run(const ReproduceOptions& opt) {
     try {
         return reproduce_checked(opt);
     } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{}: manifest.json or results.json holds a value of an unexpected type ({}): the file was "
-                                "edited or damaged",
-                                opt.run_dir, e.what()));
+        const detail::RunDir run(opt.run_dir);
+        throw Error(fmt::format("{}: {} or {} holds a value of an unexpected type ({}): the file was edited or damaged",
+                                opt.run_dir, run.manifest().filename().string(), run.results().filename().string(), e.what()));
     }
 }
 
 namespace {
 ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
     const fs::path dir = opt.run_dir;
-    if (!fs::exists(dir / "resolved.yaml") || !fs::exists(dir / "manifest.json"))
-        throw Error(fmt::format("{}: not a run directory (resolved.yaml and manifest.json expected)", opt.run_dir));
-    if (!fs::exists(dir / "results.json"))
-        throw Error(fmt::format("{}: the run has not finished (no results.json): finish it with infomax run --resume {}",
-                                opt.run_dir, opt.run_dir));
-    const json manifest = detail::read_json(dir / "manifest.json");
+    const detail::RunDir run(dir);
+    if (!run.is_run() || !fs::exists(run.manifest()))
+        throw Error(fmt::format("{}: not a run directory ({} and {} expected)", opt.run_dir,
+                                run.resolved().filename().string(), run.manifest().filename().string()));
+    if (!run.finished())
+        throw Error(fmt::format("{}: the run has not finished (no {}): finish it with infomax run --resume {}", opt.run_dir,
+                                run.results().filename().string(), opt.run_dir));
+    const json manifest = detail::read_json(run.manifest());
     // A manifest is ours: fields of the wrong type mean a damaged or foreign file.
     auto field_error = [&](const char* what) {
         return Error(fmt::format("{}: {} is missing or not as infomax writes it: the file is damaged",
-                                 (dir / "manifest.json").string(), what));
+                                 run.manifest().string(), what));
     };
     if (!manifest.is_object() || !manifest.contains("threads") || !manifest["threads"].is_number_integer())
         throw field_error("\"threads\"");
@@ -179,15 +183,15 @@ ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
     auto schedule = detail::read_thread_schedule(dir);
     if (!schedule.empty() && schedule.front().first > 0) schedule.insert(schedule.begin(), {0, run_threads});
     o.thread_schedule = schedule;
-    o.spec = (dir / "resolved.yaml").string();
-    o.overrides = {"output.dir=" + (dir / "reproductions").string()};
+    o.spec = run.resolved().string();
+    o.overrides = {"output.dir=" + run.reproductions().string()};
     o.plugin_paths = opt.plugin_paths;
     o.progress = false;
     const RunResult again = run_experiment(o);
     r.new_dir = again.dir;
-    for (auto diff : {compare_metrics(dir / "metrics.csv", fs::path(again.dir) / "metrics.csv"),
-                      compare_checkpoints(dir, again.dir),
-                      compare_results(dir / "results.json", fs::path(again.dir) / "results.json")})
+    const detail::RunDir copy(again.dir);
+    for (auto diff : {compare_metrics(run.metrics_csv(), copy.metrics_csv()), compare_checkpoints(dir, again.dir),
+                      compare_results(run.results(), copy.results())})
         if (!diff.empty()) {
             r.first_difference = diff;
             break;

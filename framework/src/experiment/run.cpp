@@ -86,8 +86,8 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
 // The hash resolved.yaml must have: the manifest's record (changed only by
 // --extend), else the one in the directory's name; "" when neither says.
 std::string recorded_hash(const fs::path& dir) {
-    if (fs::exists(dir / "manifest.json")) {
-        const json m = detail::read_json(dir / "manifest.json");
+    if (fs::exists(detail::RunDir(dir).manifest())) {
+        const json m = detail::read_json(detail::RunDir(dir).manifest());
         if (m.is_object() && m.contains("resolved_hash") && m["resolved_hash"].is_string()) return m["resolved_hash"].get<std::string>();
     }
     const std::string name = dir.filename().string();  // YYYYmmdd-HHMMSS-<hash>[-k]
@@ -97,34 +97,34 @@ std::string recorded_hash(const fs::path& dir) {
 // The run's resolved.yaml as it was written: an edited one would make the
 // directory describe another run than the one it holds.
 void check_resolved(const fs::path& dir) {
-    std::ifstream in(dir / "resolved.yaml", std::ios::binary);
+    std::ifstream in(detail::RunDir(dir).resolved(), std::ios::binary);
     const std::string text((std::istreambuf_iterator<char>(in)), {});
     const std::string want = recorded_hash(dir), have = resolved_hash(text);
     if (!want.empty() && want != have)
-        throw Error(fmt::format("{}: resolved.yaml was changed after the run started (it hashes to {}, the run to {}): a "
+        throw Error(fmt::format("{}: {} was changed after the run started (it hashes to {}, the run to {}): a "
                                 "run continues as it was; undo the edit, train longer with infomax run --resume {} "
                                 "--extend train.steps=N, or start a new run for anything else",
-                                (dir / "resolved.yaml").string(), have, want, dir.string()));
+                                detail::RunDir(dir).resolved().string(), detail::RunDir(dir).resolved().filename().string(), have,
+                                want, dir.string()));
 }
 
 // What --extend may change: how long the run trains.
 bool extendable(const std::string& key) { return key == "train.steps" || key == "train.epochs"; }
 
 
-std::string product_file(const Model& m) { return m.generator ? "generator.safetensors" : "encoder.safetensors"; }
+fs::path product_file(const fs::path& dir, const Model& m) { return detail::RunDir(dir).product(m.generator != nullptr); }
 
 // --extend: the run's new resolved.yaml, its hash and the change in the
 // manifest; a finished run's results.json moves aside (results-step-N.json)
 // so the run is unfinished again and its first results are kept.
 void extend_run(const fs::path& dir, const Experiment& e, const std::vector<std::string>& changes, std::int64_t step) {
-    json m = detail::read_json(dir / "manifest.json");
-    if (!m.is_object()) throw Error(fmt::format("{}: not a JSON object: the file is damaged", (dir / "manifest.json").string()));
-    if (fs::exists(dir / "results.json")) {
-        fs::path aside = dir / fmt::format("results-step-{}.json", step);
-        for (int k = 2; fs::exists(aside); ++k) aside = dir / fmt::format("results-step-{}-{}.json", step, k);
+    json m = detail::read_json(detail::RunDir(dir).manifest());
+    if (!m.is_object()) throw Error(fmt::format("{}: not a JSON object: the file is damaged", detail::RunDir(dir).manifest().string()));
+    if (detail::RunDir(dir).finished()) {
+        const fs::path aside = detail::RunDir(dir).results_aside(step);
         std::error_code ec;
-        fs::rename(dir / "results.json", aside, ec);
-        if (ec) throw Error(fmt::format("{}: cannot move it aside: {}", (dir / "results.json").string(), ec.message()));
+        fs::rename(detail::RunDir(dir).results(), aside, ec);
+        if (ec) throw Error(fmt::format("{}: cannot move it aside: {}", detail::RunDir(dir).results().string(), ec.message()));
     }
     json change{{"at_step", step}, {"time", local_time("{:%Y-%m-%dT%H:%M:%S%z}")}, {"overrides", changes},
                 {"resolved_hash_before", m.value("resolved_hash", std::string())}};
@@ -133,8 +133,8 @@ void extend_run(const fs::path& dir, const Experiment& e, const std::vector<std:
     m["resolved_hash"] = resolved_hash(e.resolved_yaml);
     // resolved.yaml first: a crash between the two leaves a hash mismatch that
     // names the file, never a silently changed run.
-    data::write_file_atomic((dir / "resolved.yaml").string(), e.resolved_yaml);
-    data::write_file_atomic((dir / "manifest.json").string(), m.dump(2) + "\n");
+    data::write_file_atomic(detail::RunDir(dir).resolved().string(), e.resolved_yaml);
+    data::write_file_atomic(detail::RunDir(dir).manifest().string(), m.dump(2) + "\n");
 }
 
 }  // namespace
@@ -156,9 +156,9 @@ RunResult run_experiment(const RunOptions& opt) {
     std::optional<detail::DirClaim> claim;  // the run directory is this process's while it runs
     if (resuming) {
         dir = opt.resume;
-        spec_file = (dir / "resolved.yaml").string();
+        spec_file = detail::RunDir(dir).resolved().string();
         if (!fs::exists(spec_file))
-            throw Error(fmt::format("{}: not a run directory (no resolved.yaml)", opt.resume));
+            throw Error(fmt::format("{}: not a run directory (no {})", opt.resume, fs::path(spec_file).filename().string()));
         if (!overrides.empty())
             throw Error("--resume continues a run as it was: overrides are not allowed (to train longer: infomax run "
                         "--resume DIR --extend train.steps=N)");
@@ -198,7 +198,7 @@ RunResult run_experiment(const RunOptions& opt) {
     if (resuming) {
         checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
         if (checkpoint.path.empty()) {
-            if (fs::exists(dir / "results.json"))
+            if (detail::RunDir(dir).finished())
                 throw Error(fmt::format("{}: the run is finished but its checkpoints are gone: evaluate it again with "
                                         "infomax eval {}",
                                         opt.resume, opt.resume));
@@ -224,7 +224,7 @@ RunResult run_experiment(const RunOptions& opt) {
         if (!opt.extend.empty() && restored > trainer.total_steps())
             throw Error(fmt::format("{}: the run has trained {} steps: --extend must give at least that many (it gives {})",
                                     opt.resume, restored, trainer.total_steps()));
-        if (restored >= trainer.total_steps() && fs::exists(dir / "results.json"))
+        if (restored >= trainer.total_steps() && detail::RunDir(dir).finished())
             throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {} "
                                     "(or train it longer: infomax run --resume {} --extend train.steps=N)",
                                     opt.resume, restored, trainer.total_steps(), opt.resume, opt.resume));
@@ -237,10 +237,10 @@ RunResult run_experiment(const RunOptions& opt) {
             e.fail("output.dir", err.what());
         }
         claim = detail::claim_run_dir(dir);
-        data::write_file_atomic((dir / "resolved.yaml").string(), e.resolved_yaml);
-        data::write_file_atomic((dir / "manifest.json").string(), manifest(e, session.registry(), model).dump(2) + "\n");
+        data::write_file_atomic(detail::RunDir(dir).resolved().string(), e.resolved_yaml);
+        data::write_file_atomic(detail::RunDir(dir).manifest().string(), manifest(e, session.registry(), model).dump(2) + "\n");
     }
-    std::unique_ptr<Log> log_file = lead ? std::make_unique<Log>(dir / "log.txt") : std::make_unique<Log>();
+    std::unique_ptr<Log> log_file = lead ? std::make_unique<Log>(detail::RunDir(dir).log()) : std::make_unique<Log>();
     Log& log = *log_file;
     std::optional<Metrics> metrics;
     if (lead) metrics.emplace(dir, restored);
@@ -396,23 +396,24 @@ RunResult run_experiment(const RunOptions& opt) {
     if (result.interrupted || !lead) return result;  // rank 0 evaluates alone
 
     if (model.encoder || model.generator)
-        data::write_safetensors((dir / product_file(model)).string(), trainer.encoder_weights());
+        data::write_safetensors(product_file(dir, model).string(), trainer.encoder_weights());
     json results;
     results["train"] = {{"steps", trainer.step()},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
                         {"resumed_from_step", restored}};
-    detail::EvalContext ec{model, e, log, dir, false, tty};
+    detail::EvalContext ec{model, e, log, detail::RunDir(dir), false, tty};
     release_cached_memory();  // the training step's buffers: evaluation needs other sizes
     json ev = model.runner->evaluate(ec);
     results.update(ev);
-    data::write_file_atomic((dir / "results.json").string(), results.dump(2) + "\n");
-    log.line(fmt::format("results: {}", (dir / "results.json").string()));
+    data::write_file_atomic(detail::RunDir(dir).results().string(), results.dump(2) + "\n");
+    log.line(fmt::format("results: {}", detail::RunDir(dir).results().string()));
     return result;
 }
 
 std::string evaluate_run(const EvalOptions& opt) {
     const fs::path dir = opt.run_dir;
-    if (!fs::exists(dir / "resolved.yaml")) throw Error(fmt::format("{}: not a run directory (no resolved.yaml)", opt.run_dir));
+    if (!detail::RunDir(dir).is_run())
+        throw Error(fmt::format("{}: not a run directory (no {})", opt.run_dir, detail::RunDir(dir).resolved().filename().string()));
     // Only how the run is evaluated may change: anything else would describe another run.
     for (std::size_t i = 0; i < opt.overrides.size(); ++i) {
         const std::string& o = opt.overrides[i];
@@ -423,14 +424,14 @@ std::string evaluate_run(const EvalOptions& opt) {
                                       "(train it again with infomax run for anything else)"}});
     }
     // Results are the run's only once it finished: an unfinished run is resumed, not evaluated.
-    if (!fs::exists(dir / "results.json"))
-        throw Error(fmt::format("{}: the run has not finished (no results.json); finish it (training, then its evaluation) "
+    if (!detail::RunDir(dir).finished())
+        throw Error(fmt::format("{}: the run has not finished (no {}); finish it (training, then its evaluation) "
                                 "with: infomax run --resume {}",
-                                opt.run_dir, opt.run_dir));
+                                opt.run_dir, detail::RunDir(dir).results().filename().string(), opt.run_dir));
     const detail::DirClaim claim = detail::claim_run_dir(dir);
     check_resolved(dir);
     Session session({opt.threads, opt.plugin_paths});
-    const Experiment e = session.load((dir / "resolved.yaml").string(), opt.overrides);
+    const Experiment e = session.load(detail::RunDir(dir).resolved().string(), opt.overrides);
     session.apply(e);
     Model model = build_model(e, session.registry());
     detail::Trainer trainer(model, e);
@@ -442,21 +443,19 @@ std::string evaluate_run(const EvalOptions& opt) {
     if (!source.empty()) {
         trainer.restore(checkpoint.file);
     } else {
-        source = (dir / product_file(model)).string();
+        source = product_file(dir, model).string();
         if (!(model.encoder || model.generator) || !fs::exists(source))
-            throw Error(fmt::format("{}: no checkpoint and no {}", opt.run_dir, product_file(model)));
+            throw Error(fmt::format("{}: no checkpoint and no {}", opt.run_dir, product_file(dir, model).filename().string()));
         trainer.load_encoder_weights(data::read_safetensors(source));
         critics = false;
     }
     // A new file beside results.json, never over it (nor over an earlier evaluation).
-    const std::string stamp = local_time("{:%Y%m%d-%H%M%S}");
-    fs::path out = dir / fmt::format("results-eval-{}.json", stamp);
-    for (int k = 2; fs::exists(out); ++k) out = dir / fmt::format("results-eval-{}-{}.json", stamp, k);
-    Log log(dir / "log.txt");
+    const fs::path out = detail::RunDir(dir).eval_results();
+    Log log(detail::RunDir(dir).log());
     for (const auto& n : checkpoint.notices) log.line("notice: " + n);
     log.line(fmt::format("eval {} (weights from {}{})", dir.string(), source,
                          opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
-    detail::EvalContext ec{model, e, log, dir, opt.export_features, opt.progress && console::live(), critics};
+    detail::EvalContext ec{model, e, log, detail::RunDir(dir), opt.export_features, opt.progress && console::live(), critics};
     json results = model.runner->evaluate(ec);
     results["eval_overrides"] = opt.overrides;
     data::write_file_atomic(out.string(), results.dump(2) + "\n");

@@ -26,7 +26,7 @@ struct EvalContext {
     Model& model;
     const Experiment& experiment;
     Log& log;
-    std::filesystem::path dir;
+    RunDir dir;
     bool export_features = false;
     bool live = false;  // progress as a live line (a terminal) rather than log lines
     bool critics = true;  // the objectives' critics are the trained ones (not only the encoder was restored)

@@ -206,11 +206,11 @@ std::string find_run_dir(const fs::path& key_dir, const std::string& hash) {
         if (!name_dir.is_directory(ec)) continue;
         for (const auto& d : fs::directory_iterator(name_dir.path(), ec)) {
             const std::string n = d.path().filename().string();
-            if (!d.is_directory(ec) || n.find("-" + hash) == std::string::npos || !fs::exists(d.path() / "resolved.yaml", ec))
+            if (!d.is_directory(ec) || n.find("-" + hash) == std::string::npos || !RunDir(d.path()).is_run())
                 continue;
             const auto ck = checkpoint_files(d.path());
             const std::tuple<bool, std::string, std::string> rank{
-                fs::exists(d.path() / "results.json", ec), ck.empty() ? "" : ck.back().filename().string(), n};
+                RunDir(d.path()).finished(), ck.empty() ? "" : ck.back().filename().string(), n};
             if (best.empty() || rank > best_rank) {
                 best = d.path().string();
                 best_rank = rank;
@@ -233,10 +233,11 @@ std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, co
                              const std::vector<std::string>& hashes, const fs::path& suite_dir) {
     std::vector<std::string> todo;
     for (std::size_t i = 0; i < plan.size(); ++i) {
-        const std::string dir = find_run_dir(suite_dir / plan[i].name, hashes[i]);
-        if (dir.empty() || !fs::exists(fs::path(dir) / "results.json")) todo.push_back(std::to_string(i + 1));
+        const std::string dir = find_run_dir(SuiteDir(suite_dir).run_root(plan[i].name), hashes[i]);
+        if (dir.empty() || !RunDir(dir).finished()) todo.push_back(std::to_string(i + 1));
     }
-    const fs::path out = suite_dir / "slurm";
+    const SuiteDir suite(suite_dir);
+    const fs::path out = suite.slurm();
     fs::create_directories(out);
     const std::string name = root["name"].Scalar();
     const std::int64_t per_run = root["threads_per_run"].as<std::int64_t>();
@@ -269,12 +270,12 @@ std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, co
     submit += "runs=$(sbatch --parsable runs.sbatch)\n"
               "sbatch --dependency=afterany:\"${runs%%;*}\" tables.sbatch\n"
               "echo \"submitted job array $runs and its aggregation\"\n";
-    data::write_file_atomic((out / "runs.sbatch").string(), array);
-    data::write_file_atomic((out / "tables.sbatch").string(), aggregate);
-    data::write_file_atomic((out / "submit.sh").string(), submit);
-    fs::permissions(out / "submit.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+    data::write_file_atomic(suite.slurm_runs().string(), array);
+    data::write_file_atomic(suite.slurm_tables().string(), aggregate);
+    data::write_file_atomic(suite.slurm_submit().string(), submit);
+    fs::permissions(suite.slurm_submit(), fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
                     fs::perm_options::add);
-    return (out / "submit.sh").string();
+    return suite.slurm_submit().string();
 }
 
 }  // namespace detail
@@ -342,7 +343,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     std::vector<double> cost;  // samples a run trains on, where its spec says (longest first)
     for (auto& r : plan) {
         r.overrides.insert(r.overrides.end(), opt.overrides.begin(), opt.overrides.end());
-        r.overrides.push_back("output.dir=" + (suite_dir / r.name).string());
+        r.overrides.push_back("output.dir=" + detail::SuiteDir(suite_dir).run_root(r.name).string());
         try {
             const Experiment e = session.load(r.spec, r.overrides);
             hashes.push_back(resolved_hash(e.resolved_yaml));
@@ -398,7 +399,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     const bool lead = w.rank == 0;
     if (lead) {
         fs::create_directories(suite_dir);
-        data::write_file_atomic((suite_dir / "suite.yaml").string(), config::dump(doc));
+        data::write_file_atomic(detail::SuiteDir(suite_dir).suite().string(), config::dump(doc));
     }
     detail::barrier();
     const int per_run = static_cast<int>(root["threads_per_run"].as<std::int64_t>());
@@ -412,6 +413,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
 
     SuiteResult result;
     result.dir = suite_dir.string();
+    result.table = detail::SuiteDir(suite_dir).table_md().string();
     result.lead = lead;
     result.runs.resize(plan.size());
     std::deque<std::size_t> queue;
@@ -419,9 +421,9 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     for (std::size_t i = 0; i < plan.size(); ++i) {
         result.runs[i].name = plan[i].name;
         if (!lead) continue;
-        const std::string dir = detail::find_run_dir(suite_dir / plan[i].name, hashes[i]);
+        const std::string dir = detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(plan[i].name), hashes[i]);
         result.runs[i].dir = dir;
-        if (!dir.empty() && fs::exists(fs::path(dir) / "results.json")) {
+        if (!dir.empty() && detail::RunDir(dir).finished()) {
             result.runs[i].status = "finished";
             console::info(fmt::format("[{}/{}] {}: finished before, skipped", i + 1, plan.size(), plan[i].name));
         } else if (opt.only == 0 || static_cast<std::int64_t>(i) + 1 == opt.only) {
@@ -469,19 +471,19 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     // Runs `i` in a process of its own; false (and why) when another process holds its claim.
     auto launch = [&](std::size_t i, std::string* busy) {
         const auto& r = plan[i];
-        fs::create_directories(suite_dir / r.name);
+        fs::create_directories(detail::SuiteDir(suite_dir).run_root(r.name));
         std::string holder;
-        auto claim = detail::DirClaim::try_claim(suite_dir / r.name / ".claim", &holder);
+        auto claim = detail::DirClaim::try_claim(detail::SuiteDir(suite_dir).run_claim(r.name), &holder);
         if (!claim) {
             *busy = fmt::format("another suite process ({}) is running it", holder);
             return false;
         }
-        const std::string log = (suite_dir / r.name / "run.log").string();
+        const std::string log = detail::SuiteDir(suite_dir).run_log(r.name).string();
         std::vector<std::string> args{opt.cli, "--threads", std::to_string(per_run)};
         for (const auto& p : opt.plugin_paths) args.insert(args.end(), {"--plugin-path", p});
-        const std::string existing = detail::find_run_dir(suite_dir / r.name, hashes[i]);
+        const std::string existing = detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(r.name), hashes[i]);
         result.runs[i].dir = existing;
-        if (!existing.empty() && fs::exists(fs::path(existing) / "results.json")) {  // finished since the plan
+        if (!existing.empty() && detail::RunDir(existing).finished()) {  // finished since the plan
             *busy = "finished by another suite process";
             return false;
         }
@@ -525,7 +527,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         running.erase(it);  // releases the claim
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        json j{{"ended", i}, {"secs", secs}, {"dir", detail::find_run_dir(suite_dir / plan[i].name, hashes[i])}};
+        json j{{"ended", i}, {"secs", secs}, {"dir", detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(plan[i].name), hashes[i])}};
         if (code == 0) {
             j["status"] = ok_status;
         } else if (code == 130) {
@@ -533,7 +535,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         } else {
             j["status"] = "failed";
             j["code"] = code;
-            j["error"] = last_line((suite_dir / plan[i].name / "run.log").string());
+            j["error"] = last_line(detail::SuiteDir(suite_dir).run_log(plan[i].name).string());
         }
         return j;
     };
@@ -656,8 +658,8 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     for (std::size_t i = 0; i < plan.size(); ++i) {
         auto& r = result.runs[i];
         if (r.status != "busy" && r.status != "not started") continue;
-        const std::string dir = detail::find_run_dir(suite_dir / plan[i].name, hashes[i]);
-        if (!dir.empty() && fs::exists(fs::path(dir) / "results.json")) {
+        const std::string dir = detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(plan[i].name), hashes[i]);
+        if (!dir.empty() && detail::RunDir(dir).finished()) {
             r.status = "finished";
             r.dir = dir;
             r.error.clear();
@@ -670,7 +672,7 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         if (plan[i].seed >= 0) j["seed"] = plan[i].seed;
         runs.push_back(j);
     }
-    data::write_file_atomic((suite_dir / "runs.json").string(), runs.dump(2) + "\n");
+    data::write_file_atomic(detail::SuiteDir(suite_dir).runs().string(), runs.dump(2) + "\n");
     const std::string summary = fmt::format("suite {}: {} runs, {} failed{}", root["name"].Scalar(), plan.size(),
                                             result.failed,
                                             result.interrupted ? ", interrupted (run the suite again to resume)" : "");

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 namespace infomax::detail {
 
 ThreadSchedule read_thread_schedule(const fs::path& run_dir) {
-    const fs::path file = run_dir / "threads.csv";
+    const fs::path file = detail::RunDir(run_dir).threads_csv();
     ThreadSchedule s;
     if (!fs::exists(file)) return s;
     std::ifstream in(file);
@@ -50,7 +50,7 @@ int threads_at(const ThreadSchedule& schedule, std::int64_t step) {
 
 ThreadGovernor::ThreadGovernor(Log& log, fs::path dir, ThreadSchedule replay, bool adaptive, int cores,
                                std::int64_t resumed_from)
-    : log_(log), file_(dir / "threads.csv"), replay_(std::move(replay)), adaptive_(adaptive && replay_.empty()),
+    : log_(log), file_(detail::RunDir(dir).threads_csv()), replay_(std::move(replay)), adaptive_(adaptive && replay_.empty()),
       cores_(cores), cap_(cores) {
     if (resumed_from < 0 || !adaptive_ || !fs::exists(file_)) return;
     ThreadSchedule kept;

@@ -129,10 +129,11 @@ const char* kStyle =
     "figcaption{max-width:540px;font-size:13px;color:#444}img{max-width:100%}.sub{color:#777;font-size:12px}"
     ".failed{color:#b00}</style>\n";
 
-// Figures go to <dir>/figures/<name>.svg; the page shows them by relative path.
+// Figures go to <figures>/<name>.svg (RunDir::figures, SuiteDir::figures);
+// the page beside that folder shows them by relative path.
 class Figures {
 public:
-    explicit Figures(fs::path dir) : dir_(std::move(dir)) {}
+    explicit Figures(fs::path figures) : dir_(std::move(figures)) {}
     // Writes the SVG and returns the HTML figure showing it.
     std::string add(const std::string& name, const std::string& svg, const std::string& caption) {
         std::string file = name;
@@ -140,17 +141,18 @@ public:
             if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-')) ch = '_';
         while (written_.count(file + ".svg")) file += "_";
         written_.insert(file + ".svg");
-        fs::create_directories(dir_ / "figures");
-        data::write_file_atomic((dir_ / "figures" / (file + ".svg")).string(), svg);
-        return fmt::format("<figure><img src=\"figures/{}.svg\" alt=\"{}\">{}</figure>\n", html_escape(file), html_escape(name),
+        fs::create_directories(dir_);
+        data::write_file_atomic((dir_ / (file + ".svg")).string(), svg);
+        return fmt::format("<figure><img src=\"{}/{}.svg\" alt=\"{}\">{}</figure>\n", html_escape(dir_.filename().string()),
+                           html_escape(file), html_escape(name),
                            caption.empty() ? "" : "<figcaption>" + caption + "</figcaption>");
     }
     // Figures of an earlier report that this one did not write go (once the
     // page is written: a report that failed half-way keeps the old ones).
     void remove_stale() {
         std::error_code ec;
-        if (!fs::is_directory(dir_ / "figures", ec)) return;
-        for (const auto& e : fs::directory_iterator(dir_ / "figures", ec))
+        if (!fs::is_directory(dir_, ec)) return;
+        for (const auto& e : fs::directory_iterator(dir_, ec))
             if (e.path().extension() == ".svg" && !written_.count(e.path().filename().string())) fs::remove(e.path(), ec);
     }
 
@@ -207,7 +209,7 @@ std::string curves(Figures& figures, const std::vector<CurveGroup>& groups) {
     for (std::size_t g = 0; g < groups.size(); ++g) {
         most_runs = std::max(most_runs, groups[g].runs.size());
         for (const auto& dir : groups[g].runs) {
-            const fs::path csv = dir / "metrics.csv";
+            const fs::path csv = detail::RunDir(dir).metrics_csv();
             if (!fs::exists(csv)) continue;
             eval::MetricsTable t;
             std::size_t step = 0;
@@ -353,10 +355,11 @@ std::string run_report(const fs::path& dir) {
     const std::string name = dir.parent_path().filename().string() + "/" + dir.filename().string();
     std::string o = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(name) + "</title>" + kStyle +
                     "</head><body>\n<h1>" + html_escape(name) + "</h1>\n";
-    Figures figures(dir);
+    const detail::RunDir run(dir);
+    Figures figures(run.figures());
     json res;
-    if (fs::exists(dir / "results.json")) res = detail::read_json(dir / "results.json");
-    else o += "<p class=\"failed\">No results.json: the run has not finished.</p>\n";
+    if (run.finished()) res = detail::read_json(run.results());
+    else o += fmt::format("<p class=\"failed\">No {}: the run has not finished.</p>\n", run.results().filename().string());
 
     // What a reader looks for first: how well the features classify.
     if (res.contains("probes") && res["probes"].is_object()) {
@@ -409,16 +412,19 @@ std::string run_report(const fs::path& dir) {
         }
         o += "</table>\n";
     }
-    if (fs::exists(dir / "mi_levels.md") || fs::exists(dir / "mi.svg")) {
+    if (fs::exists(run.mi_levels_md()) || fs::exists(run.mi_plot())) {
         o += "<h2>MI estimates by level</h2>\n";
-        if (fs::exists(dir / "mi_levels.md"))
+        if (fs::exists(run.mi_levels_md()))
             o += "<p class=\"sub\">Each estimator over the last steps (window) of each true-MI level, in nats: mean, "
                  "median and interquartile range (robust to a wild batch), bias (mean - true), variance and MSE.</p>\n" +
-                 markdown_table_html(read_text(dir / "mi_levels.md"));
-        if (fs::exists(dir / "mi.svg")) o += "<figure><img src=\"mi.svg\" alt=\"mi.svg\"><figcaption>mi.svg: the estimates at every logged step beside the truth.</figcaption></figure>\n";
+                 markdown_table_html(read_text(run.mi_levels_md()));
+        if (fs::exists(run.mi_plot()))
+            o += fmt::format("<figure><img src=\"{0}\" alt=\"{0}\"><figcaption>{0}: the estimates at every logged step beside "
+                             "the truth.</figcaption></figure>\n",
+                             run.mi_plot().filename().string());
         for (const char* kind : {"bias", "variance", "mse"}) {
-            const std::string f = fmt::format("mi_{}.svg", kind);
-            if (fs::exists(dir / f))
+            const std::string f = run.mi_statistic_plot(kind).filename().string();
+            if (fs::exists(run.mi_statistic_plot(kind)))
                 o += fmt::format("<figure><img src=\"{0}\" alt=\"{0}\"><figcaption>{0}: each estimate's {1} per level "
                                  "against the true MI.</figcaption></figure>\n",
                                  f, kind);
@@ -444,19 +450,21 @@ std::string run_report(const fs::path& dir) {
                              fmt::format("A mode with fewer than {:g} high-quality samples is not covered.", number(g, "covered_threshold")));
         }
     }
-    if (fs::exists(dir / "samples.svg"))
-        o += "<figure><img src=\"samples.svg\" alt=\"samples.svg\"><figcaption>samples.svg: generated samples and the "
-             "modes.</figcaption></figure>\n";
+    if (fs::exists(run.samples_plot()))
+        o += fmt::format("<figure><img src=\"{0}\" alt=\"{0}\"><figcaption>{0}: generated samples and the modes.</figcaption>"
+                         "</figure>\n",
+                         run.samples_plot().filename().string());
     o += "<h2>Training curves</h2>\n" + curves(figures, {{name, {dir}}});
     if (!res.is_null()) {
-        o += "<h2>All results</h2>\n<details><summary>results.json, every value</summary>\n<table><tr><th>result</th><th>value</th></tr>\n";
+        o += "<h2>All results</h2>\n<details><summary>" + run.results().filename().string() + ", every value</summary>\n<table><tr><th>result</th><th>value</th></tr>\n";
         for (const auto& [k, v] : flat_results(res)) o += "<tr><td>" + html_escape(k) + "</td><td>" + html_escape(v) + "</td></tr>\n";
         o += "</table>\n</details>\n";
     }
-    o += "<h2>Spec (resolved)</h2>\n<details><summary>resolved.yaml</summary>\n<pre>" + html_escape(read_text(dir / "resolved.yaml")) +
+    o += "<h2>Spec (resolved)</h2>\n<details><summary>" + run.resolved().filename().string() + "</summary>\n<pre>" +
+         html_escape(read_text(run.resolved())) +
          "</pre>\n</details>\n";
     o += "</body></html>\n";
-    const fs::path out = dir / "report.html";
+    const fs::path out = run.report();
     data::write_file_atomic(out.string(), o);
     figures.remove_stale();
     return out.string();
@@ -511,9 +519,10 @@ std::vector<Metric> default_metrics(const std::vector<json>& results) {
 std::string fmt_value(double v, bool percent) { return percent ? fmt::format("{:.2f}", 100 * v) : fmt::format("{:.4g}", v); }
 
 std::string suite_report(const fs::path& dir) {
-    config::Document suite = detail::load_suite((dir / "suite.yaml").string());
+    const detail::SuiteDir layout(dir);
+    config::Document suite = detail::load_suite(layout.suite().string());
     const YAML::Node& root = suite.root;
-    const json runs = detail::read_json(dir / "runs.json");
+    const json runs = detail::read_json(layout.runs());
     // Results by run, and the settings in order of first appearance.
     std::vector<std::string> settings;
     std::map<std::string, std::vector<json>> by_setting;
@@ -525,8 +534,8 @@ std::string suite_report(const fs::path& dir) {
         if (!by_setting.count(setting)) settings.push_back(setting);
         by_setting[setting];
         const std::string d = r["dir"].get<std::string>();
-        if (d.empty() || !fs::exists(fs::path(d) / "results.json")) continue;
-        json res = detail::read_json(fs::path(d) / "results.json");
+        if (d.empty() || !detail::RunDir(d).finished()) continue;
+        json res = detail::read_json(detail::RunDir(d).results());
         by_setting[setting].push_back(res);
         all.push_back(res);
         run_dirs.emplace_back(r["name"].get<std::string>(), fs::path(d));
@@ -607,11 +616,11 @@ std::string suite_report(const fs::path& dir) {
             failed.push_back(fmt::format("{} ({}{})", r["name"].get<std::string>(), r["status"].get<std::string>(),
                                          r["error"].get<std::string>().empty() ? "" : ": " + r["error"].get<std::string>()));
     if (!failed.empty()) md += fmt::format("\nRuns without results: {}\n", fmt::join(failed, "; "));
-    data::write_file_atomic((dir / "table.md").string(), md);
-    data::write_file_atomic((dir / "table.csv").string(), csv);
+    data::write_file_atomic(layout.table_md().string(), md);
+    data::write_file_atomic(layout.table_csv().string(), csv);
 
     // report.html
-    Figures figures(dir);
+    Figures figures(layout.figures());
     std::string o = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>suite " + html_escape(root["name"].Scalar()) +
                     "</title>" + kStyle + "</head><body>\n<h1>Suite " + html_escape(root["name"].Scalar()) + "</h1>\n";
     o += "<table><tr><th>setting</th><th>n</th>";
@@ -646,8 +655,8 @@ std::string suite_report(const fs::path& dir) {
             if (std::find(xs.begin(), xs.end(), vx) == xs.end()) xs.push_back(vx);
             if (std::find(ys.begin(), ys.end(), vy) == ys.end()) ys.push_back(vy);
             const std::string d = r["dir"].get<std::string>();
-            if (d.empty() || !fs::exists(fs::path(d) / "results.json")) continue;
-            const json res = detail::read_json(fs::path(d) / "results.json");
+            if (d.empty() || !detail::RunDir(d).finished()) continue;
+            const json res = detail::read_json(detail::RunDir(d).results());
             if (const json* x = at_path(res, hm)) vals[{vx, vy}].push_back(x->get<double>());
         }
         std::vector<std::vector<double>> grid(ys.size(), std::vector<double>(xs.size(), NAN));
@@ -698,14 +707,16 @@ std::string suite_report(const fs::path& dir) {
     for (const auto& [name, d] : run_dirs) names.push_back(name);
     const std::vector<std::string> run_labels = distinct_labels(names);
     bool mi = false;
-    for (const auto& [name, d] : run_dirs) mi |= fs::exists(d / "mi.svg") || fs::exists(d / "samples.svg");
+    for (const auto& [name, d] : run_dirs) mi |= fs::exists(detail::RunDir(d).mi_plot()) || fs::exists(detail::RunDir(d).samples_plot());
     if (mi) {
         o += "<h2>Estimates and samples</h2>\n";
-        for (std::size_t k = 0; k < run_dirs.size(); ++k)
-            for (const char* svg : {"mi.svg", "samples.svg"})
-                if (fs::exists(run_dirs[k].second / svg))
+        for (std::size_t k = 0; k < run_dirs.size(); ++k) {
+            const detail::RunDir run(run_dirs[k].second);
+            for (const fs::path& svg : {run.mi_plot(), run.samples_plot()})
+                if (fs::exists(svg))
                     o += fmt::format("<figure><img src=\"{}\" alt=\"{}\" width=\"560\"><figcaption>{}</figcaption></figure>\n",
-                                     html_escape(fs::relative(run_dirs[k].second / svg, dir).string()), svg, html_escape(run_labels[k]));
+                                     html_escape(fs::relative(svg, dir).string()), svg.filename().string(), html_escape(run_labels[k]));
+        }
     }
     std::vector<CurveGroup> groups;
     for (std::size_t i = 0; i < settings.size(); ++i)
@@ -718,12 +729,12 @@ std::string suite_report(const fs::path& dir) {
         const std::string status = r["status"].get<std::string>();
         o += fmt::format("<li{}>{}: {}{}</li>\n", status == "failed" ? " class=\"failed\"" : "",
                          d.empty() ? html_escape(r["name"].get<std::string>())
-                                   : fmt::format("<a href=\"{}\">{}</a>", html_escape(fs::relative(fs::path(d) / "report.html", dir).string()),
+                                   : fmt::format("<a href=\"{}\">{}</a>", html_escape(fs::relative(detail::RunDir(d).report(), dir).string()),
                                                  html_escape(r["name"].get<std::string>())),
                          html_escape(status), r["error"].get<std::string>().empty() ? "" : " — " + html_escape(r["error"].get<std::string>()));
     }
     o += "</ul>\n</body></html>\n";
-    const fs::path out = dir / "report.html";
+    const fs::path out = layout.report();
     data::write_file_atomic(out.string(), o);
     figures.remove_stale();
     return out.string();
@@ -736,14 +747,17 @@ std::string write_report(const std::string& dir_in) {
     // The JSON files are read as this infomax wrote them: a value of another
     // type (an edited file) is the user's problem to fix, not an internal error.
     try {
-        if (fs::exists(dir / "runs.json") && fs::exists(dir / "suite.yaml")) return suite_report(dir);
-        if (fs::exists(dir / "resolved.yaml")) return run_report(dir);
+        if (detail::SuiteDir(dir).is_suite()) return suite_report(dir);
+        if (detail::RunDir(dir).is_run()) return run_report(dir);
     } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{}: runs.json or a run's results.json holds a value of an unexpected type ({}): the file "
-                                "was edited or damaged; run the suite (or the run) again to rewrite it",
-                                dir_in, e.what()));
+        throw Error(fmt::format("{}: {} or a run's {} holds a value of an unexpected type ({}): the file was edited or "
+                                "damaged; run the suite (or the run) again to rewrite it",
+                                dir_in, detail::SuiteDir(dir).runs().filename().string(),
+                                detail::RunDir(dir).results().filename().string(), e.what()));
     }
-    throw Error(fmt::format("{}: neither a suite directory (suite.yaml, runs.json) nor a run directory (resolved.yaml)", dir_in));
+    throw Error(fmt::format("{}: neither a suite directory ({}, {}) nor a run directory ({})", dir_in,
+                            detail::SuiteDir(dir).suite().filename().string(), detail::SuiteDir(dir).runs().filename().string(),
+                            detail::RunDir(dir).resolved().filename().string()));
 }
 
 }  // namespace infomax

@@ -68,6 +68,36 @@ fs::path create_run_dir(const std::string& output_dir, const std::string& name, 
 
 
 
+fs::path RunDir::checkpoint(std::int64_t step) const { return checkpoints() / fmt::format("step-{:08d}.safetensors", step); }
+
+fs::path RunDir::results_aside(std::int64_t step) const {
+    fs::path p = dir_ / fmt::format("results-step-{}.json", step);
+    for (int k = 2; fs::exists(p); ++k) p = dir_ / fmt::format("results-step-{}-{}.json", step, k);
+    return p;
+}
+
+fs::path RunDir::eval_results() const {
+    const std::string stamp = local_time("{:%Y%m%d-%H%M%S}");
+    fs::path p = dir_ / fmt::format("results-eval-{}.json", stamp);
+    for (int k = 2; fs::exists(p); ++k) p = dir_ / fmt::format("results-eval-{}-{}.json", stamp, k);
+    return p;
+}
+
+bool RunDir::is_run() const {
+    std::error_code ec;
+    return fs::exists(resolved(), ec);
+}
+
+bool RunDir::finished() const {
+    std::error_code ec;
+    return fs::exists(results(), ec);
+}
+
+bool SuiteDir::is_suite() const {
+    std::error_code ec;
+    return fs::exists(runs(), ec) && fs::exists(suite(), ec);
+}
+
 std::string file_hash(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return fmt::format("fnv64:{:016x}", fnv64(std::string(std::istreambuf_iterator<char>(in), {})));
@@ -87,8 +117,9 @@ json read_json(const fs::path& file) {
 std::vector<fs::path> checkpoint_files(const fs::path& dir) {
     static const std::regex checkpoint_name("step-[0-9]{8}\\.safetensors");
     std::vector<fs::path> all;
-    if (fs::is_directory(dir / "checkpoints"))
-        for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+    const fs::path folder = RunDir(dir).checkpoints();
+    if (fs::is_directory(folder))
+        for (const auto& e : fs::directory_iterator(folder))
             if (std::regex_match(e.path().filename().string(), checkpoint_name)) all.push_back(e.path());
     std::sort(all.begin(), all.end());  // zero-padded steps: oldest first
     return all;
@@ -215,11 +246,12 @@ VerifiedCheckpoint load_checkpoint(const fs::path& dir) {
 
 void save_checkpoint(const fs::path& dir, std::int64_t step, const data::TensorFile& checkpoint, int keep) {
     std::error_code ec;
-    fs::create_directories(dir / "checkpoints", ec);
-    if (ec) throw Error(fmt::format("{}: cannot create it: {}", (dir / "checkpoints").string(), ec.message()));
+    const RunDir run(dir);
+    fs::create_directories(run.checkpoints(), ec);
+    if (ec) throw Error(fmt::format("{}: cannot create it: {}", run.checkpoints().string(), ec.message()));
     data::TensorFile f = checkpoint;
     f.metadata["checksum"] = tensor_checksum(f);
-    data::write_safetensors((dir / "checkpoints" / fmt::format("step-{:08d}.safetensors", step)).string(), f);
+    data::write_safetensors(run.checkpoint(step).string(), f);
     const std::vector<fs::path> all = checkpoint_files(dir);
     for (std::size_t i = 0; i + keep < all.size(); ++i) fs::remove(all[i], ec);  // a leftover old one is harmless
 }
@@ -259,18 +291,18 @@ DirClaim::~DirClaim() {
 
 DirClaim claim_run_dir(const fs::path& dir) {
     std::string holder;
-    auto claim = DirClaim::try_claim(dir / ".lock", &holder);
+    auto claim = DirClaim::try_claim(RunDir(dir).lock(), &holder);
     if (!claim)
         throw Error(fmt::format("{}: the run is in use by {}; wait for it to end or stop it (a process that died holds "
                                 "nothing: the lock goes with it)",
                                 dir.string(), holder));
     data::remove_stale_temporaries(dir.string());
-    if (fs::is_directory(dir / "checkpoints")) data::remove_stale_temporaries((dir / "checkpoints").string());
+    if (fs::is_directory(RunDir(dir).checkpoints())) data::remove_stale_temporaries(RunDir(dir).checkpoints().string());
     return std::move(*claim);
 }
 
 Metrics::Metrics(const fs::path& dir, std::int64_t keep_up_to_step)
-    : csv_path_(dir / "metrics.csv"), jsonl_path_(dir / "metrics.jsonl") {
+    : csv_path_(RunDir(dir).metrics_csv()), jsonl_path_(RunDir(dir).metrics_jsonl()) {
     if (keep_up_to_step >= 0) {
         trim(csv_path_, keep_up_to_step, true);
         trim(jsonl_path_, keep_up_to_step, false);

@@ -1,16 +1,6 @@
 // The run directory, below the runners and the reports: its layout, and every
-// file in it read and written in one place.
-//
-// runs/<name>/<YYYYmmdd-HHMMSS>-<spec hash>/
-//   resolved.yaml   the spec as run (extends, overrides, defaults applied)
-//   manifest.json   seed, versions, git commit, plugins with file hashes, CPU, threads
-//   metrics.csv, metrics.jsonl   per logging step: every bound, the losses, images/s
-//   checkpoints/step-NNNNNNNN.safetensors   parameters, buffers, optimizer state, position
-//   encoder.safetensors (generator.safetensors for a gan)   the final network
-//   results.json    what the run's evaluation found (the run is finished once it exists)
-//   results-eval-<time>.json   later evaluations (infomax eval), never over results.json
-//   log.txt         what was printed
-//   .lock           held (flock) by the process working in the run (claim_run_dir)
+// file in it read and written in one place. `RunDir` and `SuiteDir` are the
+// one description of both layouts: no other file names a file in them.
 // Files are written to a temporary name and renamed (data::write_file_atomic);
 // metrics and the log are appended a whole row at a time (data::append_whole).
 #pragma once
@@ -46,6 +36,105 @@ std::uint64_t fnv64(const void* data, std::size_t n, std::uint64_t h = kFnv64Bas
 std::uint64_t fnv64(const std::string& s);
 // The local time formatted by fmt's chrono format ("{:%Y%m%d-%H%M%S}").
 std::string local_time(const char* format);
+
+// runs/<name>/<YYYYmmdd-HHMMSS>-<spec hash>/
+//   resolved.yaml   the spec as run (extends, overrides, defaults applied)
+//   manifest.json   seed, versions, git commit, plugins with file hashes, CPU, threads
+//   metrics.csv, metrics.jsonl   per logging step: every bound, the losses, images/s
+//   threads.csv     the thread count from each step on, when it changed (replayed by reproduce)
+//   checkpoints/step-NNNNNNNN.safetensors   parameters, buffers, optimizer state, position
+//   encoder.safetensors (generator.safetensors for a gan)   the final network
+//   results.json    what the run's evaluation found (the run is finished once it exists)
+//   results-step-N.json   a finished run's results, moved aside by --extend
+//   results-eval-<time>.json   later evaluations (infomax eval), never over results.json
+//   mi_levels.csv, mi_levels.md, mi.svg, mi_<statistic>.svg   an MI run's levels, tabulated and drawn
+//   samples.npy, samples.svg   a generator's samples and their plot
+//   features/{train,test}-<tap>.npy, {train,test}-labels.npy   eval --export-features
+//   reproductions/  the runs infomax reproduce made of this one
+//   report.html, figures/   written by infomax report (and after run, eval): the page and its charts
+//   log.txt         what was printed
+//   .lock           held (flock) by the process working in the run (claim_run_dir)
+class RunDir {
+public:
+    RunDir() = default;
+    explicit RunDir(std::filesystem::path dir) : dir_(std::move(dir)) {}
+    const std::filesystem::path& path() const { return dir_; }
+    std::string string() const { return dir_.string(); }
+    bool empty() const { return dir_.empty(); }
+
+    std::filesystem::path resolved() const { return dir_ / "resolved.yaml"; }
+    std::filesystem::path manifest() const { return dir_ / "manifest.json"; }
+    std::filesystem::path metrics_csv() const { return dir_ / "metrics.csv"; }
+    std::filesystem::path metrics_jsonl() const { return dir_ / "metrics.jsonl"; }
+    std::filesystem::path threads_csv() const { return dir_ / "threads.csv"; }
+    std::filesystem::path checkpoints() const { return dir_ / "checkpoints"; }
+    std::filesystem::path checkpoint(std::int64_t step) const;
+    // The final network: generator.safetensors for a generator, else encoder.safetensors.
+    std::filesystem::path product(bool generator) const { return dir_ / (generator ? "generator.safetensors" : "encoder.safetensors"); }
+    std::filesystem::path results() const { return dir_ / "results.json"; }
+    // A new name for a finished run's results moved aside at `step` (--extend).
+    std::filesystem::path results_aside(std::int64_t step) const;
+    // A new name for a later evaluation's results, stamped with the local time.
+    std::filesystem::path eval_results() const;
+    std::filesystem::path mi_levels_csv() const { return dir_ / "mi_levels.csv"; }
+    std::filesystem::path mi_levels_md() const { return dir_ / "mi_levels.md"; }
+    std::filesystem::path mi_plot() const { return dir_ / "mi.svg"; }
+    // mi_<statistic>.svg: one statistic of the levels (bias, variance, mse) against the truth.
+    std::filesystem::path mi_statistic_plot(const std::string& statistic) const { return dir_ / ("mi_" + statistic + ".svg"); }
+    std::filesystem::path samples() const { return dir_ / "samples.npy"; }
+    std::filesystem::path samples_plot() const { return dir_ / "samples.svg"; }
+    std::filesystem::path features() const { return dir_ / "features"; }
+    // features/<split>-<what>.npy: a tap's features or "labels".
+    std::filesystem::path feature_file(const std::string& split, const std::string& what) const {
+        return features() / (split + "-" + what + ".npy");
+    }
+    std::filesystem::path reproductions() const { return dir_ / "reproductions"; }
+    std::filesystem::path report() const { return dir_ / "report.html"; }
+    std::filesystem::path figures() const { return dir_ / "figures"; }  // the report's charts
+    std::filesystem::path log() const { return dir_ / "log.txt"; }
+    std::filesystem::path lock() const { return dir_ / ".lock"; }
+
+    // A run directory at all: it holds its resolved spec.
+    bool is_run() const;
+    // Finished: trained and evaluated (results.json exists).
+    bool finished() const;
+
+private:
+    std::filesystem::path dir_;
+};
+
+// suites/<name>/ (a suite's output.dir):
+//   suite.yaml      the suite file as run
+//   runs.json       every planned run: its overrides, directory, state, time
+//   table.md, table.csv   the aggregated results (infomax report, suite)
+//   report.html, figures/   the suite's report and its charts
+//   <run>/run.log   what the run printed;  <run>/.claim   held while a process runs it
+//   <run>/<spec name>/<run dir>   the run directories (RunDir)
+//   slurm/runs.sbatch, slurm/tables.sbatch, slurm/submit.sh   --emit-slurm
+class SuiteDir {
+public:
+    explicit SuiteDir(std::filesystem::path dir) : dir_(std::move(dir)) {}
+    const std::filesystem::path& path() const { return dir_; }
+    std::filesystem::path suite() const { return dir_ / "suite.yaml"; }
+    std::filesystem::path runs() const { return dir_ / "runs.json"; }
+    std::filesystem::path table_md() const { return dir_ / "table.md"; }
+    std::filesystem::path table_csv() const { return dir_ / "table.csv"; }
+    std::filesystem::path report() const { return dir_ / "report.html"; }
+    std::filesystem::path figures() const { return dir_ / "figures"; }
+    // Where one planned run's directories go, its log and its claim.
+    std::filesystem::path run_root(const std::string& run) const { return dir_ / run; }
+    std::filesystem::path run_log(const std::string& run) const { return dir_ / run / "run.log"; }
+    std::filesystem::path run_claim(const std::string& run) const { return dir_ / run / ".claim"; }
+    std::filesystem::path slurm() const { return dir_ / "slurm"; }
+    std::filesystem::path slurm_runs() const { return slurm() / "runs.sbatch"; }
+    std::filesystem::path slurm_tables() const { return slurm() / "tables.sbatch"; }
+    std::filesystem::path slurm_submit() const { return slurm() / "submit.sh"; }
+    // A suite directory at all: it holds its suite file and its runs.
+    bool is_suite() const;
+
+private:
+    std::filesystem::path dir_;
+};
 
 // A problem with where runs go (output.dir): the caller names the spec's key.
 class RunDirError : public Error {

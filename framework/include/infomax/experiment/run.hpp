@@ -1,15 +1,9 @@
 // `infomax run` and `infomax eval`: train a spec in a new run directory, resume
 // one, and evaluate a trained encoder.
 //
-// runs/<name>/<YYYYmmdd-HHMMSS>-<spec hash>/
-//   resolved.yaml   the spec as run (extends, overrides, defaults applied)
-//   manifest.json   seed, versions, git commit, plugins with file hashes, CPU, threads
-//   metrics.csv, metrics.jsonl   per logging step: every bound, the losses, images/s
-//   checkpoints/step-NNNNNNNN.safetensors   parameters, buffers, optimizer state, position
-//   encoder.safetensors   the final encoder (readable from Python's safetensors)
-//   results.json    probe accuracies and held-out bounds
-//   log.txt         what was printed
-//   threads.csv     the thread count from each step on, when it followed the machine's load
+// A run lives in runs/<name>/<YYYYmmdd-HHMMSS>-<spec hash>/; its layout is
+// described once, by the type that owns it (src/run_dir/run_dir.hpp, RunDir),
+// and for users in docs/running.md.
 // Nothing is written before the spec validates and its model builds; an
 // existing directory is never reused; files are written to a temporary name
 // and renamed.

@@ -58,6 +58,7 @@ struct SuiteResult {
     bool interrupted = false;
     bool lead = true;  // rank 0 (or alone): it has every run's status and writes the tables
     std::string slurm_submit;  // --emit-slurm: the script that submits both jobs
+    std::string table;         // the aggregated table (table.md) that infomax report writes for the suite
 };
 
 SuiteResult run_suite(const SuiteOptions& options);

@@ -207,7 +207,7 @@ json probe_features(EvalContext& c) {
     Model& m = c.model;
     const Experiment& e = c.experiment;
     Log& log = c.log;
-    const fs::path& dir = c.dir;
+    const RunDir& dir = c.dir;
     const bool export_features = c.export_features;
     const std::vector<std::string>& probes = e.eval.probes;
     const std::vector<std::string>& taps = e.eval.features;
@@ -224,13 +224,13 @@ json probe_features(EvalContext& c) {
                test = features(m, {"test"}, taps, extracting, train_rows, all);
     extracting.finish("done");
     if (export_features) {
-        fs::create_directories(dir / "features");
-        for (const auto& [tap, t] : train.by_tap) data::write_npy((dir / "features" / ("train-" + tap + ".npy")).string(), t);
-        for (const auto& [tap, t] : test.by_tap) data::write_npy((dir / "features" / ("test-" + tap + ".npy")).string(), t);
+        fs::create_directories(dir.features());
+        for (const auto& [tap, t] : train.by_tap) data::write_npy(dir.feature_file("train", tap).string(), t);
+        for (const auto& [tap, t] : test.by_tap) data::write_npy(dir.feature_file("test", tap).string(), t);
         // Labels as integers (int64), as numpy and scikit-learn expect class labels.
-        data::write_npy((dir / "features" / "train-labels.npy").string(), train.labels);
-        data::write_npy((dir / "features" / "test-labels.npy").string(), test.labels);
-        log.line(fmt::format("eval: features exported to {}", (dir / "features").string()));
+        data::write_npy(dir.feature_file("train", "labels").string(), train.labels);
+        data::write_npy(dir.feature_file("test", "labels").string(), test.labels);
+        log.line(fmt::format("eval: features exported to {}", dir.features().string()));
     }
     std::string table = fmt::format("{:<14} {:>8} {:>10} {:>10} {:>8}\n", "features", "probe", "train acc", "test acc", "seconds");
     for (const auto& tap : taps)
@@ -268,10 +268,10 @@ json mi_levels(EvalContext& c) {
     Model& m = c.model;
     const Experiment& e = c.experiment;
     Log& log = c.log;
-    const fs::path& dir = c.dir;
+    const RunDir& dir = c.dir;
     json r = json::object();  // an object even when nothing is added: callers update() with it
     const std::int64_t window = e.eval.window;
-    const eval::MetricsTable t = eval::read_metrics_csv((dir / "metrics.csv").string());
+    const eval::MetricsTable t = eval::read_metrics_csv(dir.metrics_csv().string());
     std::vector<std::string> estimates;
     // What estimates I: the bound itself when it is an MI bound (mi_*), else
     // every MI reading logged beside it (a divergence's: mi_smile, mi_nwj).
@@ -320,8 +320,8 @@ json mi_levels(EvalContext& c) {
         }
         chart.series.push_back(std::move(truth));
     }
-    data::write_file_atomic((dir / "mi.svg").string(), eval::svg(chart));
-    r["plots"] = {"mi.svg"};
+    data::write_file_atomic(dir.mi_plot().string(), eval::svg(chart));
+    r["plots"] = {dir.mi_plot().filename().string()};
     if (!known) {
         log.line("eval: the data does not know its true MI: no bias or MSE (see mi.svg for the estimates)");
         return r;
@@ -355,13 +355,13 @@ json mi_levels(EvalContext& c) {
             }
             chart.series.push_back(std::move(s));
         }
-        const std::string file = fmt::format("mi_{}.svg", kind);
-        data::write_file_atomic((dir / file).string(), eval::svg(chart));
-        r["plots"].push_back(file);
+        const fs::path file = dir.mi_statistic_plot(kind);
+        data::write_file_atomic(file.string(), eval::svg(chart));
+        r["plots"].push_back(file.filename().string());
     }
     const std::string md = eval::mi_level_table_markdown(stats);
-    data::write_file_atomic((dir / "mi_levels.csv").string(), csv);
-    data::write_file_atomic((dir / "mi_levels.md").string(), md);
+    data::write_file_atomic(dir.mi_levels_csv().string(), csv);
+    data::write_file_atomic(dir.mi_levels_md().string(), md);
     log.line(fmt::format("eval: estimates over the last {} steps of each level (mi_levels.md, mi.svg)\n{}", window, md));
     return r;
 }
@@ -372,14 +372,14 @@ json generated_samples(EvalContext& c) {
     Model& m = c.model;
     const Experiment& e = c.experiment;
     Log& log = c.log;
-    const fs::path& dir = c.dir;
+    const RunDir& dir = c.dir;
     json r = json::object();  // an object even when nothing is added: callers update() with it
     const std::int64_t n = e.eval.samples;
     NoGradGuard ng;
     m.generator->train(false);
     Rng rng(e.seed, "eval noise");
     const Tensor x = m.generator->encode(Var(m.noise->sample({n, m.noise_dim}, rng))).global.value();
-    data::write_npy((dir / "samples.npy").string(), x);
+    data::write_npy(dir.samples().string(), x);
     const auto xs = x.to_vector();
     eval::Chart chart;
     chart.title = fmt::format("{}: {} generated samples", e.name, n);
@@ -420,8 +420,8 @@ json generated_samples(EvalContext& c) {
         chart.series = {gen};
         log.line("eval: the data reports no modes: samples.svg only");
     }
-    data::write_file_atomic((dir / "samples.svg").string(), eval::svg(chart));
-    r["plots"] = {"samples.svg"};
+    data::write_file_atomic(dir.samples_plot().string(), eval::svg(chart));
+    r["plots"] = {dir.samples_plot().filename().string()};
     return r;
 }
 
