@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
 # Data-parallel training under mpirun -np 2, against one process.
 # Usage: mpi_run.sh INFOMAX SOURCE_DIR CASE
-#   matches      2 ranks give the 1-rank losses over 50 steps (within 1e-4
-#                relative, floored at 1) and the linear probe within 0.3 points
-#                (SGD, no batch norm in the encoder: see docs/scale.md on why
-#                Adam and batch norm amplify reassociation differences)
+#
+# How close 2 ranks must come to 1 process (tolerance from the arithmetic, not
+# from a CPU): the two compute the same sums in another order (each rank sums
+# its 32 rows, then the ranks' sums are added), so each step's values differ by
+# reassociation only. In f32 (unit roundoff u = 2^-24) a reordered sum of n
+# terms moves by about sqrt(n) u relative (the probabilistic bound of Higham and
+# Mary; the worst case is n u), the longest sum here being the first conv's
+# weight gradient over 64 rows x 14 x 14 positions (n = 12544): about 6.7e-6 a
+# step. Carried forward, step s may differ by s sqrt(n) u relative (floored at
+# 1), which the first 10 steps are checked against. Later steps are not: the
+# adversarial prior amplifies those differences by its dynamics, not by the
+# arithmetic (on one CPU the 50th step differed by 2e-5, on another by 2e-4), so
+# what must hold there is checked as a statistic or as an effect of its own size.
+#   matches      2 ranks give the 1-rank losses over the first 10 steps (as
+#                above) and the linear probe after 50 within 0.3 points (SGD,
+#                no batch norm in the encoder: see docs/scale.md)
 #   learned_baseline  the same with a bound that learns its own baseline
 #                (interpolated, learn_baseline): its gradient is whole on each
-#                rank, not summed (started at log a = 2, far from its optimum,
-#                it moves about 0.3 in 50 steps: summed, twice that)
-#   batch_norm   with batch norm in the encoder, the first 5 steps agree
-#                within 1e-4: statistics are over the global batch
+#                rank, not summed. Started at log a = 2 it moves about 0.22 in
+#                50 SGD steps; summed over 2 ranks it would move twice as far,
+#                so the 2-rank move must be the 1-rank move within 1% of it
+#   batch_norm   with batch norm in the encoder and the spec's Adam, the first
+#                3 steps agree as above: statistics are over the global batch
+#                (local ones differ by 1.7e-3 at step 1, 247 times the tolerance). Only 3: Adam divides
+#                each gradient by its running size, so a component within
+#                rounding of zero gets an update of up to lr either way, and
+#                from step 4 on (measured) the trajectories part by more than
+#                reassociation, through the optimiser, not the sums
 #   bits         the same N and seed give the same bits
 #   resume       stopped by SIGTERM to mpirun (its Ctrl-C): every rank stops at
 #                one step with a checkpoint; resumed on 2 ranks it equals the
@@ -28,13 +46,23 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 source "$(dirname "$0")/mpi/mpirun.sh"
 fail() { echo "FAIL ($case): $*"; exit 1; }
 no_bn='encoder.layers=[{conv: {out: 16, kernel: 4, stride: 2, padding: 1}}, relu, {conv: {out: 32, kernel: 4, stride: 2, padding: 1}}, relu, {tap: local}, flatten, {linear: {out: 64}}, relu, {linear: {out: 32}}, {tap: global}]'
-# worst |a - b| / max(|a|, |b|, 1) over the metrics two metrics.csv share (not timings), first N rows
+# The worst step of the first N rows that two metrics.csv share (not timings):
+# prints "ratio (metric step s: relative difference d, tolerance t)", where d =
+# |a - b| / max(|a|, |b|, 1) and t = s sqrt(12544) 2^-24 (see the top); the check
+# passes when the ratio d / t is at most 1.
 worst() {
-  awk -F, -v rows="$3" 'FNR==1{if(NR==1)for(i=1;i<=NF;i++)h[i]=$i; next}
+  awk -F, -v rows="$3" 'BEGIN{per_step=sqrt(12544)*2^-24}
+    FNR==1{if(NR==1)for(i=1;i<=NF;i++)h[i]=$i; next}
     NR==FNR{if(FNR-1<=rows)for(i=1;i<=NF;i++)a[FNR,i]=$i; next}
     FNR-1<=rows{for(i=3;i<=NF;i++){if(h[i]=="images_per_s")continue; x=a[FNR,i]; y=$i; d=x-y; if(d<0)d=-d;
-      m=x<0?-x:x; if((y<0?-y:y)>m)m=y<0?-y:y; if(m<1)m=1; if(d/m>w){w=d/m; at=h[i]" step "$1}}}
+      m=x<0?-x:x; if((y<0?-y:y)>m)m=y<0?-y:y; if(m<1)m=1; t=$1*per_step; if(d/m/t>w){w=d/m/t; at=sprintf("%s step %d: relative difference %.3g, tolerance %.3g", h[i], $1, d/m, t)}}}
     END{printf "%.3g (%s)\n", w, at}' "$1" "$2"
+}
+# A float32 tensor of a checkpoint (safetensors: an 8-byte header length, the JSON header, the data).
+tensor_value() {
+  python3 -c 'import json, struct, sys
+b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; t = json.loads(b[8:8 + n])[sys.argv[2]]
+s, e = t["data_offsets"]; print(struct.unpack("<f", b[8 + n + s:8 + n + e])[0])' "$1" "$2"
 }
 within() { awk -v w="${1%% *}" -v t="$2" 'BEGIN{exit !(w <= t)}'; }
 run_dir() { ls -d "$work/$1"/*/*/ | head -1; }
@@ -48,15 +76,21 @@ matches|learned_baseline)
   "$cli" --threads 1 run "$spec" "$no_bn" ${extra[@]+"${extra[@]}"} optimizer.type=sgd optimizer.lr=0.01 output.dir="$work/one" --no-progress > "$work/one.txt" 2>&1 || { cat "$work/one.txt"; fail "1 rank"; }
   "${mpirun_2[@]}" "$cli" run "$spec" "$no_bn" ${extra[@]+"${extra[@]}"} optimizer.type=sgd optimizer.lr=0.01 output.dir="$work/two" --no-progress > "$work/two.txt" 2>&1 || { cat "$work/two.txt"; fail "2 ranks"; }
   if [ "$case" = learned_baseline ]; then
-    # SGD moves log a by lr times its gradient: summed over 2 ranks, it would move
-    # twice as far and the bound below would part from the 1-rank one.
     grep -q '^step,epoch,global.mi_interpolated,' "$(run_dir two)metrics.csv" || fail "not the interpolated bound"
   fi
   grep -q "on each of 2 ranks, 32 rows each" "$work/two.txt" || { cat "$work/two.txt"; fail "not data-parallel"; }
   grep -q '"world_size": 2' "$(run_dir two)manifest.json" || fail "the manifest does not record 2 ranks"
-  w=$(worst "$(run_dir one)metrics.csv" "$(run_dir two)metrics.csv" 50)
-  echo "50 steps, worst relative difference: $w"
-  within "$w" 1e-4 || fail "losses differ by $w"
+  w=$(worst "$(run_dir one)metrics.csv" "$(run_dir two)metrics.csv" 10)
+  echo "first 10 steps, worst difference against the reassociation tolerance: $w"
+  within "$w" 1 || fail "losses differ beyond reassociation: $w"
+  if [ "$case" = learned_baseline ]; then
+    key=param/objectives.global.estimator.log_a
+    a=$(tensor_value "$(run_dir one)checkpoints/step-00000050.safetensors" $key) || fail "no $key at step 50 (1 rank)"
+    b=$(tensor_value "$(run_dir two)checkpoints/step-00000050.safetensors" $key) || fail "no $key at step 50 (2 ranks)"
+    echo "log a after 50 steps from 2: 1 rank $a, 2 ranks $b"
+    awk -v a="$a" -v b="$b" 'BEGIN{m=a-2; d=b-a; if(d<0)d=-d; if(m<0)m=-m; exit !(m > 0.05 && d <= 0.01 * m)}' ||
+      fail "the baseline moved $a - 2 on 1 rank and $b - 2 on 2 ranks: not within 1% (summed over the ranks, it moves twice as far)"
+  fi
   a=$(grep -o '"test_accuracy": [0-9.]*' "$(run_dir one)results.json" | head -1 | cut -d' ' -f2)
   b=$(grep -o '"test_accuracy": [0-9.]*' "$(run_dir two)results.json" | head -1 | cut -d' ' -f2)
   echo "linear probe: 1 rank $a, 2 ranks $b"
@@ -65,9 +99,9 @@ matches|learned_baseline)
 batch_norm)
   "$cli" --threads 1 run "$spec" eval.probes=[] output.dir="$work/one" --no-progress > "$work/one.txt" 2>&1 || { cat "$work/one.txt"; fail "1 rank"; }
   "${mpirun_2[@]}" "$cli" run "$spec" eval.probes=[] output.dir="$work/two" --no-progress > "$work/two.txt" 2>&1 || { cat "$work/two.txt"; fail "2 ranks"; }
-  w=$(worst "$(run_dir one)metrics.csv" "$(run_dir two)metrics.csv" 5)
-  echo "5 steps with batch norm, worst relative difference: $w"
-  within "$w" 1e-4 || fail "losses differ by $w"
+  w=$(worst "$(run_dir one)metrics.csv" "$(run_dir two)metrics.csv" 3)
+  echo "3 steps with batch norm, worst difference against the reassociation tolerance: $w"
+  within "$w" 1 || fail "losses differ beyond reassociation: $w"
   ;;
 bits)
   for k in a b; do
