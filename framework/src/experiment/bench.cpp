@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "backend/onednn/peak.hpp"
+#include "experiment/runner.hpp"
 #include "experiment/trainer.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/runtime/error.hpp"
@@ -54,7 +55,7 @@ BenchResult bench_spec(const BenchOptions& opt) {
     r.steps = opt.steps;
     r.warmup = opt.warmup;
     r.batch = trainer.batch_size();
-    for (int i = 0; i < opt.warmup; ++i) trainer.train_step(trainer.next_batch());
+    for (int i = 0; i < opt.warmup; ++i) model.runner->step(trainer, trainer.next_batch());
 
     std::vector<double> step, data, fwd, bwd, optim, wait, check;
     const double gathered0 = detail::gathered_bytes();
@@ -65,7 +66,7 @@ BenchResult bench_spec(const BenchOptions& opt) {
         const auto t0 = Clock::now();
         auto batch = trainer.next_batch();
         const auto t1 = Clock::now();
-        trainer.train_step(batch);
+        model.runner->step(trainer, batch);
         const auto t2 = Clock::now();
         // What a run adds after each step: the scan for NaN and infinities.
         if (!trainer.nonfinite_state(false).empty()) throw Error(fmt::format("bench: step {} diverged (NaN or infinity)", i + 1));

@@ -14,9 +14,8 @@
 #include <optional>
 #include <stdexcept>
 
-#include <tbb/task_group.h>
-
 #include "experiment/interrupts.hpp"
+#include "experiment/run_loop.hpp"
 #include "run_dir/run_dir.hpp"
 #include "experiment/runner.hpp"
 #include "experiment/thread_schedule.hpp"
@@ -46,17 +45,6 @@ using detail::Metrics;
 namespace {
 
 std::atomic<bool> g_stop{false};
-
-
-
-
-
-}  // namespace
-
-
-
-
-namespace {
 
 json manifest(const Experiment& e, const Registry& registry, const Model& m) {
     json j;
@@ -144,45 +132,135 @@ bool stop_requested() { return g_stop.load(); }
 
 std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format("{:016x}", detail::fnv64(resolved_yaml)).substr(0, 8); }
 
+namespace {
+
+// --resume DIR [--extend ...]: the directory is a run, nothing else changes
+// but its length, and (rank 0) this process holds it.
+void check_resume(const RunOptions& opt, bool lead, std::optional<detail::DirClaim>& claim) {
+    const detail::RunDir dir(opt.resume);
+    if (!dir.is_run())
+        throw Error(fmt::format("{}: not a run directory (no {})", opt.resume, dir.resolved().filename().string()));
+    if (!opt.overrides.empty())
+        throw Error("--resume continues a run as it was: overrides are not allowed (to train longer: infomax run "
+                    "--resume DIR --extend train.steps=N)");
+    for (std::size_t i = 0; i < opt.extend.size(); ++i) {
+        const std::string key = config::override_key(opt.extend[i]);
+        if (!extendable(key))
+            throw config::SpecError({{config::Origin{"", 0, 0, static_cast<int>(i) + 1, opt.extend[i]}, key,
+                                      "--extend changes only how long a run trains (train.steps or train.epochs); "
+                                      "start a new run for anything else"}});
+    }
+    if (lead) {
+        claim = detail::claim_run_dir(dir.path());
+        check_resolved(dir.path());
+    }
+}
+
+// Where a resumed run continues: the newest checkpoint that verifies (its
+// notices to log), the step it holds (-1: none) and the metrics window it cut.
+struct Restored {
+    std::int64_t step = -1;
+    detail::VerifiedCheckpoint checkpoint;
+    detail::MetricsWindow window{{}, 0, ""};
+};
+
+Restored restore(const RunOptions& opt, const Experiment& e, detail::Trainer& trainer, bool lead) {
+    const fs::path dir = opt.resume;
+    Restored r;
+    r.checkpoint = detail::load_checkpoint(dir);
+    if (r.checkpoint.path.empty()) {
+        if (detail::RunDir(dir).finished())
+            throw Error(fmt::format("{}: the run is finished but its checkpoints are gone: evaluate it again with "
+                                    "infomax eval {}",
+                                    opt.resume, opt.resume));
+        // It stopped before its first checkpoint: the directory is reused from the start.
+        r.checkpoint.notices.push_back("the run stopped before its first checkpoint: training again from step 0 in this "
+                                       "directory");
+    } else {
+        trainer.restore(r.checkpoint.file);
+    }
+    auto [sums, steps] = detail::MetricsWindow::read_from(r.checkpoint.file, r.checkpoint.path);
+    r.window = detail::MetricsWindow(std::move(sums), steps, r.checkpoint.path);
+    r.checkpoint.file = {};
+    r.step = trainer.step();
+    // Finished and evaluated: nothing to continue, nothing to overwrite. A run
+    // that trained to the end but died before its results resumes into the
+    // evaluation alone.
+    if (!opt.extend.empty() && r.step > trainer.total_steps())
+        throw Error(fmt::format("{}: the run has trained {} steps: --extend must give at least that many (it gives {})",
+                                opt.resume, r.step, trainer.total_steps()));
+    if (r.step >= trainer.total_steps() && detail::RunDir(dir).finished())
+        throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {} (or "
+                                "train it longer: infomax run --resume {} --extend train.steps=N)",
+                                opt.resume, r.step, trainer.total_steps(), opt.resume, opt.resume));
+    if (!opt.extend.empty() && lead) extend_run(dir, e, opt.extend, r.step);
+    return r;
+}
+
+// A new run's directory, made only once everything is checked, with its
+// resolved spec and manifest.
+fs::path open_new_run(const Experiment& e, Session& session, const Model& model,
+                      std::optional<detail::DirClaim>& claim) {
+    fs::path dir;
+    try {
+        dir = create_run_dir(e.output_dir, e.name, resolved_hash(e.resolved_yaml));
+    } catch (const detail::RunDirError& err) {
+        e.fail("output.dir", err.what());
+    }
+    claim = detail::claim_run_dir(dir);
+    data::write_file_atomic(detail::RunDir(dir).resolved().string(), e.resolved_yaml);
+    data::write_file_atomic(detail::RunDir(dir).manifest().string(), manifest(e, session.registry(), model).dump(2) + "\n");
+    return dir;
+}
+
+std::string describe_run(bool resuming, const fs::path& dir, const Model& model, const detail::Trainer& trainer,
+                         bool parallel) {
+    const WorldInfo& w = world();
+    return fmt::format("{} {} ({} steps of batch {}, {}; threads {}{})", resuming ? "resuming" : "run", dir.string(),
+                       trainer.total_steps(), trainer.batch_size(),
+                       model.data->streamed() ? "fresh samples every step"
+                                              : fmt::format("{} per epoch", trainer.steps_per_epoch()),
+                       threads(), parallel ? fmt::format(" on each of {} ranks, {} rows each", w.size, trainer.batch_size() / w.size) : "");
+}
+
+// Default: every epoch; streamed data has no epochs: every tenth of the run.
+std::int64_t checkpoint_every(const Experiment& e, const Model& model, const detail::Trainer& trainer) {
+    if (e.train.checkpoint_every) return *e.train.checkpoint_every;
+    return model.data->streamed() ? std::max<std::int64_t>(1, trainer.total_steps() / 10) : trainer.steps_per_epoch();
+}
+
+// The trained run's product (the final encoder or generator) and its evaluation.
+void finish_run(const fs::path& dir, Model& model, const Experiment& e, detail::Trainer& trainer, Log& log,
+                std::int64_t restored, double seconds, bool tty) {
+    if (model.encoder || model.generator)
+        data::write_safetensors(product_file(dir, model).string(), trainer.encoder_weights());
+    json results;
+    results["train"] = {{"steps", trainer.step()}, {"seconds", seconds}, {"resumed_from_step", restored}};
+    detail::EvalContext ec{model, e, log, detail::RunDir(dir), false, tty};
+    release_cached_memory();  // the training step's buffers: evaluation needs other sizes
+    results.update(model.runner->evaluate(ec));
+    data::write_file_atomic(detail::RunDir(dir).results().string(), results.dump(2) + "\n");
+    log.line(fmt::format("results: {}", detail::RunDir(dir).results().string()));
+}
+
+}  // namespace
+
 RunResult run_experiment(const RunOptions& opt) {
     // First, before any oneDNN or TBB thread exists: see interrupts.hpp.
     detail::InterruptGuard interrupts(g_stop);
     Session session({opt.threads, opt.plugin_paths});
     const WorldInfo& w = world();
-    const bool resuming = !opt.resume.empty();
-    fs::path dir;
-    std::string spec_file = opt.spec;
-    std::vector<std::string> overrides = opt.overrides;
-    std::optional<detail::DirClaim> claim;  // the run directory is this process's while it runs
-    if (resuming) {
-        dir = opt.resume;
-        spec_file = detail::RunDir(dir).resolved().string();
-        if (!fs::exists(spec_file))
-            throw Error(fmt::format("{}: not a run directory (no {})", opt.resume, fs::path(spec_file).filename().string()));
-        if (!overrides.empty())
-            throw Error("--resume continues a run as it was: overrides are not allowed (to train longer: infomax run "
-                        "--resume DIR --extend train.steps=N)");
-        for (std::size_t i = 0; i < opt.extend.size(); ++i) {
-            const std::string key = config::override_key(opt.extend[i]);
-            if (!extendable(key))
-                throw config::SpecError({{config::Origin{"", 0, 0, static_cast<int>(i) + 1, opt.extend[i]}, key,
-                                          "--extend changes only how long a run trains (train.steps or train.epochs); "
-                                          "start a new run for anything else"}});
-        }
-        overrides = opt.extend;
-        if (w.rank == 0) {
-            claim = detail::claim_run_dir(dir);
-            check_resolved(dir);
-        }
-    } else if (!opt.extend.empty()) {
-        throw Error("--extend changes a run being resumed: infomax run --resume DIR --extend train.steps=N");
-    }
-    const Experiment e = session.load(spec_file, overrides);
-    session.apply(e);
     // Data-parallel (mpirun): rank 0 alone writes the run directory; every
     // rank runs the same thread count, so the parts all ranks compute alike
     // stay bit-identical.
-    const bool lead = w.rank == 0, parallel = w.size > 1;
+    const bool lead = w.rank == 0, parallel = w.size > 1, resuming = !opt.resume.empty();
+    std::optional<detail::DirClaim> claim;  // the run directory is this process's while it runs
+    if (resuming) check_resume(opt, lead, claim);
+    else if (!opt.extend.empty())
+        throw Error("--extend changes a run being resumed: infomax run --resume DIR --extend train.steps=N");
+    const Experiment e = session.load(resuming ? detail::RunDir(opt.resume).resolved().string() : opt.spec,
+                                      resuming ? opt.extend : opt.overrides);
+    session.apply(e);
     if (parallel) {
         std::int64_t n = threads();
         detail::allreduce_min(&n, 1);
@@ -190,195 +268,35 @@ RunResult run_experiment(const RunOptions& opt) {
     }
     Model model = build_model(e, session.registry());
     detail::Trainer trainer(model, e);
-
-    std::int64_t restored = -1;
-    detail::VerifiedCheckpoint checkpoint;
-    std::vector<double> restored_window;  // the sums of the window a checkpoint cut (resume)
-    std::int64_t restored_window_steps = 0;
+    Restored restored;
+    fs::path dir;
     if (resuming) {
-        checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
-        if (checkpoint.path.empty()) {
-            if (detail::RunDir(dir).finished())
-                throw Error(fmt::format("{}: the run is finished but its checkpoints are gone: evaluate it again with "
-                                        "infomax eval {}",
-                                        opt.resume, opt.resume));
-            // It stopped before its first checkpoint: the directory is reused from the start.
-            checkpoint.notices.push_back("the run stopped before its first checkpoint: training again from step 0 in "
-                                         "this directory");
-        } else {
-            trainer.restore(checkpoint.file);
-        }
-        // The metrics window the checkpoint cut, if any: its sums so far.
-        const auto& meta = checkpoint.file.metadata;
-        if (auto it = meta.find("metrics_window"); it != meta.end()) {
-            restored_window = detail::decode_doubles(it->second, checkpoint.path + ": metrics_window");
-            const auto steps = meta.find("metrics_window_steps");
-            if (steps == meta.end()) throw Error(fmt::format("{}: metrics_window without metrics_window_steps", checkpoint.path));
-            restored_window_steps = detail::parse_count(steps->second, "the checkpoint's metrics_window_steps");
-        }
-        checkpoint.file = {};
-        restored = trainer.step();
-        // Finished and evaluated: nothing to continue, nothing to overwrite. A run
-        // that trained to the end but died before its results resumes into
-        // the evaluation alone.
-        if (!opt.extend.empty() && restored > trainer.total_steps())
-            throw Error(fmt::format("{}: the run has trained {} steps: --extend must give at least that many (it gives {})",
-                                    opt.resume, restored, trainer.total_steps()));
-        if (restored >= trainer.total_steps() && detail::RunDir(dir).finished())
-            throw Error(fmt::format("{}: this run is complete ({} of {} steps); evaluate it again with: infomax eval {} "
-                                    "(or train it longer: infomax run --resume {} --extend train.steps=N)",
-                                    opt.resume, restored, trainer.total_steps(), opt.resume, opt.resume));
-        if (!opt.extend.empty() && lead) extend_run(dir, e, opt.extend, restored);
+        restored = restore(opt, e, trainer, lead);
+        dir = opt.resume;
     } else if (lead) {
-        // Everything checked: now, and only now, make the directory.
-        try {
-            dir = create_run_dir(e.output_dir, e.name, resolved_hash(e.resolved_yaml));
-        } catch (const detail::RunDirError& err) {
-            e.fail("output.dir", err.what());
-        }
-        claim = detail::claim_run_dir(dir);
-        data::write_file_atomic(detail::RunDir(dir).resolved().string(), e.resolved_yaml);
-        data::write_file_atomic(detail::RunDir(dir).manifest().string(), manifest(e, session.registry(), model).dump(2) + "\n");
+        dir = open_new_run(e, session, model, claim);
     }
     std::unique_ptr<Log> log_file = lead ? std::make_unique<Log>(detail::RunDir(dir).log()) : std::make_unique<Log>();
     Log& log = *log_file;
     std::optional<Metrics> metrics;
-    if (lead) metrics.emplace(dir, restored);
+    if (lead) metrics.emplace(dir, restored.step);
     if (metrics)
-        for (const auto& n : metrics->notices()) checkpoint.notices.push_back(n);
-    log.line(fmt::format("{} {} ({} steps of batch {}, {}; threads {}{})", resuming ? "resuming" : "run", dir.string(),
-                         trainer.total_steps(), trainer.batch_size(),
-                         model.data->streamed() ? "fresh samples every step"
-                                                : fmt::format("{} per epoch", trainer.steps_per_epoch()),
-                         threads(), parallel ? fmt::format(" on each of {} ranks, {} rows each", w.size, trainer.batch_size() / w.size) : ""));
-    for (const auto& n : checkpoint.notices) log.line("notice: " + n);
-    if (resuming) log.line(fmt::format("restored step {} from {}", restored, checkpoint.path));
+        for (const auto& n : metrics->notices()) restored.checkpoint.notices.push_back(n);
+    log.line(describe_run(resuming, dir, model, trainer, parallel));
+    for (const auto& n : restored.checkpoint.notices) log.line("notice: " + n);
+    if (resuming) log.line(fmt::format("restored step {} from {}", restored.step, restored.checkpoint.path));
 
     // Data-parallel ranks keep one count (see above): no governor.
     detail::ThreadGovernor governor(log, dir, parallel ? detail::ThreadSchedule{} : opt.thread_schedule,
-                                    !parallel && session.threads_follow_load(e), available_cores(), restored);
-    const std::int64_t log_every = e.train.log_every;
-    // Default: every epoch; streamed data has no epochs: every tenth of the run.
-    const std::int64_t ck_every = e.train.checkpoint_every ? *e.train.checkpoint_every
-                                  : model.data->streamed() ? std::max<std::int64_t>(1, trainer.total_steps() / 10)
-                                                           : trainer.steps_per_epoch();
-    const bool tty = opt.progress && console::live();
+                                    !parallel && session.threads_follow_load(e), available_cores(), restored.step);
+    detail::LoopOptions loop{detail::RunDir(dir), &log, metrics ? &*metrics : nullptr, &governor, lead, parallel,
+                             opt.progress && console::live(), e.train.log_every, checkpoint_every(e, model, trainer),
+                             std::move(restored.window), &g_stop, opt.after_step};
     g_stop.store(false);
     interrupts.arm();
-    RunResult result{dir.string(), 0, false};
-    std::vector<std::pair<std::string, double>> sums;
-    std::int64_t in_window = restored_window_steps, timed = 0;  // steps in the window; of them, trained here
-    auto t0 = Clock::now(), window_start = t0, last_print = t0 - std::chrono::hours(1);
-    const std::int64_t first = trainer.step();
+    detail::LoopResult trained;
     try {
-        // The next batch is prepared by a TBB task while the current step
-        // trains (batches are a pure function of the step, so the bits do not change).
-        tbb::task_group prefetch;
-        detail::Trainer::Batch next;
-        if (trainer.step() < trainer.total_steps()) next = trainer.next_batch();
-        while (trainer.step() < trainer.total_steps()) {
-            governor.before_step(trainer.step());  // no TBB work in flight here
-            detail::Trainer::Batch current = std::move(next);
-            const std::int64_t ahead = trainer.step() + 1;
-            if (ahead < trainer.total_steps()) prefetch.run([&next, &trainer, ahead] { next = trainer.batch_for(ahead); });
-            std::vector<std::pair<std::string, double>> m;
-            try {
-                m = trainer.train_step(current);
-            } catch (...) {
-                prefetch.wait();
-                throw;
-            }
-            prefetch.wait();
-            // A NaN or an infinity anywhere stops the run before it is saved:
-            // the checkpoints before it stay the last good ones.
-            if (const std::string bad = trainer.nonfinite_state(false); !bad.empty())
-                throw Error(fmt::format("step {}: {} holds NaN or infinite values: training diverged (lower optim.lr, or "
-                                        "check the data); nothing of this step was saved",
-                                        trainer.step(), bad));
-            if (sums.empty()) {
-                sums = m;
-                if (!restored_window.empty()) {  // the window the checkpoint cut, continued
-                    if (restored_window.size() != m.size())
-                        throw Error(fmt::format("{}: metrics_window holds {} sums, a step logs {} values",
-                                                checkpoint.path, restored_window.size(), m.size()));
-                    for (std::size_t i = 0; i < m.size(); ++i) sums[i].second += restored_window[i];
-                    restored_window.clear();
-                }
-            } else
-                for (std::size_t i = 0; i < m.size(); ++i) sums[i].second += m[i].second;
-            ++in_window;
-            // Every rank stops at the same step: a rank that stopped alone
-            // would leave the others waiting in the next step's collectives.
-            if (parallel && detail::any_rank(g_stop.load())) g_stop.store(true);
-            const std::int64_t s = trainer.step();
-            if (opt.after_step) opt.after_step(s);
-            ++timed;
-            const bool last = s == trainer.total_steps();
-            // Rows cover whole windows of log_every steps, as in a run never
-            // interrupted: a window cut by a checkpoint goes into it and is
-            // completed after a resume.
-            const bool row_due = s % log_every == 0 || last;
-            if (row_due || g_stop.load()) {
-                const double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
-                std::vector<std::pair<std::string, double>> row{{"step", double(s)},
-                                                                {"epoch", double(s) / trainer.steps_per_epoch()}};
-                for (auto& [k, v] : sums) row.emplace_back(k, v / in_window);
-                row.emplace_back("images_per_s", timed * trainer.batch_size() / secs);
-                if (metrics && row_due) metrics->write(row);
-                const double done = std::chrono::duration<double>(Clock::now() - t0).count();
-                std::string bounds;
-                for (auto& [k, v] : sums)
-                    if (k != "loss" && k.find("loss") == std::string::npos) bounds += fmt::format(" {} {:.4f}", k, v / in_window);
-                const std::string line = fmt::format(
-                    "epoch {:.2f} step {}/{} | {:.0f} img/s | ETA {} |{}", double(s) / trainer.steps_per_epoch(), s,
-                    trainer.total_steps(), timed * trainer.batch_size() / secs,
-                    detail::eta(done / double(s - first) * double(trainer.total_steps() - s)), bounds);
-                // Every row goes to metrics; the screen and log.txt get at most
-                // one line per 0.2 s (terminal) or 2 s (log), plus the last.
-                const double since = std::chrono::duration<double>(Clock::now() - last_print).count();
-                if (tty && !last) {
-                    if (since >= 0.2) {
-                        console::live_line(line);
-                        last_print = Clock::now();
-                    }
-                } else if (last || g_stop.load() || since >= 2.0 || log_every * 20 >= trainer.total_steps() ||
-                           console::level() == console::Level::verbose) {  // --verbose: every row
-                    log.line(line);
-                    last_print = Clock::now();
-                }
-                if (row_due) {
-                    sums.clear();
-                    in_window = timed = 0;
-                    window_start = Clock::now();
-                }
-            }
-            if (s % ck_every == 0 || last || g_stop.load()) {
-                std::string differs;
-                if (parallel && !detail::ranks_agree(trainer.parameters(), &differs))
-                    throw Error(fmt::format("step {}: the ranks' copies of parameter '{}' differ (the ranks diverged); "
-                                            "please report this",
-                                            s, differs));
-                if (const std::string bad = trainer.nonfinite_state(true); !bad.empty())
-                    throw Error(fmt::format("step {}: {} holds NaN or infinite values: not saved", s, bad));
-                if (lead) {
-                    data::TensorFile ck = trainer.checkpoint();
-                    if (in_window > 0 && !row_due) {  // the open window, to be completed on resume
-                        std::vector<double> values;
-                        for (const auto& [k, v] : sums) values.push_back(v);
-                        ck.metadata["metrics_window"] = detail::encode_doubles(values);
-                        ck.metadata["metrics_window_steps"] = std::to_string(in_window);
-                    }
-                    metrics->sync();  // the rows a resume from this checkpoint keeps are on disk
-                    detail::save_checkpoint(dir, trainer.step(), ck);
-                }
-            }
-            if (g_stop.load() && !last) {
-                result.interrupted = true;
-                log.line(fmt::format("\ninterrupted at step {}: checkpoint written; continue with: infomax run --resume {}",
-                                     s, dir.string()));
-                break;
-            }
-        }
+        trained = detail::train_loop(trainer, *model.runner, loop);
     } catch (const std::exception& err) {
         // Every failure in training names the checkpoint to continue from;
         // an Error stays one (exit 1), anything else stays internal (exit 2).
@@ -392,21 +310,10 @@ RunResult run_experiment(const RunOptions& opt) {
         throw std::runtime_error(text);
     }
     interrupts.disarm();
-    result.steps = trainer.step();
+    RunResult result{dir.string(), trainer.step(), trained.interrupted};
     if (result.interrupted || !lead) return result;  // rank 0 evaluates alone
-
-    if (model.encoder || model.generator)
-        data::write_safetensors(product_file(dir, model).string(), trainer.encoder_weights());
-    json results;
-    results["train"] = {{"steps", trainer.step()},
-                        {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
-                        {"resumed_from_step", restored}};
-    detail::EvalContext ec{model, e, log, detail::RunDir(dir), false, tty};
-    release_cached_memory();  // the training step's buffers: evaluation needs other sizes
-    json ev = model.runner->evaluate(ec);
-    results.update(ev);
-    data::write_file_atomic(detail::RunDir(dir).results().string(), results.dump(2) + "\n");
-    log.line(fmt::format("results: {}", detail::RunDir(dir).results().string()));
+    finish_run(dir, model, e, trainer, log, restored.step,
+               std::chrono::duration<double>(Clock::now() - trained.started).count(), loop.tty);
     return result;
 }
 

@@ -31,6 +31,7 @@
 #include "runtime/collectives.hpp"
 #include "run_dir/run_dir.hpp"
 #include "suite_internal.hpp"
+#include "experiment/run_pool.hpp"
 
 extern char** environ;
 
@@ -282,34 +283,20 @@ std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, co
 
 namespace {
 
-std::atomic<bool> g_suite_stop{false};
-// Message tags between a suite's ranks: reports to rank 0, and its answers.
-constexpr int kSuiteReport = 1, kSuiteAssign = 2;
-extern "C" void on_suite_sigint(int) { g_suite_stop.store(true); }
-
-std::string last_line(const std::string& file) {
-    std::ifstream in(file);
-    std::string line, last;
-    while (std::getline(in, line))
-        if (!line.empty()) last = line;
-    return last;
+// <output.dir or --out>/<suite name>
+fs::path suite_directory(const SuiteOptions& opt, const YAML::Node& root) {
+    const std::string out = !opt.out.empty() ? opt.out : root["output"] ? root["output"]["dir"].Scalar() : "runs/suites";
+    return fs::path(out) / root["name"].Scalar();
 }
 
-}  // namespace
+// Where a value of the suite file was written: its key, else its value.
+config::Origin written_at(const config::Document& doc, const std::string& source) {
+    return doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
+}
 
-SuiteResult run_suite(const SuiteOptions& opt) {
-    config::Document doc = detail::load_suite(opt.file);
-    const YAML::Node& root = doc.root;
-    std::vector<detail::SweptKey> swept;
-    auto plan = detail::plan_suite(doc, opt.file, &swept);
-    const fs::path suite_dir = fs::path(!opt.out.empty() ? opt.out : root["output"] ? root["output"]["dir"].Scalar() : "runs/suites") /
-                               root["name"].Scalar();
-
-    // A command-line value for a swept key would replace every run's value:
-    // runs filed under seed=1 and seed=2 would be one run twice.
-    auto written_at = [&](const std::string& source) {  // the key as written in the suite file, else its value
-        return doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
-    };
+// A command-line value for a swept key would replace every run's value: runs
+// filed under seed=1 and seed=2 would be one run twice.
+void refuse_swept_overrides(const config::Document& doc, const SuiteOptions& opt, const std::vector<detail::SweptKey>& swept) {
     std::vector<config::Diagnostic> clashes;
     for (std::size_t i = 0; i < opt.overrides.size(); ++i) {
         const std::string& o = opt.overrides[i];
@@ -322,106 +309,88 @@ SuiteResult run_suite(const SuiteOptions& opt) {
             clashes.push_back({config::Origin{"", 0, 0, static_cast<int>(i) + 1, o}, key,
                                fmt::format("the suite sweeps '{}' ({}): a command-line value would give every run the same "
                                            "one; remove this argument, or change the sweep in the suite file",
-                                           k.key, written_at(k.source).to_string())});
+                                           k.key, written_at(doc, k.source).to_string())});
             break;
         }
     }
     if (!clashes.empty()) throw config::SpecError(clashes);
+}
 
-    // Every run's spec must load before anything starts: a typo should not
-    // surface hours into a suite. Problems with a value the suite file wrote
-    // are reported at its line in the suite file.
+// A run's spec problems, each located where the suite file (or its command
+// line) wrote the value, as one text.
+std::string located_problems(const config::SpecError& e, const config::Document& doc, const detail::PlannedRun& r,
+                             const SuiteOptions& opt) {
+    std::vector<config::Diagnostic> ds = e.diagnostics();
+    for (auto& d : ds) {
+        const int arg = d.origin.argument;
+        if (arg >= 1 && static_cast<std::size_t>(arg) <= r.sources.size() && !r.sources[arg - 1].empty()) {
+            d.origin = written_at(doc, r.sources[arg - 1]);
+        } else if (arg > static_cast<int>(r.sources.size()) &&
+                   static_cast<std::size_t>(arg) <= r.sources.size() + opt.overrides.size()) {
+            d.origin.argument = arg - static_cast<int>(r.sources.size());  // the suite's own command line
+        }
+    }
+    config::sort_diagnostics(ds);
+    std::string text;
+    for (const auto& d : ds) text += (text.empty() ? "" : "\n  ") + d.to_string();
+    return text;
+}
+
+// Every run's resolved hash and cost (samples it trains on, -1 where its spec
+// does not say). Every spec must load before anything starts: a typo should
+// not surface hours into a suite; one problem is often every run's, so each
+// text is said once, with the runs it concerns.
+struct LoadedRuns {
+    std::vector<std::string> hashes;
+    std::vector<double> cost;
+};
+LoadedRuns load_runs(std::vector<detail::PlannedRun>& plan, const config::Document& doc, const SuiteOptions& opt,
+                     const detail::SuiteDir& suite) {
     Session session({opt.threads, opt.plugin_paths});
-    // One problem is often every run's: each text is said once, with the runs it concerns.
     std::vector<std::pair<std::string, std::vector<std::string>>> problems;  // text, runs
     auto problem = [&](const std::string& text, const std::string& run) {
         for (auto& [t, runs] : problems)
             if (t == text) return runs.push_back(run);
         problems.push_back({text, {run}});
     };
-    std::vector<std::string> hashes;
-    std::vector<double> cost;  // samples a run trains on, where its spec says (longest first)
+    LoadedRuns out;
     for (auto& r : plan) {
         r.overrides.insert(r.overrides.end(), opt.overrides.begin(), opt.overrides.end());
-        r.overrides.push_back("output.dir=" + detail::SuiteDir(suite_dir).run_root(r.name).string());
+        r.overrides.push_back("output.dir=" + suite.run_root(r.name).string());
         try {
             const Experiment e = session.load(r.spec, r.overrides);
-            hashes.push_back(resolved_hash(e.resolved_yaml));
-            cost.push_back(e.train.steps ? double(*e.train.steps) * double(e.data.batch_size) : -1.0);
+            out.hashes.push_back(resolved_hash(e.resolved_yaml));
+            out.cost.push_back(e.train.steps ? double(*e.train.steps) * double(e.data.batch_size) : -1.0);
+            continue;
         } catch (const config::SpecError& e) {
-            std::vector<config::Diagnostic> ds = e.diagnostics();
-            for (auto& d : ds) {
-                const int arg = d.origin.argument;
-                if (arg >= 1 && static_cast<std::size_t>(arg) <= r.sources.size() && !r.sources[arg - 1].empty()) {
-                    d.origin = written_at(r.sources[arg - 1]);
-                } else if (arg > static_cast<int>(r.sources.size()) &&
-                           static_cast<std::size_t>(arg) <= r.sources.size() + opt.overrides.size()) {
-                    d.origin.argument = arg - static_cast<int>(r.sources.size());  // the suite's own command line
-                }
-            }
-            config::sort_diagnostics(ds);
-            std::string text;
-            for (const auto& d : ds) text += (text.empty() ? "" : "\n  ") + d.to_string();
-            problem(text, r.name);
-            hashes.emplace_back();
-            cost.push_back(-1);
+            problem(located_problems(e, doc, r, opt), r.name);
         } catch (const Error& e) {
             problem(e.what(), r.name);
-            hashes.emplace_back();
-            cost.push_back(-1);
         }
+        out.hashes.emplace_back();
+        out.cost.push_back(-1);
     }
-    if (!problems.empty()) {
-        std::size_t failing = 0;
-        std::string text;
-        for (const auto& [t, runs] : problems) {
-            failing += runs.size();
-            text += fmt::format("\n{}: {}", runs.size() == 1 ? fmt::format("run '{}'", runs[0])
-                                                             : fmt::format("{} runs ('{}', ...)", runs.size(), runs[0]),
-                                t);
-        }
-        throw Error(fmt::format("{}: {} of {} runs do not load; nothing was run:{}", opt.file, failing, plan.size(), text));
+    if (problems.empty()) return out;
+    std::size_t failing = 0;
+    std::string text;
+    for (const auto& [t, runs] : problems) {
+        failing += runs.size();
+        text += fmt::format("\n{}: {}", runs.size() == 1 ? fmt::format("run '{}'", runs[0])
+                                                         : fmt::format("{} runs ('{}', ...)", runs.size(), runs[0]),
+                            t);
     }
+    throw Error(fmt::format("{}: {} of {} runs do not load; nothing was run:{}", opt.file, failing, plan.size(), text));
+}
 
-    if (opt.only < 0 || opt.only > static_cast<std::int64_t>(plan.size()))
-        throw Error(fmt::format("--only {}: the suite has runs 1 to {}", opt.only, plan.size()));
-    if (opt.emit_slurm) {
-        SuiteResult r;
-        r.dir = suite_dir.string();
-        r.slurm_submit = detail::write_slurm_jobs(opt, root, plan, hashes, suite_dir);
-        return r;
-    }
-
-    // Under mpirun every rank gets here with the same plan: rank 0 keeps the
-    // queue and hands each run to whichever rank has a free slot (itself
-    // included), and writes runs.json when every rank is done.
-    const WorldInfo& w = world();
-    const bool lead = w.rank == 0;
-    if (lead) {
-        fs::create_directories(suite_dir);
-        data::write_file_atomic(detail::SuiteDir(suite_dir).suite().string(), config::dump(doc));
-    }
-    detail::barrier();
-    const int per_run = static_cast<int>(root["threads_per_run"].as<std::int64_t>());
-    const int budget = opt.threads > 0 ? opt.threads : default_threads();
-    const int jobs = root["jobs"].as<std::int64_t>() > 0 ? static_cast<int>(root["jobs"].as<std::int64_t>())
-                                                          : std::max(1, budget / per_run);
-    if (lead)
-        console::info(fmt::format("suite {}: {} runs, {} at once{}, {} thread(s) each; {}", root["name"].Scalar(),
-                                  plan.size(), jobs, w.size > 1 ? fmt::format(" on each of {} ranks", w.size) : "",
-                                  per_run, suite_dir.string()));
-
-    SuiteResult result;
-    result.dir = suite_dir.string();
-    result.table = detail::SuiteDir(suite_dir).table_md().string();
-    result.lead = lead;
-    result.runs.resize(plan.size());
+// The runs to start (rank 0): not finished before, and the one --only names;
+// longest first where every spec says its steps, so the last to start are short.
+std::deque<std::size_t> queue_runs(const std::vector<detail::PlannedRun>& plan, const LoadedRuns& loaded,
+                                   const SuiteOptions& opt, const detail::SuiteDir& suite, SuiteResult& result) {
     std::deque<std::size_t> queue;
-    std::size_t todo_count = 0;
     for (std::size_t i = 0; i < plan.size(); ++i) {
         result.runs[i].name = plan[i].name;
-        if (!lead) continue;
-        const std::string dir = detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(plan[i].name), hashes[i]);
+        if (!result.lead) continue;
+        const std::string dir = detail::find_run_dir(suite.run_root(plan[i].name), loaded.hashes[i]);
         result.runs[i].dir = dir;
         if (!dir.empty() && detail::RunDir(dir).finished()) {
             result.runs[i].status = "finished";
@@ -432,233 +401,20 @@ SuiteResult run_suite(const SuiteOptions& opt) {
             result.runs[i].status = "not started";  // --only another run
         }
     }
-    todo_count = queue.size();
-    // Longest first (where every spec says its steps): the last runs to start are short.
-    if (std::all_of(queue.begin(), queue.end(), [&](std::size_t i) { return cost[i] > 0; }))
-        std::stable_sort(queue.begin(), queue.end(), [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
+    if (std::all_of(queue.begin(), queue.end(), [&](std::size_t i) { return loaded.cost[i] > 0; }))
+        std::stable_sort(queue.begin(), queue.end(), [&](std::size_t a, std::size_t b) { return loaded.cost[a] > loaded.cost[b]; });
+    return queue;
+}
 
-    g_suite_stop.store(false);
-    // Ctrl-C (and SIGTERM: mpirun's and Slurm's way to stop a job) stops
-    // handing out runs and passes SIGINT to the running ones: each checkpoints.
-    struct sigaction on_int {}, old_int {}, old_term {};
-    on_int.sa_handler = on_suite_sigint;
-    sigemptyset(&on_int.sa_mask);
-    sigaction(SIGINT, &on_int, &old_int);
-    sigaction(SIGTERM, &on_int, &old_term);
-
-    // A run's claim: an exclusive lock on <run name>/.claim while its process
-    // runs, so two suites started on one directory never run a run twice. The
-    // lock goes with the suite process, however it ends.
-    struct Running {
-        std::size_t index;
-        detail::DirClaim claim;
-        std::chrono::steady_clock::time_point started;
-        std::string status;  // done or resumed, if it ends well
-    };
-    std::map<pid_t, Running> running;
-    // The environment of a run: without the launcher's variables, a run is a
-    // process of its own, not a rank of this job.
-    std::vector<std::string> env_store;
-    for (char** e = environ; *e; ++e) {
-        const std::string v = *e;
-        if (v.starts_with("OMPI_") || v.starts_with("PMIX_") || v.starts_with("PMI_")) continue;
-        env_store.push_back(v);
-    }
-    std::vector<char*> run_env;
-    for (auto& v : env_store) run_env.push_back(v.data());
-    run_env.push_back(nullptr);
-
-    // Runs `i` in a process of its own; false (and why) when another process holds its claim.
-    auto launch = [&](std::size_t i, std::string* busy) {
-        const auto& r = plan[i];
-        fs::create_directories(detail::SuiteDir(suite_dir).run_root(r.name));
-        std::string holder;
-        auto claim = detail::DirClaim::try_claim(detail::SuiteDir(suite_dir).run_claim(r.name), &holder);
-        if (!claim) {
-            *busy = fmt::format("another suite process ({}) is running it", holder);
-            return false;
-        }
-        const std::string log = detail::SuiteDir(suite_dir).run_log(r.name).string();
-        std::vector<std::string> args{opt.cli, "--threads", std::to_string(per_run)};
-        for (const auto& p : opt.plugin_paths) args.insert(args.end(), {"--plugin-path", p});
-        const std::string existing = detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(r.name), hashes[i]);
-        result.runs[i].dir = existing;
-        if (!existing.empty() && detail::RunDir(existing).finished()) {  // finished since the plan
-            *busy = "finished by another suite process";
-            return false;
-        }
-        // An unfinished directory is continued: from its checkpoint, or from
-        // the start when it died before its first (resume reuses it).
-        const bool resume = !existing.empty();
-        if (resume) {
-            args.insert(args.end(), {"run", "--resume", existing, "--no-progress"});
-        } else {
-            args.insert(args.end(), {"run", r.spec});
-            args.insert(args.end(), r.overrides.begin(), r.overrides.end());
-            args.push_back("--no-progress");
-        }
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        pid_t pid = 0;
-        const int rc = posix_spawn(&pid, opt.cli.c_str(), &fa, nullptr, argv.data(), run_env.data());
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) {
-            throw Error(fmt::format("cannot start '{}': {}", opt.cli, std::strerror(rc)));
-        }
-        running.emplace(pid, Running{i, std::move(*claim), std::chrono::steady_clock::now(), resume ? "resumed" : "done"});
-        const std::string where = w.size > 1 ? fmt::format(" (rank {})", w.rank) : "";
-        const std::string what = (resume ? "resuming " + existing : std::string("started")) + where;
-        if (lead) console::info(fmt::format("[{}/{}] {}: {}", i + 1, plan.size(), r.name, what));
-        else detail::send_text(0, kSuiteReport, json{{"started", i}, {"what", what}}.dump());
-                return true;
-    };
-    // How a run process ended: its status, error and directory.
-    auto ended_run = [&](pid_t pid, int status) {
-        const auto it = running.find(pid);
-        const std::size_t i = it->second.index;
-        const auto started = it->second.started;
-        const std::string ok_status = it->second.status;
-        running.erase(it);  // releases the claim
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        json j{{"ended", i}, {"secs", secs}, {"dir", detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(plan[i].name), hashes[i])}};
-        if (code == 0) {
-            j["status"] = ok_status;
-        } else if (code == 130) {
-            j["status"] = "interrupted";
-        } else {
-            j["status"] = "failed";
-            j["code"] = code;
-            j["error"] = last_line(detail::SuiteDir(suite_dir).run_log(plan[i].name).string());
-        }
-        return j;
-    };
-
-    // The lead's record of a run that ended on any rank, and its line.
-    const auto suite_start = std::chrono::steady_clock::now();
-    std::size_t ended = 0;
-    auto record = [&](const json& j) {
-        const std::size_t i = j["ended"].get<std::size_t>();
-        auto& r = result.runs[i];
-        r.status = j["status"].get<std::string>();
-        r.dir = j["dir"].get<std::string>();
-        ++ended;
-        const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
-        const std::string eta = fmt::format(" | {} of {} ended, suite ETA {}", ended, todo_count,
-                                            detail::eta(spent / double(ended) * double(todo_count - ended)));
-        if (r.status == "interrupted") {
-            console::info(fmt::format("[{}/{}] {}: interrupted (checkpoint written)", i + 1, plan.size(), plan[i].name));
-        } else if (r.status == "failed") {
-            r.error = j["error"].get<std::string>();
-            ++result.failed;
-            console::warn(fmt::format("[{}/{}] {}: FAILED (exit {}): {}{}", i + 1, plan.size(), plan[i].name,
-                                      j["code"].get<int>(), r.error, eta));
-        } else if (r.status == "busy") {
-            console::info(fmt::format("[{}/{}] {}: skipped: {}", i + 1, plan.size(), plan[i].name, j["error"].get<std::string>()));
-        } else {
-            console::info(fmt::format("[{}/{}] {}: {} in {:.0f} s{}", i + 1, plan.size(), plan[i].name, r.status, j["secs"].get<double>(),
-                       eta));
-        }
-            };
-    auto busy_record = [&](std::size_t i, const std::string& why) {
-        return json{{"ended", i}, {"status", "busy"}, {"dir", result.runs[i].dir}, {"error", why}, {"secs", 0.0}};
-    };
-    bool forwarded = false;
-    auto forward_stop = [&] {
-        if (!g_suite_stop.load() || forwarded) return;
-        forwarded = true;
-        for (auto& [p, r] : running) kill(p, SIGINT);  // each run checkpoints and stops
-    };
-
-    if (lead) {
-        int workers = w.size - 1;
-        // Stopped (Ctrl-C), queued runs stay queued: the loop ends once the running ones have.
-        while ((!queue.empty() && !g_suite_stop.load()) || !running.empty() || workers > 0) {
-            bool busy_loop = false;
-            while (!g_suite_stop.load() && !queue.empty() && static_cast<int>(running.size()) < jobs) {
-                const std::size_t i = queue.front();
-                queue.pop_front();
-                std::string why;
-                if (!launch(i, &why)) record(busy_record(i, why));
-                busy_loop = true;
-            }
-            forward_stop();
-            while (workers > 0) {
-                auto m = detail::poll_text(kSuiteReport);
-                if (!m) break;
-                busy_loop = true;
-                const json j = json::parse(m->second);
-                if (j.contains("want")) {
-                    std::int64_t i = -1;
-                    if (!g_suite_stop.load() && !queue.empty()) {
-                        i = static_cast<std::int64_t>(queue.front());
-                        queue.pop_front();
-                    }
-                    detail::send_text(m->first, kSuiteAssign, json{{"run", i}}.dump());
-                } else if (j.contains("started")) {
-                    const std::size_t i = j["started"].get<std::size_t>();
-                    console::info(fmt::format("[{}/{}] {}: {}", i + 1, plan.size(), plan[i].name, j["what"].get<std::string>()));
-                                    } else if (j.contains("ended")) {
-                    record(j);
-                } else if (j.contains("done")) {
-                    --workers;
-                }
-            }
-            int status = 0;
-            const pid_t pid = running.empty() ? 0 : waitpid(-1, &status, WNOHANG);
-            if (pid > 0 && running.count(pid)) {
-                record(ended_run(pid, status));
-                busy_loop = true;
-            }
-            if (!busy_loop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    } else {
-        bool more = true;
-        while (true) {
-            while (more && !g_suite_stop.load() && static_cast<int>(running.size()) < jobs) {
-                detail::send_text(0, kSuiteReport, json{{"want", true}}.dump());
-                const std::int64_t i = json::parse(detail::receive_text(0, kSuiteAssign))["run"].get<std::int64_t>();
-                if (i < 0) {
-                    more = false;
-                    break;
-                }
-                std::string why;
-                if (!launch(static_cast<std::size_t>(i), &why))
-                    detail::send_text(0, kSuiteReport, busy_record(static_cast<std::size_t>(i), why).dump());
-            }
-            forward_stop();
-            if (running.empty()) break;
-            int status = 0;
-            const pid_t pid = waitpid(-1, &status, 0);
-            if (pid < 0) continue;  // EINTR: Ctrl-C is passed on above
-            if (running.count(pid)) detail::send_text(0, kSuiteReport, ended_run(pid, status).dump());
-        }
-        detail::send_text(0, kSuiteReport, json{{"done", true}}.dump());
-    }
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-    result.interrupted = detail::any_rank(g_suite_stop.load());
-    if (!lead) return result;
-    for (std::size_t i : queue) result.runs[i].status = "not started";
-    // --only (a job array's task): the other tasks run the other runs at the
-    // same time; runs.json and the tables are the aggregation's.
-    if (opt.only > 0) {
-        result.failed = result.runs[opt.only - 1].status == "failed";
-        return result;
-    }
-
-    // A run another suite process held may have finished since: what is on
-    // disk counts, so the last suite to end writes the whole picture.
+// runs.json: every planned run with its status. A run another suite process
+// held may have finished since: what is on disk counts, so the last suite to
+// end writes the whole picture.
+void record_runs(const std::vector<detail::PlannedRun>& plan, const LoadedRuns& loaded, const detail::SuiteDir& suite,
+                 SuiteResult& result) {
     for (std::size_t i = 0; i < plan.size(); ++i) {
         auto& r = result.runs[i];
         if (r.status != "busy" && r.status != "not started") continue;
-        const std::string dir = detail::find_run_dir(detail::SuiteDir(suite_dir).run_root(plan[i].name), hashes[i]);
+        const std::string dir = detail::find_run_dir(suite.run_root(plan[i].name), loaded.hashes[i]);
         if (!dir.empty() && detail::RunDir(dir).finished()) {
             r.status = "finished";
             r.dir = dir;
@@ -672,14 +428,72 @@ SuiteResult run_suite(const SuiteOptions& opt) {
         if (plan[i].seed >= 0) j["seed"] = plan[i].seed;
         runs.push_back(j);
     }
-    data::write_file_atomic(detail::SuiteDir(suite_dir).runs().string(), runs.dump(2) + "\n");
-    const std::string summary = fmt::format("suite {}: {} runs, {} failed{}", root["name"].Scalar(), plan.size(),
-                                            result.failed,
+    data::write_file_atomic(suite.runs().string(), runs.dump(2) + "\n");
+}
+
+void say_summary(const YAML::Node& root, std::size_t runs, const SuiteResult& result) {
+    const std::string summary = fmt::format("suite {}: {} runs, {} failed{}", root["name"].Scalar(), runs, result.failed,
                                             result.interrupted ? ", interrupted (run the suite again to resume)" : "");
     if (result.failed > 0 || result.interrupted) console::warn(summary);
     else console::info(summary);
     for (const auto& r : result.runs)
         if (r.status == "failed") console::warn(fmt::format("  failed: {}: {}", r.name, r.error));
+}
+
+}  // namespace
+
+// Plan, load every run, then (unless --emit-slurm) the pool runs them and
+// rank 0 records them.
+SuiteResult run_suite(const SuiteOptions& opt) {
+    config::Document doc = detail::load_suite(opt.file);
+    const YAML::Node& root = doc.root;
+    std::vector<detail::SweptKey> swept;
+    auto plan = detail::plan_suite(doc, opt.file, &swept);
+    const fs::path suite_dir = suite_directory(opt, root);
+    const detail::SuiteDir suite(suite_dir);
+    refuse_swept_overrides(doc, opt, swept);
+    const LoadedRuns loaded = load_runs(plan, doc, opt, suite);
+    if (opt.only < 0 || opt.only > static_cast<std::int64_t>(plan.size()))
+        throw Error(fmt::format("--only {}: the suite has runs 1 to {}", opt.only, plan.size()));
+    SuiteResult result;
+    result.dir = suite_dir.string();
+    result.table = suite.table_md().string();
+    if (opt.emit_slurm) {
+        result.slurm_submit = detail::write_slurm_jobs(opt, root, plan, loaded.hashes, suite_dir);
+        return result;
+    }
+
+    const WorldInfo& w = world();
+    result.lead = w.rank == 0;
+    if (result.lead) {
+        fs::create_directories(suite_dir);
+        data::write_file_atomic(suite.suite().string(), config::dump(doc));
+    }
+    detail::barrier();
+    const int per_run = static_cast<int>(root["threads_per_run"].as<std::int64_t>());
+    const int budget = opt.threads > 0 ? opt.threads : default_threads();
+    const int jobs = root["jobs"].as<std::int64_t>() > 0 ? static_cast<int>(root["jobs"].as<std::int64_t>())
+                                                          : std::max(1, budget / per_run);
+    if (result.lead)
+        console::info(fmt::format("suite {}: {} runs, {} at once{}, {} thread(s) each; {}", root["name"].Scalar(),
+                                  plan.size(), jobs, w.size > 1 ? fmt::format(" on each of {} ranks", w.size) : "",
+                                  per_run, suite_dir.string()));
+    result.runs.resize(plan.size());
+    std::deque<std::size_t> queue = queue_runs(plan, loaded, opt, suite, result);
+    {
+        detail::RunPool pool(opt, suite, plan, loaded.hashes, per_run, jobs, result);
+        result.interrupted = pool.run(queue);
+    }
+    if (!result.lead) return result;
+    for (std::size_t i : queue) result.runs[i].status = "not started";
+    // --only (a job array's task): the other tasks run the other runs at the
+    // same time; runs.json and the tables are the aggregation's.
+    if (opt.only > 0) {
+        result.failed = result.runs[opt.only - 1].status == "failed";
+        return result;
+    }
+    record_runs(plan, loaded, suite, result);
+    say_summary(root, plan.size(), result);
     return result;
 }
 

@@ -38,6 +38,10 @@ config::Document load_suite(const std::string& file);
 // for the runs without results; returns submit.sh's path.
 std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, const std::vector<PlannedRun>& plan,
                              const std::vector<std::string>& hashes, const std::filesystem::path& suite_dir);
+// The run directory of a planned run whose resolved spec hashes to `hash`
+// under `key_dir` (the run's SuiteDir::run_root), or "": of several, the
+// furthest along.
+std::string find_run_dir(const std::filesystem::path& key_dir, const std::string& hash);
 std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file,
                                    std::vector<SweptKey>* swept = nullptr);
 

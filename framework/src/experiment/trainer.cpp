@@ -288,8 +288,6 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 }  // namespace
 
-StepMetrics Trainer::train_step(const Batch& batch) { return m_.runner->step(*this, batch); }
-
 Features Trainer::encode(const Var& x) {
     GlobalBatchStats global(grad_sum_ != nullptr);
     return m_.encoder->encode(x);

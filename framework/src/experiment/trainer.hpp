@@ -66,8 +66,6 @@ public:
     // run loop prefetches), but not on two threads at once.
     Batch next_batch() const;
     Batch batch_for(std::int64_t step) const { return batch_at(step); }
-    // One training step (the kind's runner's); returns its metrics. Throws on a non-finite value.
-    StepMetrics train_step(const Batch& batch);
 
     // Seconds of the last step's phases: forward (up to the first backward
     // pass), backward (gradients; in a gan also the critic's passes), optimizer.
