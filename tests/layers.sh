@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The layers of libinfomax include only downward (docs/architecture.md), and
-# no installed header includes yaml-cpp, oneDNN or TBB.
+# The layers of libinfomax include only downward (docs/architecture.md), no
+# installed header includes yaml-cpp, oneDNN or TBB, and the programs in tools/
+# include only installed headers (and their own), as any application would.
 #   layers.sh SOURCE_DIR
 set -uo pipefail
 cd "$1/framework"
@@ -33,5 +34,15 @@ if grep -rlE '#include <(yaml-cpp|dnnl|oneapi|tbb)' include; then
   echo "an installed header (above) includes yaml-cpp, oneDNN or TBB"
   bad=1
 fi
-[ $bad = 0 ] && echo "layers: every include goes downward; installed headers are free of yaml-cpp, oneDNN and TBB"
+# tools/: "infomax/..." (installed) or a header beside the file.
+cd "$1/tools"
+while IFS= read -r file; do
+  while IFS= read -r inc; do
+    [[ $inc == infomax/* ]] && continue
+    [ -e "$(dirname "$file")/$inc" ] && continue
+    echo "tools include a library-internal header: $file includes $inc (use an installed header, infomax/...)"
+    bad=1
+  done < <(sed -n 's/^#include "\(.*\)".*/\1/p' "$file")
+done < <(find . -name '*.hpp' -o -name '*.cpp' | sort)
+[ $bad = 0 ] && echo "layers: every include goes downward; installed headers are free of yaml-cpp, oneDNN and TBB; tools/ includes only installed headers"
 exit $bad

@@ -9,7 +9,6 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstring>
@@ -17,15 +16,13 @@
 #include <map>
 
 #include "commands.hpp"
-#include "config/document.hpp"
-#include "config/internal.hpp"
 #include "infomax/config/spec.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/version.hpp"
-#include "reference.hpp"
+#include "infomax/report/reference.hpp"
 
 namespace infomax::cli {
 
@@ -446,7 +443,7 @@ std::string words(const std::vector<std::string>& v) { return fmt::format("{}", 
 std::string CommandLine::completion(const std::string& shell) const {
     Registry registry;
     registry.load_defaults();  // and $INFOMAX_PLUGIN_PATH's parts
-    const auto keys = override_keys(config::schema_node(experiment_schema()), registry);
+    const auto keys = override_keys(experiment_schema(), registry);
     std::vector<std::string> spec_keys, eval_keys;
     for (const auto& k : keys) {
         spec_keys.push_back(k + "=");

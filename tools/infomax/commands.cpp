@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/document.hpp"
 #include "infomax/experiment/bench.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
@@ -17,7 +16,7 @@
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/world.hpp"
 #include "infomax/version.hpp"
-#include "reference.hpp"
+#include "infomax/report/reference.hpp"
 
 namespace infomax::cli {
 
@@ -87,7 +86,7 @@ int cmd_plugins(const Args& a) {
         if (e->name != name) continue;
         found = true;
         fmt::print("{} {} {}\n  {}\n  file: {}\n  params:\n", e->kind, e->name, e->version, e->description, e->file);
-        fmt::print("{}", params_text(config::schema_node(e->schema), "    "));
+        fmt::print("{}", params_text(e->schema, "    "));
     }
     if (!found) throw Error(config::unknown_name("part", name, all));
     return 0;
@@ -183,7 +182,7 @@ int cmd_bench(const Args& a) {
 int cmd_reference(const Args& a) {
     Registry registry;
     registry.load_defaults(a.plugin_paths);
-    fmt::print("{}", markdown_reference(config::schema_node(experiment_schema()), registry));
+    fmt::print("{}", markdown_reference(experiment_schema(), registry));
     return 0;
 }
 
@@ -196,7 +195,7 @@ int cmd_schema(const Args& a) {
     }
     Registry registry;
     registry.load_defaults(a.plugin_paths);
-    fmt::print("{}\n", json_schema(config::schema_node(suite ? suite_schema() : experiment_schema()), registry));
+    fmt::print("{}\n", json_schema(suite ? suite_schema() : experiment_schema(), registry));
     return 0;
 }
 
