@@ -15,6 +15,7 @@
 #include "infomax/plugin/plugin.hpp"
 #include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
+#include "vector_pairs.hpp"
 
 using namespace infomax;
 namespace fs = std::filesystem;
@@ -282,78 +283,7 @@ private:
     int classes_ = 0;
 };
 
-// Pairs of vectors, either drawn fresh from their index (streamed) or held in
-// memory (a fixed dataset trained for epochs, the MINE/NWJ library's static case).
-class VectorPairs : public Dataset {
-public:
-    Shape sample_shape() const override { return {dim_x_}; }
-    bool paired() const override { return true; }
-    bool streamed() const override { return fixed_ == 0; }
-    std::int64_t size(const std::string& split) const override {
-        if (split == "train") return fixed_ ? fixed_ : stream_size_;
-        if (split == "test") return fixed_ ? std::max<std::int64_t>(2, fixed_ / 5) : stream_test_;
-        return 0;
-    }
-    Tensor batch(const std::string& split, const std::vector<std::int64_t>& index) const override {
-        return gather(split, index, false);
-    }
-    Tensor pair(const std::string& split, const std::vector<std::int64_t>& index) const override {
-        return gather(split, index, true);
-    }
-
-protected:
-    // Writes sample `index` of `split` (x: dim_x values, z: dim_z values).
-    virtual void draw(const std::string& split, std::int64_t index, Rng& rng, float* x, float* z) const = 0;
-
-    void init(std::int64_t dim_x, std::int64_t dim_z, std::int64_t fixed, std::int64_t stream_size,
-              std::int64_t stream_test, std::uint64_t seed, const char* name) {
-        dim_x_ = dim_x;
-        dim_z_ = dim_z;
-        fixed_ = fixed;
-        stream_size_ = stream_size;
-        stream_test_ = stream_test;
-        key_ = mix64(seed) ^ Rng(seed, name).next_u64();
-        if (!fixed_) return;
-        for (const char* split : {"train", "test"}) {
-            auto& [x, z] = store_[split];
-            const std::int64_t n = size(split);
-            x.resize(n * dim_x_);
-            z.resize(n * dim_z_);
-            for (std::int64_t i = 0; i < n; ++i) {
-                Rng rng = sample_rng(split, i);
-                draw(split, i, rng, x.data() + i * dim_x_, z.data() + i * dim_z_);
-            }
-        }
-    }
-    std::int64_t dim_x_ = 0, dim_z_ = 0;
-
-private:
-    Rng sample_rng(const std::string& split, std::int64_t i) const {
-        return Rng(mix64(key_ + (split == "test" ? 0x5DEECE66Dull << 20 : 0)) + static_cast<std::uint64_t>(i));
-    }
-    Tensor gather(const std::string& split, const std::vector<std::int64_t>& index, bool z_side) const {
-        const std::int64_t d = z_side ? dim_z_ : dim_x_, n = size(split);
-        if (n == 0) throw Error(fmt::format("{} has no {} split", describe(), split));
-        Tensor t = Tensor::empty({static_cast<std::int64_t>(index.size()), d});
-        std::vector<float> x(dim_x_), z(dim_z_);
-        for (std::size_t r = 0; r < index.size(); ++r) {
-            const std::int64_t i = index[r];
-            if (i < 0 || i >= n) throw Error(fmt::format("{} index {} out of range [0, {})", split, i, n));
-            if (fixed_) {
-                const auto& v = z_side ? store_.at(split).second : store_.at(split).first;
-                std::copy_n(v.begin() + i * d, d, t.data() + r * d);
-                continue;
-            }
-            Rng rng = sample_rng(split, i);
-            draw(split, i, rng, x.data(), z.data());
-            std::copy_n((z_side ? z : x).begin(), d, t.data() + r * d);
-        }
-        return t;
-    }
-    std::int64_t fixed_ = 0, stream_size_ = 0, stream_test_ = 0;
-    std::uint64_t key_ = 0;
-    std::map<std::string, std::pair<std::vector<float>, std::vector<float>>> store_;
-};
+using datasets_detail::VectorPairs;
 
 // Correlated Gaussian pairs with known MI: per dimension z = rho x + sqrt(1 -
 // rho^2) e, so I(x; z) = -(d/2) log(1 - rho^2) nats; rho is set from the MI.

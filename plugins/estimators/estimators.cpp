@@ -149,6 +149,7 @@ class Pearson final : public Estimator {
 public:
     Pearson(const config::Params&, BuildContext&) {}
     std::string quantity() const override { return "chi2_pearson"; }
+    std::string unit() const override { return ""; }  // a chi-square divergence has no unit
     Bound bound(const Scores& s) override {
         Var v = ops::mean(s.pos) - ops::mean(s.neg * s.neg * 0.25f + s.neg);
         // r = 1 + T/2 kept above 1e-6: a critic below -2 claims a ratio it cannot have.
@@ -162,6 +163,7 @@ class Hellinger final : public Estimator {
 public:
     Hellinger(const config::Params&, BuildContext&) {}
     std::string quantity() const override { return "hellinger2"; }
+    std::string unit() const override { return ""; }  // a squared Hellinger distance is in [0, 2], no unit
     Bound bound(const Scores& s) override {
         Var v = ops::mean(1.0f - ops::exp(-s.pos)) - ops::mean(ops::exp(s.neg) - 1.0f);
         return {v, -v, mi_readings(s, [](const Var& t) { return t * 2.0f; })};

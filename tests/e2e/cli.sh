@@ -59,7 +59,7 @@ case $case in
     expect 1 "infomax report: unexpected argument 'train.steps=3' (report takes one DIR); see infomax report --help" -- "$cli" report runs train.steps=3
     expect 1 "infomax reproduce: unexpected argument 'x=1' (reproduce takes one RUN_DIR); see infomax reproduce --help" -- "$cli" reproduce runs x=1
     expect 1 "infomax reference: unexpected argument 'x=1' (reference takes no arguments); see infomax reference --help" -- "$cli" reference x=1
-    expect 1 "infomax plugins: option '--threads' does not apply to this command (it is an option of: run, eval, suite, bench, reproduce, validate); see infomax plugins --help" -- "$cli" plugins --threads 2
+    expect 1 "infomax plugins: option '--threads' does not apply to this command (it is an option of: run, eval, suite, bench, reproduce, validate, estimate); see infomax plugins --help" -- "$cli" plugins --threads 2
     expect 1 "infomax show: option '--threads' does not apply to this command; see infomax show --help" -- "$cli" --threads 2 show tiny.yaml
     expect 1 "infomax run: unexpected argument 'other.yaml' (run takes one SPEC.yaml; settings after it are key.path=value); see infomax run --help" -- "$cli" run tiny.yaml other.yaml
     expect 1 "infomax run --resume: unexpected override 'train.steps=3' (a resumed run keeps its spec; train longer with --extend train.steps=N); see infomax run --help" -- "$cli" run --resume runs/x train.steps=3
@@ -79,9 +79,9 @@ case $case in
     [ ! -e runs ] && [ ! -e suites ] || fail "a refused command wrote $(ls)"
     ;;
   did_you_mean)
-    expect 1 "infomax: unknown command 'valdate' (did you mean 'validate'?); known: bench, completion, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" valdate tiny.yaml
+    expect 1 "infomax: unknown command 'valdate' (did you mean 'validate'?); known: bench, completion, estimate, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" valdate tiny.yaml
     expect 1 "infomax run: unknown option '--thread' (did you mean '--threads'?); known: --extend, --help, --no-progress, --plugin-path, --quiet, --resume, --threads, --verbose, -h, -q, -v; see infomax run --help" -- "$cli" run tiny.yaml --thread 2
-    expect 1 "infomax help: unknown command 'sute' (did you mean 'suite'?); known: bench, completion, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" help sute ;;
+    expect 1 "infomax help: unknown command 'sute' (did you mean 'suite'?); known: bench, completion, estimate, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" help sute ;;
   streams)
     # Results on stdout, progress on stderr: a pipe gets the result alone.
     "$cli" show tiny.yaml train.steps=2 > resolved.yaml 2> show.err || fail "show failed: $(cat show.err)"

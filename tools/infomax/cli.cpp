@@ -42,6 +42,7 @@ enum class Operands {
     schema,     // optional experiment|suite
     shell,      // bash|zsh
     command,    // optional command name (help)
+    samples,    // SAMPLES DIM_X DIM_Y, then the estimator's PARAM=VALUE
 };
 
 struct Command {
@@ -231,6 +232,30 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
     schema.app->add_flag("--json", args_.json,
                          "JSON Schema (draft-07) with every part's params resolved by its type, for yaml-language-server "
                          "and VS Code");
+    auto& estimate = add("estimate", "infomax estimate [OPTIONS] SAMPLES DIM_X DIM_Y [PARAM=VALUE...]",
+                         "estimate I(X; Y) of a sample (bmi's CSV or an NPY): prints one number, in nats",
+                         Operands::samples, kThreads | kPlugins,
+                         "infomax estimate sample.csv 5 5 --estimator ksg k=10\n"
+                         "infomax estimate sample.npy 2 2 --estimator infonce --seed 1 --verbose",
+                         cmd_estimate);
+    estimate.app->add_option("--estimator", args_.estimator,
+                             "a sample estimator (ksg, cca, binned) or a bound trained with bmi's protocol (infonce, nwj, dv, "
+                             "smile, ...); its params follow as PARAM=VALUE")
+        ->type_name("NAME")
+        ->capture_default_str();
+    estimate.app->add_option("--seed", args_.seed, "the split, the critic's initialisation and the batches (a bound)")
+        ->type_name("N")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 62));
+    estimate.app->add_option("--max-steps", args_.max_steps, "a bound's training steps at most (early stopping may end it sooner)")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+    estimate.app->add_option("--batch", args_.batch, "a bound's batch, drawn from the training half")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t{2}, std::int64_t{1} << 24));
+    estimate.app->add_option("--critic", args_.critic, "a bound's critic, as in a spec (default: {type: joint, critic_layers: [16, 8]})")
+        ->type_name("YAML");
     add("completion", "infomax completion bash|zsh", "print a completion script: source <(infomax completion bash)", Operands::shell, 0,
         "infomax completion bash > ~/.local/share/bash-completion/completions/infomax\n"
         "infomax completion zsh > ~/.infomax.zsh   (and in ~/.zshrc: source ~/.infomax.zsh)",
@@ -257,7 +282,8 @@ Command& CommandLine::add(const char* name, const char* usage, const char* summa
     for (auto [kind, label, what] : {std::tuple{Operands::spec, "SPEC", "the experiment spec (YAML), then key.path=value overrides"},
                                      {Operands::eval, "RUN_DIR", "a finished run's directory, then eval.key=value overrides"},
                                      {Operands::suite, "SUITE", "the suite (YAML), then key.path=value overrides for every run"},
-                                     {Operands::run_dir, "DIR", report_dir}})
+                                     {Operands::run_dir, "DIR", report_dir},
+                                     {Operands::samples, "SAMPLES", "the sample (CSV with header X0..,Y0.. or NPY (n, DIM_X + DIM_Y)), DIM_X, DIM_Y, then the estimator's PARAM=VALUE"}})
         if (operands == kind) c.app->add_option(label, operands_, what)->type_name("");
     switch (operands) {
         case Operands::none:
@@ -265,6 +291,7 @@ Command& CommandLine::add(const char* name, const char* usage, const char* summa
         case Operands::eval:
         case Operands::suite:
         case Operands::run_dir:
+        case Operands::samples:
             break;
         case Operands::plugins:
             c.app->add_option("show NAME", operands_, "show one part's params")->type_name("")->expected(0, 2);
@@ -363,6 +390,17 @@ void CommandLine::check_operands(const std::string& name, const Command& c) {
             throw UsageError(fmt::format("{}: unexpected argument '{}' ({} takes one {}; settings after it are key.path=value); "
                                     "see {} --help",
                                     cmd, args_.positional[1], name, what, cmd));
+        return;
+    }
+    if (c.operands == Operands::samples) {
+        for (const auto& o : operands_) (is_override(o) ? args_.overrides : args_.positional).push_back(o);
+        if (args_.positional.size() < 3)
+            throw UsageError(fmt::format("{}: {} is missing; see {} --help", cmd,
+                                         std::vector<const char*>{"SAMPLES", "DIM_X", "DIM_Y"}[args_.positional.size()], cmd));
+        if (args_.positional.size() > 3)
+            throw UsageError(fmt::format("{}: unexpected argument '{}' (estimate takes SAMPLES DIM_X DIM_Y, then the "
+                                         "estimator's PARAM=VALUE); see {} --help",
+                                         cmd, args_.positional[3], cmd));
         return;
     }
     if (c.operands == Operands::plugins && !operands_.empty()) {
@@ -485,6 +523,7 @@ std::string CommandLine::completion(const std::string& shell) const {
             case Operands::shell: operands = "shell"; break;
             case Operands::command: operands = "command"; break;
             case Operands::none: operands = "none"; break;
+            case Operands::samples: operands = "samples"; break;
         }
         cases += fmt::format("        {}) opts='{}'; operands={} ;;\n", n, words(opts), operands);
     }
@@ -524,6 +563,7 @@ std::string CommandLine::completion(const std::string& shell) const {
         plugins) COMPREPLY=($(compgen -W 'show' -- "$cur")) ;;
         schema) COMPREPLY=($(compgen -W 'experiment suite' -- "$cur")) ;;
         shell) COMPREPLY=($(compgen -W 'bash zsh' -- "$cur")) ;;
+        samples) COMPREPLY=($(compgen -f -X '!*.@(csv|npy)' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
         command) COMPREPLY=($(compgen -W '{}' -- "$cur")) ;;
     esac
     # A key ends in '=' and a folder in '/': the value or the file comes next.

@@ -7,12 +7,14 @@
 #include <fstream>
 
 #include "infomax/experiment/bench.hpp"
+#include "infomax/experiment/estimate.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/session.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/report/report.hpp"
+#include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/runtime/world.hpp"
 #include "infomax/version.hpp"
@@ -196,6 +198,49 @@ int cmd_schema(const Args& a) {
     Registry registry;
     registry.load_defaults(a.plugin_paths);
     fmt::print("{}\n", json_schema(suite ? suite_schema() : experiment_schema(), registry));
+    return 0;
+}
+
+// One number on stdout and nothing else unless --verbose: bmi's
+// ExternalEstimator reads stdout and stderr merged.
+int cmd_estimate(const Args& a) {
+    one_process("estimate");
+    EstimateOptions o;
+    o.samples = a.positional.at(0);
+    auto dim = [&](std::size_t i, const char* what) {
+        const std::string& t = a.positional.at(i);
+        std::int64_t v = 0;
+        std::size_t used = 0;
+        try {
+            v = std::stoll(t, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != t.size() || v < 1 || v > (std::int64_t{1} << 20))
+            throw Error(fmt::format("{}: expected a whole number of columns from 1 to 1048576, found '{}'", what, t));
+        return v;
+    };
+    o.dim_x = dim(1, "DIM_X");
+    o.dim_y = dim(2, "DIM_Y");
+    o.estimator = a.estimator;
+    o.params = a.overrides;
+    o.plugin_paths = a.plugin_paths;
+    o.threads = a.threads;
+    o.seed = static_cast<std::uint64_t>(a.seed);
+    o.max_steps = a.max_steps;
+    o.batch = a.batch;
+    if (!a.critic.empty()) o.critic = a.critic;
+    const EstimateResult r = estimate_mi(o);
+    if (r.kind == "estimator")
+        console::detail(fmt::format("estimate: {} ({}), best held-out value at step {} of {} ({} train, {} test samples); "
+                                    "flags: early_stopping_not_triggered {}, max_training_mi_decreased {}, "
+                                    "training_mi_still_increasing {}; {:.2f} s",
+                                    r.quantity, o.estimator, r.best_step, r.steps, r.n_train, r.n_test,
+                                    r.flags.early_stopping_not_triggered, r.flags.max_training_mi_decreased,
+                                    r.flags.training_mi_still_increasing, r.seconds));
+    else
+        console::detail(fmt::format("estimate: {} ({}); {:.3f} s", r.quantity, o.estimator, r.seconds));
+    fmt::print("{}\n", r.mi);
     return 0;
 }
 

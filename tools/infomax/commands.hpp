@@ -26,6 +26,10 @@ struct Args {
     std::int64_t only = 0;            // suite --only N
     bool emit_slurm = false;          // suite --emit-slurm
     std::string partition, time, account;  // suite --emit-slurm --partition --time --account
+    std::string estimator = "ksg";         // estimate --estimator NAME
+    std::int64_t seed = 0;                 // estimate --seed N
+    std::int64_t max_steps = 10000, batch = 256;  // estimate --max-steps N --batch N (a bound's protocol)
+    std::string critic;                    // estimate --critic YAML
 };
 
 int cmd_version(const Args&);
@@ -40,5 +44,6 @@ int cmd_show(const Args&);
 int cmd_plugins(const Args&);
 int cmd_reference(const Args&);
 int cmd_schema(const Args&);
+int cmd_estimate(const Args&);
 
 }  // namespace infomax::cli

@@ -10,7 +10,7 @@ const char* version();
 const char* git_commit();
 // 2: Dataset gained true_mi, streamed, mode_centers/mode_std; BuildContext batch_size.
 // 5: Estimator gained module() (a bound's own parameters) and ceiling(k).
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 
 // One line per library: framework, oneDNN (with its CPU ISA and runtime), TBB.
 std::string build_info();

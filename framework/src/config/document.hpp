@@ -55,6 +55,9 @@ Document load(const std::string& file, const std::vector<std::string>& overrides
 // skipped) so they can be reported together with validation's.
 Document load(const std::string& file, const std::vector<std::string>& overrides,
               std::vector<Diagnostic>& override_problems);
+// Applies overrides (the forms load takes) to a document made in memory; the
+// problems are added to `problems`, each at its argument (i + 1).
+void apply_overrides(Document& doc, const std::vector<std::string>& overrides, std::vector<Diagnostic>& problems);
 // Like load without overrides, for text; `extends` is resolved relative to
 // the directory of `name` (the current directory for "<string>").
 Document parse(const std::string& yaml_text, const std::string& name = "<string>");

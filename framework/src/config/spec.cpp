@@ -924,6 +924,10 @@ std::string override_key(const std::string& arg) {
     return join(parsed.segments, ".");
 }
 
+void apply_overrides(Document& doc, const std::vector<std::string>& overrides, std::vector<Diagnostic>& problems) {
+    for (std::size_t i = 0; i < overrides.size(); ++i) apply_override(doc, overrides[i], static_cast<int>(i) + 1, problems);
+}
+
 Document parse(const std::string& yaml_text, const std::string& name) {
     Loader loader;
     Document doc = loader.resolve(yaml_text, name);

@@ -123,6 +123,8 @@ Experiment Experiment::from(const config::Document& validated) {
     e.eval.samples = ev.integer("samples");
     e.eval.measures = ev.strings("measures");
     e.eval.measure_steps = ev.integer("measure_steps");
+    e.eval.held_out_every = ev.integer("held_out_every");
+    e.eval.patience = ev.integer("patience");
     e.output_dir = root.child("output").string("dir");
     return e;
 }

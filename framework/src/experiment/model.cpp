@@ -177,6 +177,10 @@ Model build_model(const Experiment& e, const Registry& registry) {
            [&] { t.discriminator->score(t.prior->transform(b)); });
         m.prior = std::move(t);
     }
+    if (e.eval.held_out_every > 0 && !m.runner->held_out_estimate(m, e))
+        e.fail("eval.held_out_every", fmt::format("the held-out protocol is for kind mi_estimation; a {} run has none: "
+                                                  "remove this key",
+                                                  to_string(e.kind)));
     return m;
 }
 

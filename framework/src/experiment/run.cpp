@@ -67,6 +67,10 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
     }
     j["plugins"] = parts;
     j["model"] = m.summary();
+    // Each bound's unit, by its metrics column, as its estimator declares it (reports label curves with it).
+    json units = json::object();
+    for (const auto& o : m.objectives) units[o.column()] = o.estimator->unit();
+    j["units"] = units;
     j["resolved_hash"] = resolved_hash(e.resolved_yaml);  // what resolved.yaml must still hash to
     return j;
 }
@@ -162,6 +166,7 @@ struct Restored {
     std::int64_t step = -1;
     detail::VerifiedCheckpoint checkpoint;
     detail::MetricsWindow window{{}, 0, ""};
+    detail::HeldOutState held_out;  // the protocol's evaluations so far
 };
 
 Restored restore(const RunOptions& opt, const Experiment& e, detail::Trainer& trainer, bool lead) {
@@ -181,6 +186,7 @@ Restored restore(const RunOptions& opt, const Experiment& e, detail::Trainer& tr
     }
     auto [sums, steps] = detail::MetricsWindow::read_from(r.checkpoint.file, r.checkpoint.path);
     r.window = detail::MetricsWindow(std::move(sums), steps, r.checkpoint.path);
+    r.held_out = detail::HeldOutState::read_from(r.checkpoint.file, r.checkpoint.path);
     r.checkpoint.file = {};
     r.step = trainer.step();
     // Finished and evaluated: nothing to continue, nothing to overwrite. A run
@@ -231,12 +237,12 @@ std::int64_t checkpoint_every(const Experiment& e, const Model& model, const det
 
 // The trained run's product (the final encoder or generator) and its evaluation.
 void finish_run(const fs::path& dir, Model& model, const Experiment& e, detail::Trainer& trainer, Log& log,
-                std::int64_t restored, double seconds, bool tty) {
+                std::int64_t restored, double seconds, bool tty, const detail::HeldOutState* held_out) {
     if (model.encoder || model.generator)
         data::write_safetensors(product_file(dir, model).string(), trainer.encoder_weights());
     json results;
     results["train"] = {{"steps", trainer.step()}, {"seconds", seconds}, {"resumed_from_step", restored}};
-    detail::EvalContext ec{model, e, log, detail::RunDir(dir), false, tty};
+    detail::EvalContext ec{model, e, log, detail::RunDir(dir), false, tty, true, held_out};
     release_cached_memory();  // the training step's buffers: evaluation needs other sizes
     results.update(model.runner->evaluate(ec));
     data::write_file_atomic(detail::RunDir(dir).results().string(), results.dump(2) + "\n");
@@ -268,6 +274,7 @@ RunResult run_experiment(const RunOptions& opt) {
     }
     Model model = build_model(e, session.registry());
     detail::Trainer trainer(model, e);
+    std::function<double()> held_out = model.runner->held_out_estimate(model, e);  // build_model refused a kind without
     Restored restored;
     fs::path dir;
     if (resuming) {
@@ -291,7 +298,8 @@ RunResult run_experiment(const RunOptions& opt) {
                                     !parallel && session.threads_follow_load(e), available_cores(), restored.step);
     detail::LoopOptions loop{detail::RunDir(dir), &log, metrics ? &*metrics : nullptr, &governor, lead, parallel,
                              opt.progress && console::live(), e.train.log_every, checkpoint_every(e, model, trainer),
-                             std::move(restored.window), &g_stop, opt.after_step};
+                             std::move(restored.window), &g_stop, opt.after_step, e.eval.held_out_every,
+                             e.eval.patience, held_out, restored.held_out};
     g_stop.store(false);
     interrupts.arm();
     detail::LoopResult trained;
@@ -313,7 +321,8 @@ RunResult run_experiment(const RunOptions& opt) {
     RunResult result{dir.string(), trainer.step(), trained.interrupted};
     if (result.interrupted || !lead) return result;  // rank 0 evaluates alone
     finish_run(dir, model, e, trainer, log, restored.step,
-               std::chrono::duration<double>(Clock::now() - trained.started).count(), loop.tty);
+               std::chrono::duration<double>(Clock::now() - trained.started).count(), loop.tty,
+               e.eval.held_out_every > 0 ? &loop.held_out : nullptr);
     return result;
 }
 

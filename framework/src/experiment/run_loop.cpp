@@ -150,6 +150,7 @@ struct Loop {
         if (!o.lead) return;
         data::TensorFile ck = trainer.checkpoint();
         if (o.window.steps() > 0 && !row_due) o.window.save_into(ck);  // the open window, completed on resume
+        if (o.held_out_every > 0) o.held_out.save_into(ck);
         o.metrics->sync();  // the rows a resume from this checkpoint keeps are on disk
         save_checkpoint(o.dir.path(), trainer.step(), ck);
     }
@@ -164,8 +165,11 @@ LoopResult train_loop(Trainer& trainer, const Runner& runner, LoopOptions& o) {
     result.started = loop.started;
     tbb::task_group prefetch;  // batches are a pure function of the step: prefetching changes no bits
     Trainer::Batch next;
-    if (trainer.step() < trainer.total_steps()) next = trainer.next_batch();
-    while (trainer.step() < trainer.total_steps()) {
+    // A run the protocol stopped (its last checkpoint says so) trains no more.
+    const bool done_early = o.held_out_every > 0 && o.held_out.stopped_early;
+    result.stopped_early = done_early;
+    if (trainer.step() < trainer.total_steps() && !done_early) next = trainer.next_batch();
+    while (trainer.step() < trainer.total_steps() && !done_early) {
         o.window.add(loop.step(next, prefetch, runner));
         // Every rank stops at the same step: a rank that stopped alone would
         // leave the others waiting in the next step's collectives.
@@ -173,7 +177,18 @@ LoopResult train_loop(Trainer& trainer, const Runner& runner, LoopOptions& o) {
         const std::int64_t s = trainer.step();
         if (o.after_step) o.after_step(s);
         ++loop.timed;
-        const bool last = s == trainer.total_steps();
+        bool last = s == trainer.total_steps();
+        if (o.held_out_every > 0 && (s % o.held_out_every == 0 || last)) {
+            const double v = o.held_out_estimate();
+            o.log->line(fmt::format("held-out estimate at step {}: {:.4f}", s, v));
+            if (o.held_out.record(s, v, o.patience) && !last) {
+                o.log->line(fmt::format("early stopping at step {}: {} held-out evaluations without a better estimate than "
+                                        "{:.4f} (step {})",
+                                        s, o.patience, o.held_out.best, o.held_out.best_step));
+                last = true;  // the run ends here, finished: its rows, checkpoint and evaluation as at the last step
+                result.stopped_early = true;
+            }
+        }
         // Rows cover whole windows of log_every steps, as in a run never
         // interrupted: a window cut by a checkpoint is completed after a resume.
         const bool row_due = s % o.log_every == 0 || last;
@@ -184,6 +199,7 @@ LoopResult train_loop(Trainer& trainer, const Runner& runner, LoopOptions& o) {
             loop.window_start = Clock::now();
         }
         if (s % o.checkpoint_every == 0 || last || loop.stopping()) loop.checkpoint(s, row_due);
+        if (result.stopped_early) break;
         if (loop.stopping() && !last) {
             result.interrupted = true;
             o.log->line(fmt::format("\ninterrupted at step {}: checkpoint written; continue with: infomax run --resume {}", s,

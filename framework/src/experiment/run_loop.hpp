@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "experiment/held_out.hpp"
 #include "experiment/trainer.hpp"
 #include "run_dir/run_dir.hpp"
 
@@ -70,10 +71,18 @@ struct LoopOptions {
     MetricsWindow window{{}, 0, ""};  // a window a checkpoint cut (resume)
     std::atomic<bool>* stop = nullptr;  // set by Ctrl-C or SIGTERM
     std::function<void(std::int64_t)> after_step;  // tests: called after each step
+    // The protocol (eval.held_out_every > 0): the held-out estimate every
+    // `held_out_every` steps and at the last; training ends early once
+    // `patience` evaluations in a row found no better one. `held_out` is the
+    // state so far (a checkpoint's, on resume), carried in every checkpoint.
+    std::int64_t held_out_every = 0, patience = 0;
+    std::function<double()> held_out_estimate;
+    HeldOutState held_out;
 };
 
 struct LoopResult {
     bool interrupted = false;
+    bool stopped_early = false;  // the protocol ended training before its last step
     std::chrono::steady_clock::time_point started;
 };
 

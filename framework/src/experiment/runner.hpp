@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "experiment/held_out.hpp"
 #include "experiment/trainer.hpp"
 #include "run_dir/run_dir.hpp"
 
@@ -30,6 +32,7 @@ struct EvalContext {
     bool export_features = false;
     bool live = false;  // progress as a live line (a terminal) rather than log lines
     bool critics = true;  // the objectives' critics are the trained ones (not only the encoder was restored)
+    const HeldOutState* held_out = nullptr;  // the protocol's evaluations during training (eval.held_out_every)
 };
 
 class Runner {
@@ -51,6 +54,9 @@ public:
     virtual StepMetrics step(Trainer& t, const Trainer::Batch& batch) const = 0;
     // The evaluation after training: what results.json holds besides "train".
     virtual nlohmann::json evaluate(EvalContext& c) const = 0;
+    // The number the protocol (eval.held_out_every) tracks during training,
+    // computed without moving any state; none (nullptr) where the kind has no protocol.
+    virtual std::function<double()> held_out_estimate(Model&, const Experiment&) const { return nullptr; }
 };
 
 std::shared_ptr<const Runner> make_runner(Kind kind);

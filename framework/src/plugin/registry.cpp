@@ -37,7 +37,7 @@ Registry::Registry() : impl_(std::make_unique<Impl>()) {}
 Registry::~Registry() = default;
 
 const std::vector<std::string>& Registry::kinds() {
-    static const std::vector<std::string> k{"dataset", "discriminator", "encoder", "estimator", "prior"};
+    static const std::vector<std::string> k{"dataset", "discriminator", "encoder", "estimator", "prior", "sample_estimator"};
     return k;
 }
 

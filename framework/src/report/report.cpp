@@ -161,14 +161,17 @@ private:
     std::set<std::string> written_;
 };
 
-// A value's unit from its name: estimator values and losses are in nats
-// (natural logarithms), accuracies and shares are shown in percent.
-std::string unit_of(const std::string& name) {
+// A value's unit: as the run's estimators declared it (a run's manifest
+// "units", by metrics column), else from its name: MI readings and losses are
+// in nats (natural logarithms), accuracies and shares are shown in percent.
+using Units = std::map<std::string, std::string>;
+std::string unit_of(const std::string& name, const Units& units = {}) {
+    if (auto it = units.find(name); it != units.end()) return it->second;
     const std::string last = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
     if (last.ends_with("accuracy") || last.ends_with("share")) return "%";
     if (name.starts_with("mi_levels.")) return last == "variance" || last == "mse" ? "nats²" : last == "rows" ? "" : "nats";
     if (name.starts_with("held_out.") && (last == "value" || last == "mi" || last == "true_mi")) return "nats";
-    static const std::set<std::string> nats = {"jsd", "dv", "infonce", "nwj", "mi", "true_mi", "cross_entropy", "loss", "g_loss", "d_loss"};
+    static const std::set<std::string> nats = {"mi", "true_mi", "cross_entropy", "loss", "g_loss", "d_loss"};
     if (nats.count(last) || last.starts_with("mi_")) return "nats";
     return "";
 }
@@ -190,6 +193,20 @@ std::vector<double> running_median(const std::vector<double>& y, std::size_t h) 
     return out;
 }
 
+// The units a run's manifest records for its bounds, added to `units`; a
+// manifest without them (an older run) or one that does not read adds none.
+void read_units(const fs::path& dir, Units& units) {
+    const fs::path file = detail::RunDir(dir).manifest();
+    if (!fs::exists(file)) return;
+    try {
+        const json m = detail::read_json(file);
+        if (!m.is_object() || !m.contains("units") || !m["units"].is_object()) return;
+        for (const auto& [k, v] : m["units"].items())
+            if (v.is_string()) units[k] = v.get<std::string>();
+    } catch (const Error&) {
+    }
+}
+
 // A group of runs drawn as one line: a setting's seeds, or a single run.
 struct CurveGroup {
     std::string label;
@@ -206,11 +223,13 @@ std::string curves(Figures& figures, const std::vector<CurveGroup>& groups) {
     // column -> group -> step -> values of the group's runs
     std::map<std::string, std::map<std::size_t, std::map<double, std::vector<double>>>> data;
     std::size_t most_runs = 0;
+    Units units;
     for (std::size_t g = 0; g < groups.size(); ++g) {
         most_runs = std::max(most_runs, groups[g].runs.size());
         for (const auto& dir : groups[g].runs) {
             const fs::path csv = detail::RunDir(dir).metrics_csv();
             if (!fs::exists(csv)) continue;
+            read_units(dir, units);
             eval::MetricsTable t;
             std::size_t step = 0;
             try {
@@ -225,7 +244,7 @@ std::string curves(Figures& figures, const std::vector<CurveGroup>& groups) {
                 if (name == "step" || name == "epoch" || name == "images_per_s") continue;
                 if (!data.count(name)) columns.push_back(name);
                 auto& by_step = data[name][g];
-                const double scale = unit_of(name) == "%" ? 100 : 1;
+                const double scale = unit_of(name, units) == "%" ? 100 : 1;
                 for (const auto& row : t.rows)
                     if (std::isfinite(row[step])) by_step[row[step]].push_back(scale * row[c]);
             }
@@ -237,7 +256,7 @@ std::string curves(Figures& figures, const std::vector<CurveGroup>& groups) {
         eval::Chart chart;
         chart.title = name;
         chart.x_label = "training step";
-        chart.y_label = with_unit(name, unit_of(name));
+        chart.y_label = with_unit(name, unit_of(name, units));
         chart.width = 540;  // two beside each other on a wide screen
         chart.height = 340;
         std::size_t window = 0;  // 0: too few values to smooth
@@ -518,6 +537,37 @@ std::vector<Metric> default_metrics(const std::vector<json>& results) {
 
 std::string fmt_value(double v, bool percent) { return percent ? fmt::format("{:.2f}", 100 * v) : fmt::format("{:.4g}", v); }
 
+// bmi's results layout (estimator_id, task_id, n_samples, seed, mi_estimate,
+// mi_true, time), one row per finished run whose results hold the protocol's
+// estimate; the ids from the run's resolved spec: "infomax-<estimator>-<critic>",
+// the data's bmi task (or its type), the sample's N and seed. "" when no run has one.
+std::string bmi_rows(const std::vector<std::pair<std::string, fs::path>>& run_dirs) {
+    std::string csv;
+    for (const auto& [name, d] : run_dirs) {
+        const detail::RunDir run(d);
+        const json res = detail::read_json(run.results());
+        if (!res.contains("protocol") || !res["protocol"].is_object()) continue;
+        const json& p = res["protocol"];
+        const YAML::Node spec = config::parse(read_text(run.resolved()), run.resolved().string()).root;
+        std::string estimator = "infomax";
+        for (const auto& o : spec["objectives"]) {  // the first objective: what the protocol tracks
+            estimator += "-" + o.second["estimator"]["type"].Scalar() + "-" + o.second["discriminator"]["type"].Scalar();
+            break;
+        }
+        const YAML::Node data = spec["data"];
+        const std::string task = data["task"] ? data["task"].Scalar() : data["type"].Scalar();
+        std::int64_t n = 0;
+        for (const char* k : {"size", "test_size"})
+            if (data[k]) n += data[k].as<std::int64_t>();
+        const std::string seed = data["seed"] ? data["seed"].Scalar() : spec["seed"].Scalar();
+        const double seconds = res.contains("train") && res["train"].contains("seconds") ? res["train"]["seconds"].get<double>() : NAN;
+        csv += fmt::format("{},{},{},{},{:.17g},{},{:.3f}\n", estimator, task, n, seed, p["estimate"].get<double>(),
+                           p.contains("true_mi") ? fmt::format("{:.17g}", p["true_mi"].get<double>()) : std::string(),
+                           seconds);
+    }
+    return csv.empty() ? csv : "estimator_id,task_id,n_samples,seed,mi_estimate,mi_true,time\n" + csv;
+}
+
 std::string suite_report(const fs::path& dir) {
     const detail::SuiteDir layout(dir);
     config::Document suite = detail::load_suite(layout.suite().string());
@@ -618,6 +668,7 @@ std::string suite_report(const fs::path& dir) {
     if (!failed.empty()) md += fmt::format("\nRuns without results: {}\n", fmt::join(failed, "; "));
     data::write_file_atomic(layout.table_md().string(), md);
     data::write_file_atomic(layout.table_csv().string(), csv);
+    if (const std::string rows = bmi_rows(run_dirs); !rows.empty()) data::write_file_atomic(layout.bmi_results().string(), rows);
 
     // report.html
     Figures figures(layout.figures());

@@ -107,6 +107,7 @@ private:
 //   suite.yaml      the suite file as run
 //   runs.json       every planned run: its overrides, directory, state, time
 //   table.md, table.csv   the aggregated results (infomax report, suite)
+//   bmi_results.csv the Beyond-Normal benchmark's rows, when runs report a protocol estimate
 //   report.html, figures/   the suite's report and its charts
 //   <run>/run.log   what the run printed;  <run>/.claim   held while a process runs it
 //   <run>/<spec name>/<run dir>   the run directories (RunDir)
@@ -119,6 +120,8 @@ public:
     std::filesystem::path runs() const { return dir_ / "runs.json"; }
     std::filesystem::path table_md() const { return dir_ / "table.md"; }
     std::filesystem::path table_csv() const { return dir_ / "table.csv"; }
+    // bmi's results layout, one row per run with a protocol estimate (bmi's table code reads it).
+    std::filesystem::path bmi_results() const { return dir_ / "bmi_results.csv"; }
     std::filesystem::path report() const { return dir_ / "report.html"; }
     std::filesystem::path figures() const { return dir_ / "figures"; }
     // Where one planned run's directories go, its log and its claim.

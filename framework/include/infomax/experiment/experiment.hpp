@@ -91,6 +91,7 @@ struct EvalSpec {
     std::int64_t linear_max_iter = 0, held_out_batches = 0, window = 0, samples = 0;
     std::vector<std::string> measures;  // representation measures: ndm, mine
     std::int64_t measure_steps = 0;     // their critics' training steps
+    std::int64_t held_out_every = 0, patience = 0;  // mi_estimation's protocol (0: off)
 };
 
 struct Experiment {

@@ -6,6 +6,7 @@
 //   Estimator      Scores {pos (N, P), neg (N, K)} -> Bound {value in nats, loss}
 //   Prior          samples to match y against
 //   Dataset        samples (and labels) by split: train, validation, test
+//   SampleEstimator  paired samples (x, y) -> an MI estimate (KSG, CCA, a histogram): no critic
 //
 // Estimators are pure functions of scores, so any estimator pairs with any
 // discriminator. Part authors compose ops (infomax/ops/ops.hpp): gradients come
@@ -95,6 +96,9 @@ class Estimator : public Part {
 public:
     // The name of what value() estimates: "jsd", "mi_dv", "mi_infonce", "mi_nwj".
     virtual std::string quantity() const = 0;
+    // The unit of value(): "nats" for MI and the KL-type divergences, "" for a
+    // dimensionless one (Pearson chi-square, squared Hellinger). Readings are in nats.
+    virtual std::string unit() const { return "nats"; }
     virtual Bound bound(const Scores& s) = 0;
     // Negative sampling used when the spec names none.
     virtual std::string default_negatives() const { return "roll"; }
@@ -108,6 +112,17 @@ public:
     // has none: trained with its objective's critic by the same optimizer and
     // saved in checkpoints as objectives.<name>.estimator.<param>.
     virtual nn::Module* module() { return nullptr; }
+};
+
+// An MI estimator that reads paired samples rather than a critic's scores:
+// no training, one number (KSG, CCA, a histogram). Row i of x goes with row i
+// of y; both are plain f32 (n, dx) and (n, dy).
+class SampleEstimator : public Part {
+public:
+    // The name of what estimate() gives: "mi_ksg", "mi_cca", "mi_binned".
+    virtual std::string quantity() const = 0;
+    virtual std::string unit() const { return "nats"; }
+    virtual double estimate(const Tensor& x, const Tensor& y) = 0;
 };
 
 class Prior : public Part {

@@ -31,7 +31,7 @@ using Factory = std::unique_ptr<Part> (*)(const config::Params&, BuildContext&);
 
 // One registered part, as a library describes it.
 struct PartInfo {
-    const char* kind;         // "dataset", "discriminator", "encoder", "estimator", "prior"
+    const char* kind;         // "dataset", "discriminator", "encoder", "estimator", "prior", "sample_estimator"
     const char* name;         // the YAML `type:` value
     const char* version;      // the part's own version
     const char* description;  // one line
@@ -52,6 +52,7 @@ template <> struct KindName<Discriminator> { static constexpr const char* value 
 template <> struct KindName<Estimator> { static constexpr const char* value = "estimator"; };
 template <> struct KindName<Prior> { static constexpr const char* value = "prior"; };
 template <> struct KindName<Dataset> { static constexpr const char* value = "dataset"; };
+template <> struct KindName<SampleEstimator> { static constexpr const char* value = "sample_estimator"; };
 
 // The parts of the library being compiled. Hidden visibility: each shared
 // library has its own list, even when several are loaded into one process.

@@ -501,4 +501,31 @@ json representation_measures(EvalContext& c) {
     return r;
 }
 
+json protocol_results(EvalContext& c, const HeldOutState& h, const std::string& column) {
+    std::vector<double> training;  // one estimate per logged row
+    const eval::MetricsTable t = eval::read_metrics_csv(c.dir.metrics_csv().string());
+    const std::size_t col = t.column(column);
+    for (const auto& row : t.rows) training.push_back(row[col]);
+    const ConvergenceCheck flags = convergence_of(training);
+    json evaluations = json::array();
+    for (const auto& [s, v] : h.evaluations) evaluations.push_back({s, v});
+    json r{{"estimate", h.best},
+           {"best_step", h.best_step},
+           {"evaluations", evaluations},
+           {"tracked", column},
+           {"flags",
+            {{"early_stopping_not_triggered", !h.stopped_early},
+             {"max_training_mi_decreased", flags.max_training_mi_decreased},
+             {"training_mi_still_increasing", flags.training_mi_still_increasing}}}};
+    const double truth = c.model.data->size("test") > 0 ? c.model.data->true_mi("test", 0) : NAN;
+    if (std::isfinite(truth)) {
+        r["true_mi"] = truth;
+        r["bias"] = h.best - truth;
+    }
+    c.log.line(fmt::format("eval: the protocol's estimate (best held-out {}) {:.4f} at step {}{}{}", column, h.best, h.best_step,
+                           std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth) : "",
+                           h.stopped_early ? "" : "; early stopping never triggered"));
+    return r;
+}
+
 }  // namespace infomax::detail

@@ -56,6 +56,9 @@ nlohmann::json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_tr
 nlohmann::json classifier_accuracy(EvalContext& c);  // the supervised head on the test split
 nlohmann::json probe_features(EvalContext& c);       // linear/MLP/k-NN probes on the frozen encoder's taps
 nlohmann::json mi_levels(EvalContext& c);            // estimates against the truth per MI level
+// The protocol's outcome (eval.held_out_every): the best held-out estimate, when,
+// every evaluation, the truth, and bmi's convergence flags on the metrics column `column`.
+nlohmann::json protocol_results(EvalContext& c, const HeldOutState& held_out, const std::string& column);
 nlohmann::json generated_samples(EvalContext& c);    // modes covered by a generator's samples
 nlohmann::json representation_measures(EvalContext& c);  // eval.measures: NDM, MINE's I(X; Y) of the frozen y
 

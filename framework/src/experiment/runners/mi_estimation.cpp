@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <numeric>
 
 #include "experiment/runners/common.hpp"
 
@@ -57,7 +58,40 @@ public:
             },
             true);
         r.update(mi_levels(c));
+        if (c.held_out) {
+            // The training estimates the flags read: the metrics column of what the protocol tracks.
+            const Objective& o = m.objectives.front();
+            const auto& h = r["held_out"][o.name];
+            const std::string column = h.contains("mi_reading") ? o.name + "." + h["mi_reading"].get<std::string>() : o.column();
+            r["protocol"] = protocol_results(c, *c.held_out, column);
+        }
         return r;
+    }
+
+    // The first objective's MI on the test split (its first MI reading for a
+    // divergence), each batch's negatives from a stream of its own: the same
+    // number for the same critic, whenever it is asked.
+    std::function<double()> held_out_estimate(Model& m, const Experiment& e) const override {
+        if (m.objectives.empty()) return nullptr;
+        if (e.eval.held_out_every > 0 && m.data->size("test") < e.data.batch_size)
+            e.fail("eval.held_out_every", fmt::format("the protocol evaluates on the test split, and {} has {} test pairs, "
+                                                      "fewer than a batch of {}: give the data more test pairs or a smaller batch",
+                                                      m.data->describe(), m.data->size("test"), e.data.batch_size));
+        return [&m, &e] {
+            NoGradGuard ng;
+            const std::int64_t batch = e.data.batch_size, n = m.data->size("test");
+            const std::int64_t limit = e.eval.held_out_batches;
+            double sum = 0;
+            std::int64_t batches = 0;
+            for (std::int64_t s = 0; s + batch <= n && (limit == 0 || batches < limit); s += batch, ++batches) {
+                std::vector<std::int64_t> idx(batch);
+                std::iota(idx.begin(), idx.end(), s);
+                Rng neg(0, fmt::format("held-out negatives/{}", batches));
+                const Bound b = m.objectives.front().score(Var(m.data->batch("test", idx)), Var(m.data->pair("test", idx)), neg, true);
+                sum += (b.readings.empty() ? b.value : b.readings.front().value).item();
+            }
+            return sum / double(batches);
+        };
     }
 };
 

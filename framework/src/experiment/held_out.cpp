@@ -1,0 +1,65 @@
+#include "experiment/held_out.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "experiment/trainer.hpp"
+#include "infomax/runtime/error.hpp"
+
+namespace infomax::detail {
+
+bool HeldOutState::record(std::int64_t step, double value, std::int64_t patience) {
+    evaluations.emplace_back(step, value);
+    if (evaluations.size() == 1 || value > best) {
+        best = value;
+        best_step = step;
+        worse = 0;
+    } else if (++worse >= patience) {
+        stopped_early = true;
+    }
+    return stopped_early;
+}
+
+void HeldOutState::save_into(data::TensorFile& checkpoint) const {
+    std::vector<double> v{best, double(best_step), double(worse), stopped_early ? 1.0 : 0.0};
+    for (const auto& [s, x] : evaluations) {
+        v.push_back(double(s));
+        v.push_back(x);
+    }
+    checkpoint.metadata["held_out"] = encode_doubles(v);
+}
+
+HeldOutState HeldOutState::read_from(const data::TensorFile& checkpoint, const std::string& path) {
+    HeldOutState h;
+    const auto it = checkpoint.metadata.find("held_out");
+    if (it == checkpoint.metadata.end()) return h;
+    const std::vector<double> v = decode_doubles(it->second, path + ": held_out");
+    if (v.size() < 4 || v.size() % 2 != 0)
+        throw Error(fmt::format("{}: held_out holds {} numbers: the checkpoint is damaged", path, v.size()));
+    h.best = v[0];
+    h.best_step = static_cast<std::int64_t>(v[1]);
+    h.worse = static_cast<std::int64_t>(v[2]);
+    h.stopped_early = v[3] != 0;
+    for (std::size_t i = 4; i < v.size(); i += 2) h.evaluations.emplace_back(static_cast<std::int64_t>(v[i]), v[i + 1]);
+    return h;
+}
+
+ConvergenceCheck convergence_of(const std::vector<double>& train) {
+    ConvergenceCheck c;
+    if (train.size() < 10) return c;
+    const std::size_t w = std::max<std::size_t>(1, train.size() / 10);
+    std::vector<double> smooth;
+    double sum = 0;
+    for (std::size_t i = 0; i < train.size(); ++i) {
+        sum += train[i];
+        if (i >= w) sum -= train[i - w];
+        if (i + 1 >= w) smooth.push_back(sum / double(w));
+    }
+    const double last = smooth.back(), most = *std::max_element(smooth.begin(), smooth.end());
+    c.max_training_mi_decreased = most > 1.05 * last;
+    c.training_mi_still_increasing = smooth.size() >= w && last > 1.05 * smooth[smooth.size() - w];  // w - 1 entries earlier, as bmi
+    return c;
+}
+
+}  // namespace infomax::detail
