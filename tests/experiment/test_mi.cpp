@@ -610,6 +610,17 @@ TEST_CASE("the Beyond-Normal protocol in mi_estimation: held-out every N steps, 
     CHECK(p["estimate"].get<double>() > 0.2);
     CHECK(p["estimate"].get<double>() < 0.6);
     CHECK(p["tracked"] == "mi.mi_infonce");
+    // The verdict: a 95% bootstrap interval over the 4 held-out batches around the estimate, not saturated
+    // (0.4 nats is far below InfoNCE's log 128 = 4.85), and `flagged` is the OR of the flags.
+    REQUIRE(p.contains("interval"));
+    CHECK(p["interval"][0].get<double>() <= p["estimate"].get<double>());
+    CHECK(p["interval"][1].get<double>() >= p["estimate"].get<double>());
+    CHECK(p["interval"][0].get<double>() < p["interval"][1].get<double>());
+    CHECK(p["ceiling"].get<double>() == Approx(std::log(128.0)));
+    CHECK(p["flags"]["saturated"] == false);
+    CHECK(p["flagged"] == false);  // early stopping triggered, no fall, no rise, no cap
+    const double lo = p["interval"][0].get<double>(), hi = p["interval"][1].get<double>(), truth = p["true_mi"].get<double>();
+    CHECK(p["covers_truth"] == (lo <= truth && truth <= hi));
     // Stopped by Ctrl-C between two evaluations and resumed, the run evaluates and stops as the whole one did.
     auto resumed = stopped_and_resumed(spec, 50);
     auto k = results(resumed);
@@ -637,4 +648,50 @@ TEST_CASE("the protocol's options are refused where they cannot work, before any
     CHECK_THROWS_WITH(run(small), Catch::Contains("eval.held_out_every: the protocol evaluates on the test split, and "
                                                   "bmi_task(1v1-normal-0.75"));
     CHECK_FALSE(fs::exists(t.path / "runs"));
+}
+
+TEST_CASE("the verdict flags a saturated bound: InfoNCE with 7 negatives on 6 nats reads its cap log 8", "[mi][run][protocol]") {
+    test::TempDir t("mi-test");
+    const std::string spec = t.write("cap.yaml",
+        "name: cap\nkind: mi_estimation\nseed: 2\n"
+        "data: {type: gaussian, dim: 5, mi: 6.0, size: 4000, batch_size: 8}\n"
+        "objectives:\n  mi:\n    estimator: infonce\n    discriminator: {type: separable, critic_layers: [64], embed_dim: 16}\n"
+        "    negatives: all\n"
+        "optimizer: {lr: 1.0e-3}\ntrain: {steps: 1500, log_every: 10}\n"
+        "eval: {held_out_every: 100, patience: 3, held_out_batches: 50, probes: [], window: 100}\n"
+        "output: {dir: " + (t.path / "runs").string() + "}\n");
+    const auto j = results(run(spec));
+    const auto& p = j["protocol"];
+    INFO(p.dump());
+    CHECK(p["ceiling"].get<double>() == Approx(std::log(8.0)));
+    CHECK(p["estimate"].get<double>() >= 0.9 * std::log(8.0));
+    CHECK(p["flags"]["saturated"] == true);
+    CHECK(p["flagged"] == true);
+    // The interval is of the estimate, not of the truth: 6 nats is far outside it.
+    CHECK(p["covers_truth"] == false);
+    // The staircase's verdict per level says the same of the logged estimates.
+    CHECK(j["mi_levels"][0]["saturated"] == true);
+}
+
+TEST_CASE("eval.sample_estimators: KSG and CCA on the test split of a bmi task, beside (or without) training", "[mi][run][protocol]") {
+    test::TempDir t("mi-test");
+    const std::string spec = t.write("cls.yaml",
+        "name: cls\nkind: mi_estimation\nseed: 1\n"
+        "data: {type: bmi_task, task: multinormal-sparse-3-3-2-2.0, size: 256, test_size: 4000, batch_size: 128}\n"
+        "objectives:\n  mi:\n    estimator: infonce\n    discriminator: {type: joint, critic_layers: [8]}\n"
+        "train: {steps: 0}\neval: {sample_estimators: [cca, ksg, {type: ksg, k: 10}], probes: []}\n"
+        "output: {dir: " + (t.path / "runs").string() + "}\n");
+    const auto j = results(run(spec));
+    const auto& s = j["sample_estimates"];
+    const double truth = -std::log(0.36);  // two pairs at correlation 0.8
+    CHECK(s["cca"]["true_mi"].get<double>() == Approx(truth).epsilon(1e-12));
+    // CCA's standard error is about sqrt(sum rho_i^2 / n) = 0.018 at n = 4000; its upward bias from the 9
+    // correlations it fits, about dx dy / (2n) = 0.001: within 5 standard errors.
+    CHECK(std::abs(s["cca"]["value"].get<double>() - truth) < 0.09);
+    CHECK(s["cca"]["quantity"] == "mi_cca");
+    // KSG in 6 dimensions reads low at n = 4000 (its bias grows with dimension, Kraskov et al.), but not below half.
+    CHECK(s["ksg"]["value"].get<double>() > 0.5 * truth);
+    CHECK(s["ksg"]["value"].get<double>() < truth + 0.1);
+    CHECK(s.contains("ksg-2"));  // the second ksg (k 10) by its own name
+    CHECK(s["ksg"]["samples"] == 4000);
 }

@@ -125,6 +125,7 @@ Experiment Experiment::from(const config::Document& validated) {
     e.eval.measure_steps = ev.integer("measure_steps");
     e.eval.held_out_every = ev.integer("held_out_every");
     e.eval.patience = ev.integer("patience");
+    for (std::size_t i = 0; i < ev.size("sample_estimators"); ++i) e.eval.sample_estimators.push_back(part(ev.item("sample_estimators", i)));
     e.output_dir = root.child("output").string("dir");
     return e;
 }

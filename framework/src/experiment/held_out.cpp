@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+
+#include "infomax/tensor/random.hpp"
 
 #include "experiment/trainer.hpp"
 #include "infomax/runtime/error.hpp"
@@ -15,10 +18,37 @@ bool HeldOutState::record(std::int64_t step, double value, std::int64_t patience
         best = value;
         best_step = step;
         worse = 0;
+        best_batches.clear();
     } else if (++worse >= patience) {
         stopped_early = true;
     }
     return stopped_early;
+}
+
+bool HeldOutState::record(std::int64_t step, const std::vector<double>& batches, std::int64_t patience) {
+    double sum = 0;
+    for (double v : batches) sum += v;
+    const double mean = batches.empty() ? NAN : sum / double(batches.size());
+    const bool better = evaluations.empty() || mean > best;
+    const bool stop = record(step, mean, patience);
+    if (better) best_batches = batches;
+    return stop;
+}
+
+std::pair<double, double> bootstrap_interval(const std::vector<double>& values, double level, int resamples,
+                                             std::uint64_t seed) {
+    if (values.size() < 2) return {NAN, NAN};
+    Rng rng(seed, "bootstrap");
+    std::vector<double> means(static_cast<std::size_t>(resamples));
+    for (auto& m : means) {
+        double sum = 0;
+        for (std::size_t i = 0; i < values.size(); ++i) sum += values[rng.below(values.size())];
+        m = sum / double(values.size());
+    }
+    std::sort(means.begin(), means.end());
+    const double tail = (1 - level) / 2;
+    const auto at = [&](double q) { return means[std::min(means.size() - 1, static_cast<std::size_t>(q * double(means.size())))]; };
+    return {at(tail), at(1 - tail)};
 }
 
 void HeldOutState::save_into(data::TensorFile& checkpoint) const {
@@ -28,6 +58,7 @@ void HeldOutState::save_into(data::TensorFile& checkpoint) const {
         v.push_back(x);
     }
     checkpoint.metadata["held_out"] = encode_doubles(v);
+    checkpoint.metadata["held_out_best_batches"] = encode_doubles(best_batches);
 }
 
 HeldOutState HeldOutState::read_from(const data::TensorFile& checkpoint, const std::string& path) {
@@ -42,6 +73,8 @@ HeldOutState HeldOutState::read_from(const data::TensorFile& checkpoint, const s
     h.worse = static_cast<std::int64_t>(v[2]);
     h.stopped_early = v[3] != 0;
     for (std::size_t i = 4; i < v.size(); i += 2) h.evaluations.emplace_back(static_cast<std::int64_t>(v[i]), v[i + 1]);
+    if (const auto b = checkpoint.metadata.find("held_out_best_batches"); b != checkpoint.metadata.end() && !b->second.empty())
+        h.best_batches = decode_doubles(b->second, path + ": held_out_best_batches");
     return h;
 }
 

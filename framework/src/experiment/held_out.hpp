@@ -20,8 +20,12 @@ struct HeldOutState {
     std::int64_t best_step = 0, worse = 0;
     bool stopped_early = false;
     std::vector<std::pair<std::int64_t, double>> evaluations;  // (step, held-out estimate)
+    std::vector<double> best_batches;  // the best evaluation's value on each held-out batch (its interval)
 
-    // Records the estimate at `step`; true when training should stop.
+    // Records the estimate at `step` from its per-batch values (their mean,
+    // summed in order); true when training should stop.
+    bool record(std::int64_t step, const std::vector<double>& batches, std::int64_t patience);
+    // The same from a value alone (no per-batch values: no interval).
     bool record(std::int64_t step, double value, std::int64_t patience);
     void save_into(data::TensorFile& checkpoint) const;
     // The state a checkpoint carries (a fresh one when it has none).
@@ -37,5 +41,11 @@ struct ConvergenceCheck {
     bool max_training_mi_decreased = false, training_mi_still_increasing = false;
 };
 ConvergenceCheck convergence_of(const std::vector<double>& training_estimates);
+
+// A percentile bootstrap interval of the mean of `values` (resampled with
+// replacement `resamples` times from a seeded stream): {lo, hi} at `level`
+// (0.95: the 2.5th and 97.5th percentiles). Fewer than 2 values: {NaN, NaN}.
+std::pair<double, double> bootstrap_interval(const std::vector<double>& values, double level, int resamples,
+                                             std::uint64_t seed);
 
 }  // namespace infomax::detail

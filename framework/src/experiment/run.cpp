@@ -274,7 +274,7 @@ RunResult run_experiment(const RunOptions& opt) {
     }
     Model model = build_model(e, session.registry());
     detail::Trainer trainer(model, e);
-    std::function<double()> held_out = model.runner->held_out_estimate(model, e);  // build_model refused a kind without
+    std::function<std::vector<double>()> held_out = model.runner->held_out_estimate(model, e);  // build_model refused a kind without
     Restored restored;
     fs::path dir;
     if (resuming) {

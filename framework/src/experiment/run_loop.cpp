@@ -179,9 +179,10 @@ LoopResult train_loop(Trainer& trainer, const Runner& runner, LoopOptions& o) {
         ++loop.timed;
         bool last = s == trainer.total_steps();
         if (o.held_out_every > 0 && (s % o.held_out_every == 0 || last)) {
-            const double v = o.held_out_estimate();
-            o.log->line(fmt::format("held-out estimate at step {}: {:.4f}", s, v));
-            if (o.held_out.record(s, v, o.patience) && !last) {
+            const std::vector<double> batches = o.held_out_estimate();
+            const bool stop = o.held_out.record(s, batches, o.patience);
+            o.log->line(fmt::format("held-out estimate at step {}: {:.4f}", s, o.held_out.evaluations.back().second));
+            if (stop && !last) {
                 o.log->line(fmt::format("early stopping at step {}: {} held-out evaluations without a better estimate than "
                                         "{:.4f} (step {})",
                                         s, o.patience, o.held_out.best, o.held_out.best_step));

@@ -76,7 +76,7 @@ struct LoopOptions {
     // `patience` evaluations in a row found no better one. `held_out` is the
     // state so far (a checkpoint's, on resume), carried in every checkpoint.
     std::int64_t held_out_every = 0, patience = 0;
-    std::function<double()> held_out_estimate;
+    std::function<std::vector<double>()> held_out_estimate;  // one value per held-out batch
     HeldOutState held_out;
 };
 

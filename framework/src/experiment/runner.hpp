@@ -54,9 +54,10 @@ public:
     virtual StepMetrics step(Trainer& t, const Trainer::Batch& batch) const = 0;
     // The evaluation after training: what results.json holds besides "train".
     virtual nlohmann::json evaluate(EvalContext& c) const = 0;
-    // The number the protocol (eval.held_out_every) tracks during training,
-    // computed without moving any state; none (nullptr) where the kind has no protocol.
-    virtual std::function<double()> held_out_estimate(Model&, const Experiment&) const { return nullptr; }
+    // The number the protocol (eval.held_out_every) tracks during training, one
+    // value per held-out batch (their mean is the estimate), computed without
+    // moving any state; none (nullptr) where the kind has no protocol.
+    virtual std::function<std::vector<double>()> held_out_estimate(Model&, const Experiment&) const { return nullptr; }
 };
 
 std::shared_ptr<const Runner> make_runner(Kind kind);

@@ -539,15 +539,17 @@ std::string fmt_value(double v, bool percent) { return percent ? fmt::format("{:
 
 // bmi's results layout (estimator_id, task_id, n_samples, seed, mi_estimate,
 // mi_true, time), one row per finished run whose results hold the protocol's
-// estimate; the ids from the run's resolved spec: "infomax-<estimator>-<critic>",
+// estimate, and one per sample estimator it ran (eval.sample_estimators); the
+// ids from the run's resolved spec: "infomax-<estimator>-<critic>" ("infomax-ksg"),
 // the data's bmi task (or its type), the sample's N and seed. "" when no run has one.
 std::string bmi_rows(const std::vector<std::pair<std::string, fs::path>>& run_dirs) {
     std::string csv;
     for (const auto& [name, d] : run_dirs) {
         const detail::RunDir run(d);
         const json res = detail::read_json(run.results());
-        if (!res.contains("protocol") || !res["protocol"].is_object()) continue;
-        const json& p = res["protocol"];
+        const bool protocol = res.contains("protocol") && res["protocol"].is_object();
+        const bool samples = res.contains("sample_estimates") && res["sample_estimates"].is_object();
+        if (!protocol && !samples) continue;
         const YAML::Node spec = config::parse(read_text(run.resolved()), run.resolved().string()).root;
         std::string estimator = "infomax";
         for (const auto& o : spec["objectives"]) {  // the first objective: what the protocol tracks
@@ -560,10 +562,18 @@ std::string bmi_rows(const std::vector<std::pair<std::string, fs::path>>& run_di
         for (const char* k : {"size", "test_size"})
             if (data[k]) n += data[k].as<std::int64_t>();
         const std::string seed = data["seed"] ? data["seed"].Scalar() : spec["seed"].Scalar();
-        const double seconds = res.contains("train") && res["train"].contains("seconds") ? res["train"]["seconds"].get<double>() : NAN;
-        csv += fmt::format("{},{},{},{},{:.17g},{},{:.3f}\n", estimator, task, n, seed, p["estimate"].get<double>(),
-                           p.contains("true_mi") ? fmt::format("{:.17g}", p["true_mi"].get<double>()) : std::string(),
-                           seconds);
+        auto row = [&](const std::string& id, const json& estimate, const json& truth, double seconds) {
+            csv += fmt::format("{},{},{},{},{:.17g},{},{:.3f}\n", id, task, n, seed, estimate.get<double>(),
+                               truth.is_number() ? fmt::format("{:.17g}", truth.get<double>()) : std::string(), seconds);
+        };
+        if (protocol) {
+            const json& p = res["protocol"];
+            row(estimator, p["estimate"], p.contains("true_mi") ? p["true_mi"] : json(),
+                res.contains("train") && res["train"].contains("seconds") ? res["train"]["seconds"].get<double>() : NAN);
+        }
+        if (samples)  // the classical estimators on the same test split: infomax-ksg, infomax-cca, ...
+            for (const auto& [name, v] : res["sample_estimates"].items())
+                row("infomax-" + name, v["value"], v.contains("true_mi") ? v["true_mi"] : json(), v["seconds"].get<double>());
     }
     return csv.empty() ? csv : "estimator_id,task_id,n_samples,seed,mi_estimate,mi_true,time\n" + csv;
 }

@@ -63,6 +63,8 @@ struct Model {
     Shape input_shape, local_shape, global_shape;  // per sample: the objectives score (local, global)
     std::vector<std::string> taps;  // what eval.features may name (an encoder's: global, local, local_pooled, named taps)
     Precision precision = Precision::f32;  // spec `precision`: run, eval and bench apply it
+    // eval.sample_estimators (mi_estimation): each by its name as written, e.g. "ksg".
+    std::vector<std::pair<std::string, std::shared_ptr<SampleEstimator>>> sample_estimators;
     // Several lines: every part with its type and the inferred shapes.
     std::string summary() const;
 };

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -271,6 +272,10 @@ json mi_levels(EvalContext& c) {
     const RunDir& dir = c.dir;
     json r = json::object();  // an object even when nothing is added: callers update() with it
     const std::int64_t window = e.eval.window;
+    if (!fs::exists(dir.metrics_csv())) {  // train.steps: 0 (the sample estimators alone, say)
+        log.line("eval: no training steps: no estimates per level");
+        return r;
+    }
     const eval::MetricsTable t = eval::read_metrics_csv(dir.metrics_csv().string());
     std::vector<std::string> estimates;
     // What estimates I: the bound itself when it is an MI bound (mi_*), else
@@ -333,6 +338,15 @@ json mi_levels(EvalContext& c) {
                                   {"last_step", l.last_step}, {"rows", l.rows}, {"mean", l.mean}, {"median", l.median},
                                   {"q25", l.q25}, {"q75", l.q75}, {"iqr", l.iqr}, {"bias", l.bias},
                                   {"variance", l.variance}, {"mse", l.mse}});
+        // The verdict: a level whose median sits within a tenth of the bound's
+        // ceiling (InfoNCE: log(1 + K)) is saturated: the cap, not the data, sets it.
+        const auto k = static_cast<std::size_t>(std::find(estimates.begin(), estimates.end(), l.estimate) - estimates.begin());
+        if (k < owner.size()) {
+            const Objective& o = *owner[k];
+            const std::int64_t negs = o.negatives == "all" ? e.data.batch_size - 1 : o.negative_samples;
+            const double top = o.estimator->ceiling(negs);
+            r["mi_levels"].back()["saturated"] = std::isfinite(top) && l.median >= 0.9 * top;
+        }
         csv += fmt::format("{},{},{},{},{},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g}\n", l.estimate, l.true_mi,
                            l.first_step, l.last_step, l.rows, l.mean, l.median, l.q25, l.q75, l.bias, l.variance, l.mse);
     }
@@ -509,6 +523,13 @@ json protocol_results(EvalContext& c, const HeldOutState& h, const std::string& 
     const ConvergenceCheck flags = convergence_of(training);
     json evaluations = json::array();
     for (const auto& [s, v] : h.evaluations) evaluations.push_back({s, v});
+    // Saturated: within a tenth of what the bound can read at all with its
+    // negatives (InfoNCE: log(1 + K)); there the number says more about the
+    // cap than about the data.
+    const Objective& o = c.model.objectives.front();
+    const std::int64_t negs = o.negatives == "all" ? c.experiment.data.batch_size - 1 : o.negative_samples;
+    const double ceiling = o.estimator->ceiling(negs);
+    const bool saturated = std::isfinite(ceiling) && h.best >= 0.9 * ceiling;
     json r{{"estimate", h.best},
            {"best_step", h.best_step},
            {"evaluations", evaluations},
@@ -516,15 +537,55 @@ json protocol_results(EvalContext& c, const HeldOutState& h, const std::string& 
            {"flags",
             {{"early_stopping_not_triggered", !h.stopped_early},
              {"max_training_mi_decreased", flags.max_training_mi_decreased},
-             {"training_mi_still_increasing", flags.training_mi_still_increasing}}}};
+             {"training_mi_still_increasing", flags.training_mi_still_increasing},
+             {"saturated", saturated}}}};
+    if (std::isfinite(ceiling)) r["ceiling"] = ceiling;
+    bool flagged = false;
+    for (const auto& [k, v] : r["flags"].items()) flagged |= v.get<bool>();
+    r["flagged"] = flagged;
+    // The interval: a 95% percentile bootstrap of the best evaluation's mean over its held-out batches.
+    const auto [lo, hi] = bootstrap_interval(h.best_batches, 0.95, 2000, c.experiment.seed);
+    if (std::isfinite(lo)) r["interval"] = {lo, hi};
     const double truth = c.model.data->size("test") > 0 ? c.model.data->true_mi("test", 0) : NAN;
     if (std::isfinite(truth)) {
         r["true_mi"] = truth;
         r["bias"] = h.best - truth;
+        if (std::isfinite(lo)) r["covers_truth"] = lo <= truth && truth <= hi;
     }
-    c.log.line(fmt::format("eval: the protocol's estimate (best held-out {}) {:.4f} at step {}{}{}", column, h.best, h.best_step,
+    std::vector<std::string> raised;
+    for (const auto& [k, v] : r["flags"].items())
+        if (v.get<bool>()) raised.push_back(k);
+    c.log.line(fmt::format("eval: the protocol's estimate (best held-out {}) {:.4f} at step {}{}{}; flags: {}", column, h.best,
+                           h.best_step, std::isfinite(lo) ? fmt::format(", 95% interval [{:.4f}, {:.4f}]", lo, hi) : "",
                            std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth) : "",
-                           h.stopped_early ? "" : "; early stopping never triggered"));
+                           raised.empty() ? "none" : fmt::format("{}", fmt::join(raised, ", "))));
+    return r;
+}
+
+json sample_estimates(EvalContext& c) {
+    json r = json::object();
+    Model& m = c.model;
+    if (m.sample_estimators.empty()) return r;
+    const std::int64_t n = m.data->size("test");
+    std::vector<std::int64_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    const Tensor x = m.data->batch("test", idx), y = m.data->pair("test", idx);
+    const double truth = n > 0 ? m.data->true_mi("test", 0) : NAN;
+    for (const auto& [type, est] : m.sample_estimators) {
+        std::string name = type;  // ksg twice (k 5 and k 10): ksg, ksg-2
+        for (int k = 2; r.contains("sample_estimates") && r["sample_estimates"].contains(name); ++k) name = fmt::format("{}-{}", type, k);
+        const auto start = std::chrono::steady_clock::now();
+        const double value = est->estimate(x, y);
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        json& j = r["sample_estimates"][name];
+        j = {{"value", value}, {"quantity", est->quantity()}, {"samples", n}, {"seconds", secs}};
+        if (std::isfinite(truth)) {
+            j["true_mi"] = truth;
+            j["bias"] = value - truth;
+        }
+        c.log.line(fmt::format("eval: {} ({}) on the {} test pairs: {:.4f}{} ({:.2f} s)", name, est->quantity(), n, value,
+                               std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth) : "", secs));
+    }
     return r;
 }
 

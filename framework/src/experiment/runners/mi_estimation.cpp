@@ -14,7 +14,7 @@ namespace {
 
 class MiEstimationRunner final : public Runner {
 public:
-    std::pair<Var, Var> build(Model& m, const Experiment& e, const Registry&, BuildContext&, Rng&) const override {
+    std::pair<Var, Var> build(Model& m, const Experiment& e, const Registry& registry, BuildContext& ctx, Rng&) const override {
         refuse_gan_keys(e);
         refuse(e, e.encoder.has_value(), "encoder", "an mi_estimation experiment has no encoder: remove this key");
         refuse(e, e.head.has_value(), "head", "head: is for kind supervised");
@@ -24,6 +24,8 @@ public:
                                             m.data->describe()));
         if (e.objectives.empty())
             e.fail("objectives", "an experiment needs at least one objective (e.g. objectives: {global: {...}})");
+        for (const PartSpec& s : e.eval.sample_estimators)
+            m.sample_estimators.emplace_back(s.type, registry.create_as<SampleEstimator>("sample_estimator", s.type, e.params(s), ctx));
         return {Var(m.data->batch("train", {0, 1})), Var(m.data->pair("train", {0, 1}))};
     }
 
@@ -58,6 +60,7 @@ public:
             },
             true);
         r.update(mi_levels(c));
+        r.update(sample_estimates(c));
         if (c.held_out) {
             // The training estimates the flags read: the metrics column of what the protocol tracks.
             const Objective& o = m.objectives.front();
@@ -71,7 +74,7 @@ public:
     // The first objective's MI on the test split (its first MI reading for a
     // divergence), each batch's negatives from a stream of its own: the same
     // number for the same critic, whenever it is asked.
-    std::function<double()> held_out_estimate(Model& m, const Experiment& e) const override {
+    std::function<std::vector<double>()> held_out_estimate(Model& m, const Experiment& e) const override {
         if (m.objectives.empty()) return nullptr;
         if (e.eval.held_out_every > 0 && m.data->size("test") < e.data.batch_size)
             e.fail("eval.held_out_every", fmt::format("the protocol evaluates on the test split, and {} has {} test pairs, "
@@ -81,16 +84,16 @@ public:
             NoGradGuard ng;
             const std::int64_t batch = e.data.batch_size, n = m.data->size("test");
             const std::int64_t limit = e.eval.held_out_batches;
-            double sum = 0;
+            std::vector<double> values;
             std::int64_t batches = 0;
             for (std::int64_t s = 0; s + batch <= n && (limit == 0 || batches < limit); s += batch, ++batches) {
                 std::vector<std::int64_t> idx(batch);
                 std::iota(idx.begin(), idx.end(), s);
                 Rng neg(0, fmt::format("held-out negatives/{}", batches));
                 const Bound b = m.objectives.front().score(Var(m.data->batch("test", idx)), Var(m.data->pair("test", idx)), neg, true);
-                sum += (b.readings.empty() ? b.value : b.readings.front().value).item();
+                values.push_back((b.readings.empty() ? b.value : b.readings.front().value).item());
             }
-            return sum / double(batches);
+            return values;
         };
     }
 };
