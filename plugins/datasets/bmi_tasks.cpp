@@ -1,6 +1,8 @@
 // The Beyond-Normal MI benchmark's 40 tasks (bmi_tasks.hpp) and the `bmi_task` dataset.
 #include "bmi_tasks.hpp"
 
+#include <infomax/eval/sample_mi.hpp>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -58,18 +60,7 @@ double mi_split_normal(const std::vector<double>& cov, int dim_x, int dim_y) {
     return std::max(0.0, mi);
 }
 
-double digamma(double x) {
-    double r = 0;
-    while (x < 10) {
-        r -= 1.0 / x;
-        x += 1;
-    }
-    // psi(x) ~ log x - 1/(2x) - sum_k B_2k / (2k x^2k); the first omitted term is below 1e-17 at x >= 10.
-    const double z = 1.0 / (x * x);
-    const double series =
-        z * (1.0 / 12 - z * (1.0 / 120 - z * (1.0 / 252 - z * (1.0 / 240 - z * (1.0 / 132 - z * (691.0 / 32760 - z / 12))))));
-    return r + std::log(x) - 0.5 / x - series;
-}
+double digamma(double x) { return eval::digamma(x); }
 
 double student_t_entropy(int k, double dof) {
     const double s = 0.5 * (dof + k);

@@ -76,7 +76,7 @@ double student_t_entropy(int k, double dof);
 // Split multivariate Student-t with dispersion `dispersion`: the Gaussian MI of the
 // dispersion plus h(dim_x) + h(dim_y) - h(dim_x + dim_y) (the entropies above).
 double mi_split_student(const std::vector<double>& dispersion, int dim_x, int dim_y, double dof);
-// The digamma function for x > 0 (recurrence up to x >= 10, then the asymptotic series).
+// The digamma function for x > 0: the library's (infomax/eval/sample_mi.hpp).
 double digamma(double x);
 
 // --- Covariances -----------------------------------------------------------------

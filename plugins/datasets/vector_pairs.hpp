@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "infomax/eval/sample_mi.hpp"
 #include "infomax/plugin/parts.hpp"
 #include "infomax/runtime/error.hpp"
 #include "infomax/tensor/random.hpp"
@@ -76,19 +77,10 @@ protected:
     void standardize() {
         for (bool z_side : {false, true}) {
             const std::int64_t d = z_side ? dim_z_ : dim_x_;
-            const auto& train = z_side ? store_.at("train").second : store_.at("train").first;
-            const std::int64_t n = static_cast<std::int64_t>(train.size()) / d;
-            for (std::int64_t j = 0; j < d; ++j) {
-                double mean = 0, sq = 0;
-                for (std::int64_t i = 0; i < n; ++i) mean += train[i * d + j];
-                mean /= double(n);
-                for (std::int64_t i = 0; i < n; ++i) sq += (train[i * d + j] - mean) * (train[i * d + j] - mean);
-                const double sd = std::sqrt(sq / double(n));
-                for (auto& [split, xz] : store_) {
-                    auto& v = z_side ? xz.second : xz.first;
-                    for (std::size_t i = j; i < v.size(); i += d) v[i] = sd > 0 ? float((v[i] - mean) / sd) : 0.0f;
-                }
-            }
+            auto& train = z_side ? store_.at("train").second : store_.at("train").first;
+            auto& test = z_side ? store_.at("test").second : store_.at("test").first;
+            eval::standardize_columns(train.data(), static_cast<std::int64_t>(train.size()) / d, d, test.data(),
+                                      static_cast<std::int64_t>(test.size()) / d);
         }
     }
 

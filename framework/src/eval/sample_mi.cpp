@@ -413,4 +413,17 @@ double binned_mi(const Samples& s, int bins) {
     return mi / nn;
 }
 
+void standardize_columns(float* train, std::int64_t n, std::int64_t d, float* other, std::int64_t other_rows) {
+    for (std::int64_t j = 0; j < d; ++j) {
+        double mean = 0, sq = 0;
+        for (std::int64_t i = 0; i < n; ++i) mean += train[i * d + j];
+        mean /= double(n);
+        for (std::int64_t i = 0; i < n; ++i) sq += (train[i * d + j] - mean) * (train[i * d + j] - mean);
+        const double sd = std::sqrt(sq / double(n));
+        auto map = [&](float& v) { v = sd > 0 ? float((v - mean) / sd) : 0.0f; };
+        for (std::int64_t i = 0; i < n; ++i) map(train[i * d + j]);
+        for (std::int64_t i = 0; i < other_rows; ++i) map(other[i * d + j]);
+    }
+}
+
 }  // namespace infomax::eval

@@ -14,6 +14,7 @@
 #include "experiment/held_out.hpp"
 #include "infomax/autograd/var.hpp"
 #include "infomax/data/files.hpp"
+#include "infomax/eval/sample_mi.hpp"
 #include "infomax/experiment/mi_term.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/console.hpp"
@@ -92,18 +93,7 @@ std::vector<float> read_csv(const std::string& path, std::int64_t dx, std::int64
 }
 
 // Each column to mean 0 and standard deviation 1 (a constant column to 0).
-void standardize(Tensor& t) {
-    const std::int64_t n = t.size(0), d = t.size(1);
-    float* v = t.data();
-    for (std::int64_t j = 0; j < d; ++j) {
-        double mean = 0, sq = 0;
-        for (std::int64_t i = 0; i < n; ++i) mean += v[i * d + j];
-        mean /= double(n);
-        for (std::int64_t i = 0; i < n; ++i) sq += (v[i * d + j] - mean) * (v[i * d + j] - mean);
-        const double sd = std::sqrt(sq / double(n));
-        for (std::int64_t i = 0; i < n; ++i) v[i * d + j] = sd > 0 ? float((v[i * d + j] - mean) / sd) : 0.0f;
-    }
-}
+void standardize(Tensor& t) { eval::standardize_columns(t.data(), t.size(0), t.size(1)); }
 
 // Rows `index` of t.
 Tensor rows(const Tensor& t, const std::vector<std::int64_t>& index) {

@@ -64,6 +64,13 @@ double cca_mi(const Samples& s);
 // (2n) for independent x and y. Needs bins >= 2.
 double binned_mi(const Samples& s, int bins);
 
+// Each of the d columns of `train` (n rows, row-major) to mean 0 and
+// standard deviation 1 by its own statistics (in double, rounded once to
+// float; a constant column becomes 0), and the `other_rows` rows of `other`
+// (d columns) by the same map: the protocol standardises a test split by its
+// training split's statistics. An affine map of each column keeps the MI.
+void standardize_columns(float* train, std::int64_t n, std::int64_t d, float* other = nullptr, std::int64_t other_rows = 0);
+
 // The digamma function psi(x) = d/dx log Gamma(x) for x > 0, to about 1e-13
 // absolute for x >= 1 and 1e-15 relative below; psi(1) = -0.5772...,
 // psi(x + 1) = psi(x) + 1/x. Throws for x <= 0 or NaN.
