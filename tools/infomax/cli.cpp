@@ -195,6 +195,16 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
                                       std::tuple{"--time", &args_.time, "Slurm time limit per run, e.g. 2:00:00"},
                                       std::tuple{"--account", &args_.account, "Slurm account"}})
         suite.app->add_option(flag, *target, std::string(what) + " (with --emit-slurm)")->type_name("TEXT")->needs(slurm);
+    auto* compare = suite.app->add_option("--compare", args_.compare,
+                                          "after the suite: each cell of REF.csv (setting,metric,value) against the suite's mean, "
+                                          "the signed difference and pass/fail; exit 1 if any fails (docs/suites.md)")
+                        ->type_name("REF.csv")
+                        ->excludes(slurm);
+    suite.app->add_option("--tolerance", args_.tolerance, "with --compare: the largest |difference| that passes")
+        ->type_name("T")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber)
+        ->needs(compare);
 
     add("report", "infomax report DIR", "write the tables and report.html of a suite directory, or a run directory's report.html",
         Operands::run_dir, 0, "infomax report runs/suites/estimators\ninfomax report runs/dim-g-jsd/20261127-101500-1a2b3c4d",

@@ -13,6 +13,7 @@
 #include "infomax/experiment/session.hpp"
 #include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
+#include "infomax/report/compare.hpp"
 #include "infomax/report/report.hpp"
 #include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
@@ -136,6 +137,12 @@ int cmd_suite(const Args& a) {
     o.partition = a.partition;
     o.time = a.time;
     o.account = a.account;
+    if (!a.compare.empty()) {  // a reference that cannot be read is said before hours of runs
+        std::ifstream ref(a.compare);
+        std::string header;
+        if (!ref || !std::getline(ref, header))
+            throw Error(fmt::format("--compare {}: cannot read it (no such file, not readable or empty)", a.compare));
+    }
     auto r = run_suite(o);
     if (!r.slurm_submit.empty()) {
         fmt::print("wrote the Slurm jobs of {} (nothing was run); submit them with:\n  {}\n", r.dir, r.slurm_submit);
@@ -144,7 +151,13 @@ int cmd_suite(const Args& a) {
     if (!r.lead) return 0;  // another rank of an mpirun job: rank 0 tabulates
     if (o.only > 0) return r.interrupted ? 130 : r.failed ? 1 : 0;  // a job array's task: the aggregation tabulates
     fmt::print("table: {}\nreport: {}\n", r.table, write_report(r.dir));
-    return r.interrupted ? 130 : r.failed ? 1 : 0;
+    if (r.interrupted) return 130;
+    if (!a.compare.empty()) {
+        const CompareResult c = compare_suite(r.dir, a.compare, a.tolerance);
+        fmt::print("{}", c.text);
+        if (c.failed > 0) return 1;
+    }
+    return r.failed ? 1 : 0;
 }
 
 int cmd_report(const Args& a) {

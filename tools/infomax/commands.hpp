@@ -30,6 +30,8 @@ struct Args {
     std::int64_t seed = 0;                 // estimate --seed N
     std::int64_t max_steps = 10000, batch = 256;  // estimate --max-steps N --batch N (a bound's protocol)
     std::string critic;                    // estimate --critic YAML
+    std::string compare;                   // suite --compare REF.csv
+    double tolerance = 0.1;                // suite --tolerance T
 };
 
 int cmd_version(const Args&);
