@@ -673,11 +673,11 @@ TEST_CASE("the verdict flags a saturated bound: InfoNCE with 7 negatives on 6 na
     CHECK(j["mi_levels"][0]["saturated"] == true);
 }
 
-TEST_CASE("eval.sample_estimators: KSG and CCA on the test split of a bmi task, beside (or without) training", "[mi][run][protocol]") {
+TEST_CASE("eval.sample_estimators: KSG and CCA on the whole sample of a bmi task, beside (or without) training", "[mi][run][protocol]") {
     test::TempDir t("mi-test");
     const std::string spec = t.write("cls.yaml",
         "name: cls\nkind: mi_estimation\nseed: 1\n"
-        "data: {type: bmi_task, task: multinormal-sparse-3-3-2-2.0, size: 256, test_size: 4000, batch_size: 128}\n"
+        "data: {type: bmi_task, task: multinormal-sparse-3-3-2-2.0, size: 1000, test_size: 3000, batch_size: 128}\n"
         "objectives:\n  mi:\n    estimator: infonce\n    discriminator: {type: joint, critic_layers: [8]}\n"
         "train: {steps: 0}\neval: {sample_estimators: [cca, ksg, {type: ksg, k: 10}], probes: []}\n"
         "output: {dir: " + (t.path / "runs").string() + "}\n");

@@ -92,7 +92,7 @@ struct EvalSpec {
     std::vector<std::string> measures;  // representation measures: ndm, mine
     std::int64_t measure_steps = 0;     // their critics' training steps
     std::int64_t held_out_every = 0, patience = 0;  // mi_estimation's protocol (0: off)
-    std::vector<PartSpec> sample_estimators;        // mi_estimation: run on the test split
+    std::vector<PartSpec> sample_estimators;        // mi_estimation: run on the whole sample
 };
 
 struct Experiment {

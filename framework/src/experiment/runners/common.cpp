@@ -566,10 +566,23 @@ json sample_estimates(EvalContext& c) {
     json r = json::object();
     Model& m = c.model;
     if (m.sample_estimators.empty()) return r;
-    const std::int64_t n = m.data->size("test");
-    std::vector<std::int64_t> idx(n);
-    std::iota(idx.begin(), idx.end(), 0);
-    const Tensor x = m.data->batch("test", idx), y = m.data->pair("test", idx);
+    // The whole sample, both splits (nothing is trained), as bmi gives a classical estimator all N pairs.
+    const std::int64_t n_train = m.data->size("train"), n = n_train + m.data->size("test");
+    auto whole = [&](bool z) {
+        Tensor out;
+        std::int64_t row = 0;
+        for (const char* split : {"train", "test"}) {
+            std::vector<std::int64_t> idx(m.data->size(split));
+            std::iota(idx.begin(), idx.end(), 0);
+            if (idx.empty()) continue;
+            const Tensor t = z ? m.data->pair(split, idx) : m.data->batch(split, idx);
+            if (!out.defined()) out = Tensor::empty({n, t.numel() / t.size(0)});
+            std::memcpy(out.data() + row * out.size(1), t.data(), static_cast<std::size_t>(t.numel()) * sizeof(float));
+            row += t.size(0);
+        }
+        return out;
+    };
+    const Tensor x = whole(false), y = whole(true);
     const double truth = n > 0 ? m.data->true_mi("test", 0) : NAN;
     for (const auto& [type, est] : m.sample_estimators) {
         std::string name = type;  // ksg twice (k 5 and k 10): ksg, ksg-2
@@ -583,7 +596,7 @@ json sample_estimates(EvalContext& c) {
             j["true_mi"] = truth;
             j["bias"] = value - truth;
         }
-        c.log.line(fmt::format("eval: {} ({}) on the {} test pairs: {:.4f}{} ({:.2f} s)", name, est->quantity(), n, value,
+        c.log.line(fmt::format("eval: {} ({}) on the {} pairs of both splits: {:.4f}{} ({:.2f} s)", name, est->quantity(), n, value,
                                std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth) : "", secs));
     }
     return r;

@@ -58,7 +58,7 @@ nlohmann::json probe_features(EvalContext& c);       // linear/MLP/k-NN probes o
 nlohmann::json mi_levels(EvalContext& c);            // estimates against the truth per MI level
 // The protocol's outcome (eval.held_out_every): the best held-out estimate, when,
 // every evaluation, the truth, and bmi's convergence flags on the metrics column `column`.
-// eval.sample_estimators on the whole test split: each one's value, quantity, seconds and the truth.
+// eval.sample_estimators on the whole sample (both splits): each one's value, quantity, seconds and the truth.
 nlohmann::json sample_estimates(EvalContext& c);
 nlohmann::json protocol_results(EvalContext& c, const HeldOutState& held_out, const std::string& column);
 nlohmann::json generated_samples(EvalContext& c);    // modes covered by a generator's samples
