@@ -69,6 +69,7 @@ public:
 // the plain DV bound on the batch.
 class Dv final : public Estimator {
 public:
+    bool exponential_partition() const override { return true; }
     Dv(const config::Params& p, BuildContext&) : decay_(p.number("ema_decay")) {}
     std::string quantity() const override { return "mi_dv"; }
     Bound bound(const Scores& s) override {
@@ -116,6 +117,7 @@ public:
 // NWJ (f-divergence form of KL): E_P[T] - E_Q[e^{T - 1}].
 class Nwj final : public Estimator {
 public:
+    bool exponential_partition() const override { return true; }
     Nwj(const config::Params&, BuildContext&) {}
     std::string quantity() const override { return "mi_nwj"; }
     Bound bound(const Scores& s) override {
@@ -211,6 +213,7 @@ struct Baseline {
 // gives DV's value: a learned baseline moves towards it.
 class Tuba final : public Estimator {
 public:
+    bool exponential_partition() const override { return true; }
     Tuba(const config::Params& p, BuildContext&) : baseline_(p) {}
     std::string quantity() const override { return "mi_tuba"; }
     nn::Module* module() override { return baseline_.learned.get(); }
@@ -251,6 +254,7 @@ Var log_mix(const Var& u, const Var& v, double alpha, const Shape& shape) {
 // 1 + log(K / alpha); at alpha = 1 the marginal term is exactly 1, so <= log K.
 class Interpolated final : public Estimator {
 public:
+    bool exponential_partition() const override { return true; }
     Interpolated(const config::Params& p, BuildContext&) : alpha_(p.number("alpha")), baseline_(p) {}
     std::string quantity() const override { return "mi_interpolated"; }
     std::string default_negatives() const override { return "all"; }
@@ -303,6 +307,7 @@ private:
 // value is read from it.
 class Smile final : public Estimator {
 public:
+    bool exponential_partition() const override { return true; }
     Smile(const config::Params& p, BuildContext&) : tau_(p.number("clip")) {}
     std::string quantity() const override { return "mi_smile"; }
     Bound bound(const Scores& s) override {

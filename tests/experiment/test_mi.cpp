@@ -695,3 +695,28 @@ TEST_CASE("eval.sample_estimators: KSG and CCA on the whole sample of a bmi task
     CHECK(s.contains("ksg-2"));  // the second ksg (k 10) by its own name
     CHECK(s["ksg"]["samples"] == 4000);
 }
+
+TEST_CASE("the largest e^T term's share of a bound's held-out partition sum", "[mi][run][protocol]") {
+    test::TempDir t("mi-test");
+    // NWJ on 8 nats with all 4032 negatives of a batch of 64: a trained critic's negatives span many
+    // nats, and a few carry the partition term, far above an even share (1/4032); InfoNCE's partition
+    // is a softmax per row, not an e^T mean: none reported.
+    auto spec = [&](const std::string& estimator) {
+        return t.write(estimator + ".yaml",
+            "name: conc-" + estimator + "\nkind: mi_estimation\nseed: 4\n"
+            "data: {type: gaussian, dim: 5, mi: 8.0, size: 4096, batch_size: 64}\n"
+            "objectives:\n  mi:\n    estimator: " + estimator + "\n"
+            "    discriminator: {type: separable, critic_layers: [64], embed_dim: 16}\n    negatives: all\n"
+            "optimizer: {lr: 1.0e-3}\ntrain: {steps: 600, log_every: 20}\n"
+            "eval: {held_out_every: 100, patience: 10, held_out_batches: 8, probes: [], window: 100}\n"
+            "output: {dir: " + (t.path / "runs").string() + "}\n");
+    };
+    const auto nwj = results(run(spec("nwj")));
+    INFO(nwj["held_out"].dump());
+    const double share = nwj["held_out"]["mi"]["largest_term_share"].get<double>();
+    CHECK(share > 10.0 / 4032);  // measured 0.063: 250 even shares
+    CHECK(share <= 1.0);
+    CHECK(nwj["protocol"]["largest_term_share"].get<double>() == share);
+    const auto infonce = results(run(spec("infonce")));
+    CHECK_FALSE(infonce["held_out"]["mi"].contains("largest_term_share"));
+}

@@ -75,9 +75,11 @@ std::string part_name(const Registry& registry, const char* kind, const std::str
 
 }  // namespace
 
-Bound Objective::score(const Var& a, const Var& b, Rng& negatives_rng, bool keep_state) const {
+Bound Objective::score(const Var& a, const Var& b, Rng& negatives_rng, bool keep_state, Scores* scores) const {
     const auto state = keep_state ? estimator->state() : std::vector<double>{};
-    Bound bound = estimator->bound(make_scores(*discriminator, a, b, negatives, negatives_rng, negative_samples));
+    Scores s = make_scores(*discriminator, a, b, negatives, negatives_rng, negative_samples);
+    Bound bound = estimator->bound(s);
+    if (scores) *scores = std::move(s);
     if (keep_state) estimator->set_state(state);
     return bound;
 }

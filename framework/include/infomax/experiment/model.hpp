@@ -32,7 +32,8 @@ struct Objective {
     // score (a, b) through this. A training step moves the estimator's state
     // (DV's moving average); with `keep_state` the state is restored after,
     // so evaluation and dry runs never disturb it.
-    Bound score(const Var& a, const Var& b, Rng& negatives_rng, bool keep_state = false) const;
+    // `scores`, when given, receives the scores the bound was read from.
+    Bound score(const Var& a, const Var& b, Rng& negatives_rng, bool keep_state = false, Scores* scores = nullptr) const;
     // "<name>.<quantity>", the metrics column of the bound.
     std::string column() const;
 };

@@ -100,6 +100,10 @@ public:
     // dimensionless one (Pearson chi-square, squared Hellinger). Readings are in nats.
     virtual std::string unit() const { return "nats"; }
     virtual Bound bound(const Scores& s) = 0;
+    // Whether the bound's partition term is a mean of e^T over the negatives
+    // (DV, NWJ, TUBA, I_alpha, SMILE): then one large score can carry it, and
+    // held-out evaluation reports how much the largest term does.
+    virtual bool exponential_partition() const { return false; }
     // Negative sampling used when the spec names none.
     virtual std::string default_negatives() const { return "roll"; }
     // The most the bound can read with k negatives per positive (InfoNCE:

@@ -123,6 +123,18 @@ FeatureSet features(Model& m, const std::vector<std::string>& splits, const std:
     return out;
 }
 
+// The share of sum_j e^{t_j} over a batch's negative scores that its largest term carries (shifted by the max).
+static double largest_term_share(const Var& negatives) {
+    const Tensor t = negatives.value().plain();
+    const float* v = t.data();
+    const std::int64_t n = t.numel();
+    if (n == 0) return 0;
+    const double top = *std::max_element(v, v + n);
+    double sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) sum += std::exp(double(v[i]) - top);
+    return 1.0 / sum;
+}
+
 json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
     json r = json::object();  // an object even when nothing is added: callers update() with it
     Model& m = c.model;
@@ -138,6 +150,7 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
         NoGradGuard ng;
         std::map<std::string, double> sums;
         std::map<std::string, std::vector<std::string>> readings;  // objective -> its MI readings' names, in order
+        std::map<std::string, double> largest_share;  // e^T-weighted bounds: the largest term's share, summed over batches
         std::int64_t batches = 0;
         double truth = 0;
         const std::int64_t max_batches = e.eval.held_out_batches;
@@ -151,7 +164,9 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
             const Features f = sides(split, idx, truth);
             Rng neg(0, fmt::format("eval negatives/{}", batches));
             for (auto& o : m.objectives) {
-                const Bound b = o.score(f.local, f.global, neg, true);  // evaluation must not move DV's average
+                Scores scores;
+                const Bound b = o.score(f.local, f.global, neg, true, &scores);  // evaluation must not move DV's average
+                if (o.estimator->exponential_partition()) largest_share[o.name] += largest_term_share(scores.neg);
                 sums[o.name] += b.value.item();
                 if (batches == 0)
                     for (const auto& reading : b.readings) readings[o.name].push_back(reading.name);
@@ -171,6 +186,12 @@ json held_out_bounds(EvalContext& c, const Sides& sides, bool knows_truth) {
                 r["held_out"][o.name]["mi_reading"] = names.front();
             }
             if (knows_truth && std::isfinite(truth)) r["held_out"][o.name]["true_mi"] = truth / double(batches);
+            // How much of an e^T partition sum its largest term carries (the mean over batches of
+            // max_j e^{t_j} / sum_j e^{t_j}, raw scores): reported, not yet a flag. A threshold that
+            // tells a concentrated sum from a healthy one depends on the number of negatives and on
+            // the bound's clipping (SMILE's), and is not calibrated yet (docs/estimators.md).
+            if (o.estimator->exponential_partition())
+                r["held_out"][o.name]["largest_term_share"] = largest_share[o.name] / double(batches);
             log.line(fmt::format("eval: held-out {} of objective {} on the {} split: {:.4f}{}", o.estimator->quantity(),
                                  o.name, split, sums[o.name] / double(batches),
                                  knows_truth && std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth / double(batches))

@@ -67,6 +67,7 @@ public:
             const auto& h = r["held_out"][o.name];
             const std::string column = h.contains("mi_reading") ? o.name + "." + h["mi_reading"].get<std::string>() : o.column();
             r["protocol"] = protocol_results(c, *c.held_out, column);
+            if (h.contains("largest_term_share")) r["protocol"]["largest_term_share"] = h["largest_term_share"];  // final critic
         }
         return r;
     }
