@@ -20,26 +20,6 @@ namespace infomax {
 
 namespace {
 
-// The value at a dotted path of results.json ("mi_levels.0.median"), or nullptr.
-const json* at(const json& j, const std::string& path) {
-    const json* cur = &j;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('.', start), path.size());
-        const std::string key = path.substr(start, end - start);
-        if (cur->is_object() && cur->contains(key)) {
-            cur = &(*cur)[key];
-        } else if (cur->is_array() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos &&
-                   std::stoul(key) < cur->size()) {
-            cur = &(*cur)[std::stoul(key)];
-        } else {
-            return nullptr;
-        }
-        start = end + 1;
-    }
-    return cur->is_number() ? cur : nullptr;
-}
-
 std::vector<std::string> fields(const std::string& line) {
     std::vector<std::string> out;
     std::size_t start = 0;
@@ -97,7 +77,7 @@ CompareResult compare_suite(const std::string& suite_dir, const std::string& ref
                                     reference_csv, number, c.setting, settings.empty() ? "" : *settings.begin()));
         double sum = 0;
         for (const auto& res : results[c.setting])
-            if (const json* v = at(res, c.metric)) {
+            if (const json* v = detail::number_at(res, c.metric)) {
                 sum += v->get<double>();
                 ++c.runs;
             }

@@ -494,28 +494,6 @@ struct Metric {
     bool percent = false;
 };
 
-const json* at_path(const json& j, const std::string& path) {
-    const json* cur = &j;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('.', start), path.size());
-        const std::string part = path.substr(start, end - start);
-        if (cur->is_object()) {
-            auto it = cur->find(part);
-            if (it == cur->end()) return nullptr;
-            cur = &*it;
-        } else if (cur->is_array()) {
-            char* e = nullptr;
-            const long k = std::strtol(part.c_str(), &e, 10);
-            if (*e || k < 0 || k >= static_cast<long>(cur->size())) return nullptr;
-            cur = &(*cur)[static_cast<std::size_t>(k)];
-        } else {
-            return nullptr;
-        }
-        start = end + 1;
-    }
-    return cur->is_number() ? cur : nullptr;
-}
 
 // Without `metrics:` in the suite: every probe's test accuracy, the
 // classifier's, held-out bounds, GAN coverage and MI level bias.
@@ -629,7 +607,7 @@ std::string suite_report(const fs::path& dir) {
         for (const auto& s : settings) {
             std::vector<double> v;
             for (const auto& r : by_setting[s])
-                if (const json* x = at_path(r, m.path)) v.push_back(x->get<double>());
+                if (const json* x = detail::number_at(r, m.path)) v.push_back(x->get<double>());
             Cell c;
             c.n = static_cast<int>(v.size());
             if (!v.empty()) {
@@ -718,7 +696,7 @@ std::string suite_report(const fs::path& dir) {
             const std::string d = r["dir"].get<std::string>();
             if (d.empty() || !detail::RunDir(d).finished()) continue;
             const json res = detail::read_json(detail::RunDir(d).results());
-            if (const json* x = at_path(res, hm)) vals[{vx, vy}].push_back(x->get<double>());
+            if (const json* x = detail::number_at(res, hm)) vals[{vx, vy}].push_back(x->get<double>());
         }
         std::vector<std::vector<double>> grid(ys.size(), std::vector<double>(xs.size(), NAN));
         for (std::size_t r = 0; r < ys.size(); ++r)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -409,6 +410,29 @@ void Progress::finish(const std::string& summary) {
     console::clear_live();
     const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     log_.line(fmt::format("{}: {} ({:.1f} s)", what_, summary, spent));
+}
+
+const json* number_at(const json& j, const std::string& path) {
+    const json* cur = &j;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('.', start), path.size());
+        const std::string part = path.substr(start, end - start);
+        if (cur->is_object()) {
+            auto it = cur->find(part);
+            if (it == cur->end()) return nullptr;
+            cur = &*it;
+        } else if (cur->is_array()) {
+            char* e = nullptr;
+            const long k = std::strtol(part.c_str(), &e, 10);
+            if (*e || k < 0 || k >= static_cast<long>(cur->size())) return nullptr;
+            cur = &(*cur)[static_cast<std::size_t>(k)];
+        } else {
+            return nullptr;
+        }
+        start = end + 1;
+    }
+    return cur->is_number() ? cur : nullptr;
 }
 
 }  // namespace infomax::detail

@@ -263,6 +263,10 @@ struct VerifiedCheckpoint {
 VerifiedCheckpoint load_checkpoint(const std::filesystem::path& dir);
 // A whole number written in a file (a checkpoint's metadata), or an Error naming `what`.
 std::int64_t parse_count(const std::string& text, const std::string& what);
+// The number at a dotted path of a results.json ("mi_levels.0.median",
+// "probes.global.linear.test_accuracy"; list items by index), or nullptr when
+// the path is missing or holds no number.
+const nlohmann::json* number_at(const nlohmann::json& j, const std::string& path);
 // The leaves of a results.json by dotted path ("probes.global.linear.test_accuracy",
 // "mi_levels.0.bias"); arrays longer than max_array stay one leaf.
 void flatten_json(const nlohmann::json& j, const std::string& prefix,
