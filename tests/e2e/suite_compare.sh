@@ -46,4 +46,6 @@ out=$("$cli" suite "$work/s.yaml" "${args[@]}" --compare "$work/bad.csv" 2>&1 >/
 printf 'setting,metric,value\nspec=nwj_separable,mi_levels.0.median,abc\n' > "$work/bad.csv"
 out=$("$cli" suite "$work/s.yaml" "${args[@]}" --compare "$work/bad.csv" 2>&1 >/dev/null)
 [ "$out" = "infomax: $work/bad.csv:2: the value 'abc' is not a finite number" ] || fail "bad value: $out"
+out=$("$cli" suite "$work/s.yaml" --only 1 --compare "$work/ref.csv" 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && [ "$out" = "infomax suite: --only excludes --compare; see infomax suite --help" ] || fail "--only with --compare: $rc $out"
 echo "ok: pass and fail per cell with the signed difference, exit 1 on a failing cell, bad references located"

@@ -185,7 +185,7 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
                       "infomax suite experiments/suites/estimators.yaml --emit-slurm --partition short --time 2:00:00",
                       cmd_suite);
     suite.app->add_option("--out", args_.out, "put the suite directory under DIR (default: the suite's output.dir)")->type_name("DIR");
-    suite.app->add_option("--only", args_.only, "run only the suite's N-th run (as its progress lines number them; a job array's task)")
+    auto* only = suite.app->add_option("--only", args_.only, "run only the suite's N-th run (as its progress lines number them; a job array's task)")
         ->type_name("N")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
     auto* slurm = suite.app->add_flag("--emit-slurm", args_.emit_slurm,
@@ -199,7 +199,8 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
                                           "after the suite: each cell of REF.csv (setting,metric,value) against the suite's mean, "
                                           "the signed difference and pass/fail; exit 1 if any fails (docs/suites.md)")
                         ->type_name("REF.csv")
-                        ->excludes(slurm);
+                        ->excludes(slurm)
+                        ->excludes(only);
     suite.app->add_option("--tolerance", args_.tolerance, "with --compare: the largest |difference| that passes")
         ->type_name("T")
         ->capture_default_str()
