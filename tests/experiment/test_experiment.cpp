@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/document.hpp"
+#include "experiment/runner.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/experiment.hpp"
 #include "infomax/experiment/model.hpp"
@@ -169,4 +170,14 @@ TEST_CASE("the dry run leaves an estimator's state as it was (DV's moving averag
     Model m = build_model(e, session.registry());
     // No batch has been seen: the first training step starts the average.
     CHECK(m.objectives.at(0).estimator->state() == std::vector<double>{-1.0});
+}
+
+TEST_CASE("every kind has a name, a runner and its place in the schema's kind enum, in one order", "[experiment][kinds]") {
+    const YAML::Node kinds = config::schema_node(experiment_schema())["properties"]["kind"]["enum"];
+    REQUIRE(kinds.size() == kKinds.size());
+    for (std::size_t i = 0; i < kKinds.size(); ++i) {
+        INFO(to_string(kKinds[i]));
+        CHECK(kinds[i].as<std::string>() == to_string(kKinds[i]));
+        CHECK(detail::make_runner(kKinds[i]) != nullptr);
+    }
 }

@@ -30,7 +30,7 @@ namespace {
 
 Kind parse_kind(const config::Params& root) {
     const std::string k = root.string("kind");
-    for (Kind c : {Kind::dim, Kind::supervised, Kind::mi_estimation, Kind::gan})
+    for (Kind c : kKinds)
         if (k == to_string(c)) return c;
     root.fail("kind", fmt::format("unknown kind '{}'", k));  // the schema's enum lists them
 }

@@ -15,6 +15,8 @@
 // the place to fix.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,7 +33,12 @@ class Params;
 }  // namespace config
 
 // What an experiment trains. One runner per kind (experiment/runner.hpp).
+// kKinds is the one list of them, in the enum's order: the spec's kind is
+// parsed from it, and a test checks that every kind has a name, a runner and
+// a place in the schema's `kind` enum (a static_assert keeps it complete).
 enum class Kind { dim, supervised, mi_estimation, gan };
+inline constexpr std::array<Kind, 4> kKinds{Kind::dim, Kind::supervised, Kind::mi_estimation, Kind::gan};
+static_assert(static_cast<std::size_t>(kKinds.back()) + 1 == kKinds.size(), "kKinds lists every Kind, in order");
 const char* to_string(Kind k);
 
 // A part named by `type:` with its params at `path` in the spec.
