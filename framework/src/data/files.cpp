@@ -316,4 +316,15 @@ TensorFile read_safetensors(const std::string& path) {
     return f;
 }
 
+std::vector<std::string> split_csv_line(const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t end = line.find(',', start);
+        out.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) return out;
+        start = end + 1;
+    }
+}
+
 }  // namespace infomax::data

@@ -16,6 +16,7 @@
 #include "infomax/data/files.hpp"
 #include "infomax/eval/sample_mi.hpp"
 #include "infomax/experiment/mi_term.hpp"
+#include "infomax/ops/ops.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
@@ -41,23 +42,12 @@ float csv_number(const std::string& field, const std::string& path, std::int64_t
     return v;
 }
 
-std::vector<std::string> split_commas(const std::string& line) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = line.find(',', start);
-        out.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
-        if (end == std::string::npos) return out;
-        start = end + 1;
-    }
-}
-
 // bmi's save_sample layout: X0..X{dx-1},Y0..Y{dy-1}, then one sample a row.
 std::vector<float> read_csv(const std::string& path, std::int64_t dx, std::int64_t dy, std::int64_t* rows) {
     std::ifstream in(path, std::ios::binary);
     std::string line;
     if (!std::getline(in, line)) throw Error(fmt::format("{}: empty file: expected a header X0,...,Y0,... and rows of numbers", path));
-    std::vector<std::string> header = split_commas(line);
+    std::vector<std::string> header = data::split_csv_line(line);
     for (auto& h : header)
         if (!h.empty() && h.back() == '\r') h.pop_back();
     std::vector<std::string> want;
@@ -79,7 +69,7 @@ std::vector<float> read_csv(const std::string& path, std::int64_t dx, std::int64
     while (std::getline(in, line)) {
         ++number;
         if (line.empty() || line == "\r") continue;
-        const std::vector<std::string> fields = split_commas(line);
+        const std::vector<std::string> fields = data::split_csv_line(line);
         if (static_cast<std::int64_t>(fields.size()) != dx + dy)
             throw Error(fmt::format("{}:{}: {} values, the header has {}", path, number, fields.size(), dx + dy));
         std::size_t column = 1;
@@ -96,12 +86,7 @@ std::vector<float> read_csv(const std::string& path, std::int64_t dx, std::int64
 void standardize(Tensor& t) { eval::standardize_columns(t.data(), t.size(0), t.size(1)); }
 
 // Rows `index` of t.
-Tensor rows(const Tensor& t, const std::vector<std::int64_t>& index) {
-    const std::int64_t d = t.size(1);
-    Tensor out = Tensor::empty({static_cast<std::int64_t>(index.size()), d});
-    for (std::size_t r = 0; r < index.size(); ++r) std::copy_n(t.data() + index[r] * d, d, out.data() + r * d);
-    return out;
-}
+Var rows(const Tensor& t, const std::vector<std::int64_t>& index) { return ops::index_select(Var(t), 0, index); }
 
 // The part named on the command line, its params checked against its schema
 // (errors at their PARAM=VALUE argument); kind: sample_estimator or estimator.
@@ -168,18 +153,17 @@ EstimateResult train_bound(const NamedPart& part, const Tensor& x, const Tensor&
     mo.seed = o.seed;
     mo.plugin_paths = o.plugin_paths;
     MiTerm term(mo, Shape{x.size(1)}, Shape{y.size(1)});
-    const Tensor x_test = rows(x, test), y_test = rows(y, test);
-    // The bound on the test half, in batches of `batch` rows (their mean).
+    const Tensor x_test = rows(x, test).value(), y_test = rows(y, test).value();
+    // The bound on each batch of `batch` rows of the test half (their mean is the estimate).
     auto held_out = [&] {
         NoGradGuard ng;
-        double sum = 0;
-        const std::int64_t batches = n_test / o.batch;
-        for (std::int64_t b = 0; b < batches; ++b) {
+        std::vector<double> values;
+        for (std::int64_t b = 0; b < n_test / o.batch; ++b) {
             std::vector<std::int64_t> idx(o.batch);
             std::iota(idx.begin(), idx.end(), b * o.batch);
-            sum += term(Var(rows(x_test, idx)), Var(rows(y_test, idx))).value.item();
+            values.push_back(term(rows(x_test, idx), rows(y_test, idx)).value.item());
         }
-        return sum / double(batches);
+        return values;
     };
     EstimateResult r;
     r.n_train = static_cast<std::int64_t>(train.size());
@@ -190,12 +174,13 @@ EstimateResult train_bound(const NamedPart& part, const Tensor& x, const Tensor&
     std::vector<std::int64_t> idx(o.batch);
     for (std::int64_t step = 1; step <= o.max_steps; ++step) {
         for (auto& i : idx) i = train[draw.below(train.size())];
-        train_values.push_back(term.train_critic(Var(rows(x, idx)), Var(rows(y, idx))).value.item());
+        train_values.push_back(term.train_critic(rows(x, idx), rows(y, idx)).value.item());
         r.steps = step;
         if (step % o.eval_every != 0 && step != o.max_steps) continue;
-        const double v = held_out();
-        console::detail(fmt::format("estimate: step {} train {:.4f} test {:.4f}", step, train_values.back(), v));
-        if (held.record(step, v, o.patience)) break;
+        const bool stop = held.record(step, held_out(), o.patience);
+        console::detail(fmt::format("estimate: step {} train {:.4f} test {:.4f}", step, train_values.back(),
+                                    held.evaluations.back().second));
+        if (stop) break;
     }
     r.mi = held.best;
     r.best_step = held.best_step;

@@ -12,27 +12,20 @@
 
 namespace infomax::detail {
 
-bool HeldOutState::record(std::int64_t step, double value, std::int64_t patience) {
-    evaluations.emplace_back(step, value);
-    if (evaluations.size() == 1 || value > best) {
-        best = value;
-        best_step = step;
-        worse = 0;
-        best_batches.clear();
-    } else if (++worse >= patience) {
-        stopped_early = true;
-    }
-    return stopped_early;
-}
-
 bool HeldOutState::record(std::int64_t step, const std::vector<double>& batches, std::int64_t patience) {
     double sum = 0;
     for (double v : batches) sum += v;
     const double mean = batches.empty() ? NAN : sum / double(batches.size());
-    const bool better = evaluations.empty() || mean > best;
-    const bool stop = record(step, mean, patience);
-    if (better) best_batches = batches;
-    return stop;
+    evaluations.emplace_back(step, mean);
+    if (evaluations.size() == 1 || mean > best) {
+        best = mean;
+        best_step = step;
+        worse = 0;
+        best_batches = batches;
+    } else if (++worse >= patience) {
+        stopped_early = true;
+    }
+    return stopped_early;
 }
 
 std::pair<double, double> bootstrap_interval(const std::vector<double>& values, double level, int resamples,

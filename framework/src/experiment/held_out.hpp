@@ -25,8 +25,6 @@ struct HeldOutState {
     // Records the estimate at `step` from its per-batch values (their mean,
     // summed in order); true when training should stop.
     bool record(std::int64_t step, const std::vector<double>& batches, std::int64_t patience);
-    // The same from a value alone (no per-batch values: no interval).
-    bool record(std::int64_t step, double value, std::int64_t patience);
     void save_into(data::TensorFile& checkpoint) const;
     // The state a checkpoint carries (a fresh one when it has none).
     static HeldOutState read_from(const data::TensorFile& checkpoint, const std::string& path);

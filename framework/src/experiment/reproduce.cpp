@@ -30,17 +30,7 @@ std::vector<std::vector<std::string>> read_csv_cells(const fs::path& p) {
     std::vector<std::vector<std::string>> rows;
     std::ifstream in(p);
     std::string line;
-    while (std::getline(in, line)) {
-        std::vector<std::string> cells;
-        std::size_t start = 0;
-        while (true) {
-            const auto end = line.find(',', start);
-            cells.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
-            if (end == std::string::npos) break;
-            start = end + 1;
-        }
-        rows.push_back(cells);
-    }
+    while (std::getline(in, line)) rows.push_back(data::split_csv_line(line));
     return rows;
 }
 

@@ -166,10 +166,9 @@ LoopResult train_loop(Trainer& trainer, const Runner& runner, LoopOptions& o) {
     tbb::task_group prefetch;  // batches are a pure function of the step: prefetching changes no bits
     Trainer::Batch next;
     // A run the protocol stopped (its last checkpoint says so) trains no more.
-    const bool done_early = o.held_out_every > 0 && o.held_out.stopped_early;
-    result.stopped_early = done_early;
-    if (trainer.step() < trainer.total_steps() && !done_early) next = trainer.next_batch();
-    while (trainer.step() < trainer.total_steps() && !done_early) {
+    result.stopped_early = o.held_out_every > 0 && o.held_out.stopped_early;
+    if (trainer.step() < trainer.total_steps() && !result.stopped_early) next = trainer.next_batch();
+    while (trainer.step() < trainer.total_steps() && !result.stopped_early) {
         o.window.add(loop.step(next, prefetch, runner));
         // Every rank stops at the same step: a rank that stopped alone would
         // leave the others waiting in the next step's collectives.
@@ -200,7 +199,6 @@ LoopResult train_loop(Trainer& trainer, const Runner& runner, LoopOptions& o) {
             loop.window_start = Clock::now();
         }
         if (s % o.checkpoint_every == 0 || last || loop.stopping()) loop.checkpoint(s, row_due);
-        if (result.stopped_early) break;
         if (loop.stopping() && !last) {
             result.interrupted = true;
             o.log->line(fmt::format("\ninterrupted at step {}: checkpoint written; continue with: infomax run --resume {}", s,

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "infomax/data/files.hpp"
 #include "infomax/runtime/error.hpp"
 #include "run_dir/run_dir.hpp"
 
@@ -20,18 +21,14 @@ namespace infomax {
 
 namespace {
 
+// A CSV line's fields without the spaces (and a CRLF's CR) around them.
 std::vector<std::string> fields(const std::string& line) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = line.find(',', start);
-        std::string f = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::vector<std::string> out = data::split_csv_line(line);
+    for (auto& f : out) {
         while (!f.empty() && (f.back() == '\r' || f.back() == ' ')) f.pop_back();
         while (!f.empty() && f.front() == ' ') f.erase(f.begin());
-        out.push_back(f);
-        if (end == std::string::npos) return out;
-        start = end + 1;
     }
+    return out;
 }
 
 }  // namespace

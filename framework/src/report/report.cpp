@@ -520,11 +520,12 @@ std::string fmt_value(double v, bool percent) { return percent ? fmt::format("{:
 // estimate, and one per sample estimator it ran (eval.sample_estimators); the
 // ids from the run's resolved spec: "infomax-<estimator>-<critic>" ("infomax-ksg"),
 // the data's bmi task (or its type), the sample's N and seed. "" when no run has one.
-std::string bmi_rows(const std::vector<std::pair<std::string, fs::path>>& run_dirs) {
+// `results[i]` is the results.json of `run_dirs[i]`, as the suite report read it.
+std::string bmi_rows(const std::vector<std::pair<std::string, fs::path>>& run_dirs, const std::vector<json>& results) {
     std::string csv;
-    for (const auto& [name, d] : run_dirs) {
-        const detail::RunDir run(d);
-        const json res = detail::read_json(run.results());
+    for (std::size_t i = 0; i < run_dirs.size(); ++i) {
+        const detail::RunDir run(run_dirs[i].second);
+        const json& res = results[i];
         const bool protocol = res.contains("protocol") && res["protocol"].is_object();
         const bool samples = res.contains("sample_estimates") && res["sample_estimates"].is_object();
         if (!protocol && !samples) continue;
@@ -549,7 +550,7 @@ std::string bmi_rows(const std::vector<std::pair<std::string, fs::path>>& run_di
             row(estimator, p["estimate"], p.contains("true_mi") ? p["true_mi"] : json(),
                 res.contains("train") && res["train"].contains("seconds") ? res["train"]["seconds"].get<double>() : NAN);
         }
-        if (samples)  // the classical estimators on the same test split: infomax-ksg, infomax-cca, ...
+        if (samples)  // the classical estimators on the same sample: infomax-ksg, infomax-cca, ...
             for (const auto& [name, v] : res["sample_estimates"].items())
                 row("infomax-" + name, v["value"], v.contains("true_mi") ? v["true_mi"] : json(), v["seconds"].get<double>());
     }
@@ -656,7 +657,7 @@ std::string suite_report(const fs::path& dir) {
     if (!failed.empty()) md += fmt::format("\nRuns without results: {}\n", fmt::join(failed, "; "));
     data::write_file_atomic(layout.table_md().string(), md);
     data::write_file_atomic(layout.table_csv().string(), csv);
-    if (const std::string rows = bmi_rows(run_dirs); !rows.empty()) data::write_file_atomic(layout.bmi_results().string(), rows);
+    if (const std::string rows = bmi_rows(run_dirs, all); !rows.empty()) data::write_file_atomic(layout.bmi_results().string(), rows);
 
     // report.html
     Figures figures(layout.figures());

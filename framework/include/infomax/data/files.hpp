@@ -43,6 +43,9 @@ void append_whole(const std::string& path, const std::string& text);
 void sync_file(const std::string& path);
 // fsync of a folder: makes a rename or a new file in it durable (best effort).
 void sync_dir(const std::string& dir);
+// The fields of one CSV line as written, split at every comma (no quoting:
+// infomax's files and bmi's samples have none): "a,b," is {"a", "b", ""}.
+std::vector<std::string> split_csv_line(const std::string& line);
 // Removes the `<file>.tmp-<pid>` files an interrupted write left in `dir`;
 // only for a folder this process has claimed (no one else writes there).
 // Returns how many.

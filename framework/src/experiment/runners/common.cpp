@@ -123,6 +123,16 @@ FeatureSet features(Model& m, const std::vector<std::string>& splits, const std:
     return out;
 }
 
+// The most objective `o`'s bound can read with its negatives on batches of
+// `batch` (InfoNCE: log(1 + K)), infinity when it has no cap.
+static double ceiling_of(const Objective& o, std::int64_t batch) {
+    return o.estimator->ceiling(o.negatives == "all" ? batch - 1 : o.negative_samples);
+}
+
+// The verdict's saturation: an estimate within a tenth of its bound's ceiling,
+// where the cap, not the data, sets it.
+static bool saturated(double estimate, double ceiling) { return std::isfinite(ceiling) && estimate >= 0.9 * ceiling; }
+
 // The share of sum_j e^{t_j} over a batch's negative scores that its largest term carries (shifted by the max).
 static double largest_term_share(const Var& negatives) {
     const Tensor t = negatives.value().plain();
@@ -325,10 +335,8 @@ json mi_levels(EvalContext& c) {
             s.y.push_back(row[col]);
         }
         chart.series.push_back(std::move(s));
-        const Objective& o = *owner[k];
         // A bound that cannot exceed a ceiling (InfoNCE: log(1 + negatives)) shows it.
-        const std::int64_t negs = o.negatives == "all" ? e.data.batch_size - 1 : o.negative_samples;
-        if (const double top = o.estimator->ceiling(negs); std::isfinite(top)) {
+        if (const double top = ceiling_of(*owner[k], e.data.batch_size); std::isfinite(top)) {
             eval::Series cap{fmt::format("{} cap {:.2f}", estimates[k], top), {}, {}, "#777777", true};
             cap.x = {t.rows.empty() ? 0.0 : t.rows.front()[step_col], t.rows.empty() ? 1.0 : t.rows.back()[step_col]};
             cap.y = {top, top};
@@ -359,15 +367,9 @@ json mi_levels(EvalContext& c) {
                                   {"last_step", l.last_step}, {"rows", l.rows}, {"mean", l.mean}, {"median", l.median},
                                   {"q25", l.q25}, {"q75", l.q75}, {"iqr", l.iqr}, {"bias", l.bias},
                                   {"variance", l.variance}, {"mse", l.mse}});
-        // The verdict: a level whose median sits within a tenth of the bound's
-        // ceiling (InfoNCE: log(1 + K)) is saturated: the cap, not the data, sets it.
+        // The verdict on a level: its median saturated.
         const auto k = static_cast<std::size_t>(std::find(estimates.begin(), estimates.end(), l.estimate) - estimates.begin());
-        if (k < owner.size()) {
-            const Objective& o = *owner[k];
-            const std::int64_t negs = o.negatives == "all" ? e.data.batch_size - 1 : o.negative_samples;
-            const double top = o.estimator->ceiling(negs);
-            r["mi_levels"].back()["saturated"] = std::isfinite(top) && l.median >= 0.9 * top;
-        }
+        if (k < owner.size()) r["mi_levels"].back()["saturated"] = saturated(l.median, ceiling_of(*owner[k], e.data.batch_size));
         csv += fmt::format("{},{},{},{},{},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g},{:.8g}\n", l.estimate, l.true_mi,
                            l.first_step, l.last_step, l.rows, l.mean, l.median, l.q25, l.q75, l.bias, l.variance, l.mse);
     }
@@ -544,13 +546,7 @@ json protocol_results(EvalContext& c, const HeldOutState& h, const std::string& 
     const ConvergenceCheck flags = convergence_of(training);
     json evaluations = json::array();
     for (const auto& [s, v] : h.evaluations) evaluations.push_back({s, v});
-    // Saturated: within a tenth of what the bound can read at all with its
-    // negatives (InfoNCE: log(1 + K)); there the number says more about the
-    // cap than about the data.
-    const Objective& o = c.model.objectives.front();
-    const std::int64_t negs = o.negatives == "all" ? c.experiment.data.batch_size - 1 : o.negative_samples;
-    const double ceiling = o.estimator->ceiling(negs);
-    const bool saturated = std::isfinite(ceiling) && h.best >= 0.9 * ceiling;
+    const double ceiling = ceiling_of(c.model.objectives.front(), c.experiment.data.batch_size);
     json r{{"estimate", h.best},
            {"best_step", h.best_step},
            {"evaluations", evaluations},
@@ -559,11 +555,12 @@ json protocol_results(EvalContext& c, const HeldOutState& h, const std::string& 
             {{"early_stopping_not_triggered", !h.stopped_early},
              {"max_training_mi_decreased", flags.max_training_mi_decreased},
              {"training_mi_still_increasing", flags.training_mi_still_increasing},
-             {"saturated", saturated}}}};
+             {"saturated", saturated(h.best, ceiling)}}}};
     if (std::isfinite(ceiling)) r["ceiling"] = ceiling;
-    bool flagged = false;
-    for (const auto& [k, v] : r["flags"].items()) flagged |= v.get<bool>();
-    r["flagged"] = flagged;
+    std::vector<std::string> raised;
+    for (const auto& [k, v] : r["flags"].items())
+        if (v.get<bool>()) raised.push_back(k);
+    r["flagged"] = !raised.empty();
     // The interval: a 95% percentile bootstrap of the best evaluation's mean over its held-out batches.
     const auto [lo, hi] = bootstrap_interval(h.best_batches, 0.95, 2000, c.experiment.seed);
     if (std::isfinite(lo)) r["interval"] = {lo, hi};
@@ -573,9 +570,6 @@ json protocol_results(EvalContext& c, const HeldOutState& h, const std::string& 
         r["bias"] = h.best - truth;
         if (std::isfinite(lo)) r["covers_truth"] = lo <= truth && truth <= hi;
     }
-    std::vector<std::string> raised;
-    for (const auto& [k, v] : r["flags"].items())
-        if (v.get<bool>()) raised.push_back(k);
     c.log.line(fmt::format("eval: the protocol's estimate (best held-out {}) {:.4f} at step {}{}{}; flags: {}", column, h.best,
                            h.best_step, std::isfinite(lo) ? fmt::format(", 95% interval [{:.4f}, {:.4f}]", lo, hi) : "",
                            std::isfinite(truth) ? fmt::format(" (true MI {:.4f})", truth) : "",
@@ -589,19 +583,15 @@ json sample_estimates(EvalContext& c) {
     if (m.sample_estimators.empty()) return r;
     // The whole sample, both splits (nothing is trained), as bmi gives a classical estimator all N pairs.
     const std::int64_t n_train = m.data->size("train"), n = n_train + m.data->size("test");
+    NoGradGuard ng;
     auto whole = [&](bool z) {
-        Tensor out;
-        std::int64_t row = 0;
+        std::vector<Var> splits;
         for (const char* split : {"train", "test"}) {
             std::vector<std::int64_t> idx(m.data->size(split));
             std::iota(idx.begin(), idx.end(), 0);
-            if (idx.empty()) continue;
-            const Tensor t = z ? m.data->pair(split, idx) : m.data->batch(split, idx);
-            if (!out.defined()) out = Tensor::empty({n, t.numel() / t.size(0)});
-            std::memcpy(out.data() + row * out.size(1), t.data(), static_cast<std::size_t>(t.numel()) * sizeof(float));
-            row += t.size(0);
+            if (!idx.empty()) splits.emplace_back(z ? m.data->pair(split, idx) : m.data->batch(split, idx));
         }
-        return out;
+        return ops::concat(splits, 0).value();
     };
     const Tensor x = whole(false), y = whole(true);
     const double truth = n > 0 ? m.data->true_mi("test", 0) : NAN;
