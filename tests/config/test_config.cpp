@@ -5,10 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "config/document.hpp"
+#include "config/internal.hpp"
 
 using namespace infomax::config;
 namespace fs = std::filesystem;
@@ -215,6 +217,56 @@ properties:
     // .nan and .inf are YAML numbers, but no setting can use them.
     CHECK(check("n: .nan") == "t.yaml:1:4: n: expected a finite number, found .nan");
     CHECK(check("n: -.inf") == "t.yaml:1:4: n: expected a finite number, found -.inf");
+}
+
+TEST_CASE("plain scalars are classified without a regex, as YAML 1.2's core schema's regexes would", "[config]") {
+    // The schema's own regexes (https://yaml.org/spec/1.2.2/#1023-core-schema),
+    // here only as the reference: in the product they overflowed the stack.
+    const std::regex integer(R"([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)");
+    const std::regex floating(
+        R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
+    const std::string alphabet = "09+-.eExoaf";
+    std::size_t compared = 0;
+    std::vector<std::string> words{""};
+    for (int length = 1; length <= 5; ++length) {
+        std::vector<std::string> longer;
+        for (const auto& w : words)
+            for (char c : alphabet) longer.push_back(w + c);
+        words = longer;
+        for (const auto& w : words) {
+            const auto want = std::regex_match(w, integer)    ? detail::Kind::Integer
+                              : std::regex_match(w, floating) ? detail::Kind::Float
+                                                              : detail::Kind::String;
+            const auto got = detail::plain_kind(w);
+            if (got == detail::Kind::Null || got == detail::Kind::Boolean) continue;
+            INFO(w);
+            REQUIRE(got == want);
+            ++compared;
+        }
+    }
+    CHECK(compared > 160000);
+    for (const char* special : {".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".NAN"})
+        CHECK(detail::plain_kind(special) == detail::Kind::Float);
+    CHECK(detail::plain_kind("-.nan") == detail::Kind::String);
+    CHECK(detail::plain_kind("0x1F") == detail::Kind::Integer);
+    CHECK(detail::plain_kind("0o17") == detail::Kind::Integer);
+    CHECK(detail::plain_kind("0o8") == detail::Kind::String);
+}
+
+TEST_CASE("a value of 30 000 characters is classified and cut in every message", "[config]") {
+    const Schema schema = Schema::from_yaml(
+        "type: object\nadditionalProperties: false\nproperties:\n  i: {type: integer}\n  s: {type: string}\n");
+    const std::string digits(30000, '7');
+    auto first = [&](const std::string& text) {
+        Document doc = parse(text, "t.yaml");
+        return lines(validate(doc, schema)).at(0);
+    };
+    CHECK(first("i: " + digits) == "t.yaml:1:4: i: expected an integer from -9223372036854775808 to 9223372036854775807, "
+                                   "found " + std::string(60, '7') + "... (30000 characters)");
+    CHECK(first("s: " + digits) == "t.yaml:1:4: s: expected a string, found " + std::string(60, '7') + "... (30000 characters)");
+    CHECK(first("i: " + digits + ".5") == "t.yaml:1:4: i: expected an integer, found " + std::string(60, '7') +
+                                              "... (30002 characters)");
+    CHECK(first("? " + digits + "\n: 1").size() < 500);  // an unknown key of 30 000 characters
 }
 
 TEST_CASE("range, length, list and pattern keywords", "[config]") {

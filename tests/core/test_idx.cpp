@@ -160,4 +160,12 @@ TEST_CASE("safetensors and NPY headers are checked before anything is allocated"
     CHECK_THROWS_WITH(data::read_npy(p7), Catch::Contains("shape [3037000500, 3037000500] is impossible"));
     const auto p8 = npy("short.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (5,), }");
     CHECK_THROWS_WITH(data::read_npy(p8), p8 + ": truncated: shape (5,) of <f8 needs 40 bytes of data, found 8");
+    // A version-2 header of 60 000 bytes: refused by its length, before any
+    // regex reads it (libstdc++'s recurses per character).
+    std::string huge = "{'descr': '" + std::string(60000, 'f') + "', }";
+    std::vector<unsigned char> b{0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0};
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<unsigned char>(huge.size() >> (8 * i)));
+    b.insert(b.end(), huge.begin(), huge.end());
+    const auto p9 = d.write("huge.npy", b);
+    CHECK_THROWS_WITH(data::read_npy(p9), p9 + ": NPY header of 60015 bytes; at most 10000 are read (numpy's own limit)");
 }

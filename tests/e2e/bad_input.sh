@@ -61,7 +61,7 @@ case $case in
   non_finite)
     expect 1 "command line argument 1 (optimizer.lr=.nan): optimizer.lr: expected a finite number, found .nan" -- \
       "$cli" run tiny.yaml optimizer.lr=.nan
-    expect 1 "command line argument 1 (train.threads=5000): train.threads: expected an integer >= 0 and <= 4096, found 5000" -- \
+    expect 1 "command line argument 1 (train.threads=5000): train.threads: expected an integer >= 0 and <= 1024, found 5000" -- \
       "$cli" run tiny.yaml train.threads=5000
     no_runs ;;
   step_overflow)
@@ -76,8 +76,15 @@ case $case in
     expect 1 "long.yaml:1:7: name: expected a string of at most 100 characters, found \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" (300000 characters)" -- \
       "$cli" validate long.yaml
     long=$(printf 'a%.0s' $(seq 260)) cut=$(printf 'a%.0s' $(seq 55)) shown=$(printf 'a%.0s' $(seq 60))
-    expect 1 "command line argument 1 (name=$cut...): name: expected a string of at most 100 characters, found \"$shown...\" (260 characters)" -- \
+    expect 1 "command line argument 1 (name=$cut... (265 characters)): name: expected a string of at most 100 characters, found \"$shown...\" (260 characters)" -- \
       "$cli" run tiny.yaml "name=$long"
+    # 30 000 digits used to overflow the stack in the regex that typed plain scalars (exit 139).
+    digits=$(printf '9%.0s' $(seq 30000)) cut=$(printf '9%.0s' $(seq 48)) shown=$(printf '9%.0s' $(seq 60))
+    expect 1 "command line argument 1 (train.steps=$cut... (30012 characters)): train.steps: expected an integer from -9223372036854775808 to 9223372036854775807, found $shown... (30000 characters)" -- \
+      "$cli" run tiny.yaml "train.steps=$digits"
+    { printf 'extends: tiny.yaml\nseed: '; repeat 9 30000; printf '\n'; } > long_seed.yaml
+    expect 1 "long_seed.yaml:2:7: seed: expected an integer from -9223372036854775808 to 9223372036854775807, found $shown... (30000 characters)" -- \
+      "$cli" validate long_seed.yaml
     no_runs ;;
   output_dir_is_file)
     echo keep > afile

@@ -139,6 +139,42 @@ TEST_CASE("a suite whose runs do not load runs nothing and names each problem", 
                       Catch::Contains("z.yaml:3:") && Catch::Contains("zip lists must have one length: train.steps has 1 values, the first had 2"));
 }
 
+TEST_CASE("a suite that would count a run twice, or names what is not there, is refused at its line", "[suite][errors]") {
+    test::TempDir t("suite-test");
+    t.write("tiny.yaml", kSpec);
+    auto refused = [&](const std::string& body) {
+        const std::string file = t.write("d.yaml", "name: d\nbase: tiny.yaml\n" + body);
+        try {
+            suite(file, t.path / "out");
+        } catch (const std::exception& e) {
+            CHECK_FALSE(fs::exists(t.path / "out"));
+            const std::string what = e.what();
+            return what.substr(what.find("d.yaml:"));
+        }
+        return std::string("accepted");
+    };
+    CHECK(refused("seeds: [1, 2, 2]\n") == "d.yaml:3:15: seeds[2]: 2 is listed twice (as item 1 too): remove one");
+    CHECK(refused("sweep: [{grid: {train.steps: [3, 4, 3.0]}}]\n") ==
+          "d.yaml:3:37: sweep[0].grid.train.steps[2]: 3.0 is listed twice (as item 0 too): remove one");
+    CHECK(refused("sweep: [{list: [{train.steps: 3}, {train.steps: 3}]}]\n") ==
+          "d.yaml:3:35: sweep[0].list[1]: a map is listed twice (as item 0 too): remove one");
+    CHECK(refused("sweep: [{zip: {train.steps: [3, 3], seed: [1, 1]}}]\n") ==
+          "d.yaml:3:8: sweep: runs 1 and 2 are one run (train.steps=3,seed=1): make each setting differ");
+    CHECK(refused("sweep: [{grid: {}}]\n") == "d.yaml:3:16: sweep[0].grid: expected a map with at least one key, found an empty map");
+    CHECK(refused("sweep: [{grid: {train.steps: [3, 4]}}]\nheatmap: {x: train.steps, y: seed, metric: a}\n") ==
+          "d.yaml:4:30: heatmap.y: 'seed' is not swept by this suite, so it has one value; an axis is one of: train.steps");
+    CHECK(refused("threads_per_run: 2048\n") == "d.yaml:3:18: threads_per_run: expected an integer >= 1 and <= 1024, found 2048");
+    CHECK(refused("seeds: [1" + std::string(30000, '0') + "]\n").starts_with(
+        "d.yaml:3:9: seeds[0]: expected an integer from -9223372036854775808 to 9223372036854775807, found 1000"));
+    CHECK(refused("sweep: [{list: [{spec: tiny.yaml}, {spec: gone.yaml}]}]\n") ==
+          "d.yaml:3:37: sweep[0].list[1].spec: no spec file " + (t.path / "gone.yaml").string() +
+              " (a path relative to the suite file's folder, " + t.path.string() + ")");
+    const std::string no_base = t.write("n.yaml", "name: n\nseeds: [1]\nbase: missing.yaml\n");
+    CHECK_THROWS_WITH(suite(no_base, t.path / "out"),
+                      (t.path / "n.yaml").string() + ":3:1: base: no spec file " + (t.path / "missing.yaml").string() +
+                          " (a path relative to the suite file's folder, " + t.path.string() + ")");
+}
+
 TEST_CASE("a thread count that changed during a run is recorded, and reproduce replays it", "[reproduce]") {
     test::TempDir t("suite-test");
     RunOptions o = tiny_run(t);

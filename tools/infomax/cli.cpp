@@ -21,6 +21,7 @@
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/console.hpp"
 #include "infomax/runtime/error.hpp"
+#include "infomax/runtime/threads.hpp"
 #include "infomax/version.hpp"
 #include "infomax/report/reference.hpp"
 
@@ -116,7 +117,7 @@ void add_shared(CLI::App* app, unsigned uses, int& threads, std::vector<std::str
         app->add_option("--threads", threads,
                         "threads for oneDNN and TBB together (default: train.threads, $INFOMAX_THREADS, free cores)")
             ->type_name("N")
-            ->check(CLI::Range(1, 1024));
+            ->check(CLI::Range(1, infomax::kMaxThreads));
     if (uses & kPlugins)
         app->add_option("--plugin-path", plugins,
                         "also load plugins from DIR (repeatable; also $INFOMAX_PLUGIN_PATH, ':'-separated)")
@@ -193,7 +194,8 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
                                       "job under <suite dir>/slurm/; run nothing (docs/scale.md)");
     for (auto [flag, target, what] : {std::tuple{"--partition", &args_.partition, "Slurm partition (#SBATCH --partition)"},
                                       std::tuple{"--time", &args_.time, "Slurm time limit per run, e.g. 2:00:00"},
-                                      std::tuple{"--account", &args_.account, "Slurm account"}})
+                                      std::tuple{"--account", &args_.account, "Slurm account"},
+                                      std::tuple{"--mem", &args_.mem, "Slurm memory per run, e.g. 4G (#SBATCH --mem)"}})
         suite.app->add_option(flag, *target, std::string(what) + " (with --emit-slurm)")->type_name("TEXT")->needs(slurm);
     auto* compare = suite.app->add_option("--compare", args_.compare,
                                           "after the suite: each cell of REF.csv (setting,metric,value) against the suite's mean, "

@@ -137,6 +137,7 @@ int cmd_suite(const Args& a) {
     o.partition = a.partition;
     o.time = a.time;
     o.account = a.account;
+    o.mem = a.mem;
     if (!a.compare.empty()) {  // a reference that cannot be read is said before hours of runs
         std::ifstream ref(a.compare);
         std::string header;
@@ -144,8 +145,11 @@ int cmd_suite(const Args& a) {
             throw Error(fmt::format("--compare {}: cannot read it (no such file, not readable or empty)", a.compare));
     }
     auto r = run_suite(o);
-    if (!r.slurm_submit.empty()) {
-        fmt::print("wrote the Slurm jobs of {} (nothing was run); submit them with:\n  {}\n", r.dir, r.slurm_submit);
+    if (o.emit_slurm) {
+        if (r.slurm_submit.empty())
+            fmt::print("every run of {} is finished and its tables are written: nothing to submit\n", r.dir);
+        else
+            fmt::print("wrote the Slurm jobs of {} (nothing was run); submit them with:\n  {}\n", r.dir, r.slurm_submit);
         return 0;
     }
     if (!r.lead) return 0;  // another rank of an mpirun job: rank 0 tabulates

@@ -25,7 +25,7 @@ struct Args {
     bool json = false;                // bench --json, schema --json
     std::int64_t only = 0;            // suite --only N
     bool emit_slurm = false;          // suite --emit-slurm
-    std::string partition, time, account;  // suite --emit-slurm --partition --time --account
+    std::string partition, time, account, mem;  // suite --emit-slurm --partition --time --account --mem
     std::string estimator = "ksg";         // estimate --estimator NAME
     std::int64_t seed = 0;                 // estimate --seed N
     std::int64_t max_steps = 10000, batch = 256;  // estimate --max-steps N --batch N (a bound's protocol)

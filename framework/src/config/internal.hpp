@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/document.hpp"
@@ -22,6 +23,9 @@ Kind plain_kind(const std::string& text);
 std::string kind_name(Kind k);
 // The value as written, for "found ...": "abc" in quotes, -3, true, null, a map, a list.
 std::string found_text(const YAML::Node& n);
+// Text echoed into a message, cut past 80 characters to its first 60 and its
+// length: a message must stay readable whatever the user wrote.
+std::string shown(std::string_view text);
 // A value as written without quotes, for lists of allowed values.
 std::string written(const YAML::Node& n);
 

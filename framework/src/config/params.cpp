@@ -33,7 +33,7 @@ std::int64_t to_integer(const Params& p, const std::string& key, const YAML::Nod
     if (kind_of(n) != Kind::Integer) p.fail(key, expected("an integer", n));
     std::int64_t v = 0;
     if (!parse_integer(n.Scalar(), v))
-        p.fail(key, fmt::format("expected an integer from {} to {}, found {}", INT64_MIN, INT64_MAX, n.Scalar()));
+        p.fail(key, fmt::format("expected an integer from {} to {}, found {}", INT64_MIN, INT64_MAX, found_text(n)));
     return v;
 }
 

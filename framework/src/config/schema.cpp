@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -36,7 +37,7 @@ const std::vector<std::string>& schema_keywords() {
     static const std::vector<std::string> k{
         "$defs", "$ref", "$schema", "additionalProperties", "anyOf", "const", "default", "description", "enum",
         "examples", "exclusiveMaximum", "exclusiveMinimum", "items", "maxItems", "maxLength", "maximum", "minItems",
-        "minLength", "minimum", "oneOf", "pattern", "properties", "required", "title", "type", "x-plugin"};
+        "minLength", "minProperties", "minimum", "oneOf", "pattern", "properties", "required", "title", "type", "uniqueItems", "x-plugin"};
     return k;
 }
 
@@ -225,6 +226,40 @@ bool same_value(const YAML::Node& a, const YAML::Node& b) {
     }
 }
 
+// A text equal for two values exactly when same_value() holds (integers
+// compared exactly): uniqueItems sorts by it instead of comparing every pair.
+std::string canonical_value(const YAML::Node& v) {
+    switch (kind_of(v)) {
+        case Kind::Null: return "~";
+        case Kind::Boolean: return parse_boolean(v.Scalar()) ? "t" : "f";
+        case Kind::String: return "s" + v.Scalar();
+        case Kind::Integer:
+        case Kind::Float: {
+            std::int64_t i = 0;
+            double x = 0;
+            if (parse_integer(v.Scalar(), i)) return fmt::format("n{}", i);
+            if (!parse_float(v.Scalar(), x)) return "s" + v.Scalar();
+            if (x == std::trunc(x) && std::abs(x) < 9.0e18) return fmt::format("n{}", static_cast<std::int64_t>(x));
+            return fmt::format("n{:.17g}", x);
+        }
+        case Kind::List: {
+            std::string s = "[";
+            for (std::size_t i = 0; i < v.size(); ++i) s += canonical_value(v[i]) + ",";
+            return s + "]";
+        }
+        case Kind::Map: {
+            std::vector<std::string> entries;
+            for (auto it = v.begin(); it != v.end(); ++it)
+                entries.push_back(it->first.Scalar() + ":" + canonical_value(it->second));
+            std::sort(entries.begin(), entries.end());
+            std::string s = "{";
+            for (const auto& e : entries) s += e + ",";
+            return s + "}";
+        }
+    }
+    return "?";
+}
+
 std::size_t utf8_length(const std::string& s) {
     return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
@@ -353,6 +388,14 @@ struct Checker {
 
     void check_range(const YAML::Node& v, const YAML::Node& schema, const std::vector<std::string>& types,
                      const std::string& path) {
+        // An integer setting is read as 64 bits: say so here, at the value,
+        // not later where a reader's conversion fails.
+        std::int64_t i = 0;
+        if (kind_of(v) == Kind::Integer && std::find(types.begin(), types.end(), "integer") != types.end() &&
+            std::find(types.begin(), types.end(), "number") == types.end() && !parse_integer(v.Scalar(), i)) {
+            error(path, fmt::format("expected an integer from {} to {}, found {}", INT64_MIN, INT64_MAX, found_text(v)));
+            return;
+        }
         double x = 0;
         if (!parse_float(v.Scalar(), x)) return;
         if (!std::isfinite(x)) {  // .nan and .inf are YAML numbers, never a usable setting
@@ -432,6 +475,15 @@ struct Checker {
             m && m->IsScalar() && parse_integer(m->Scalar(), n) && n >= 0 && size > static_cast<std::size_t>(n))
             error(path, fmt::format("expected a list of at most {}, found {}", items_word(static_cast<std::size_t>(n)),
                                     items_word(size)));
+        if (auto u = get(schema, "uniqueItems");
+            u && u->IsScalar() && kind_of(*u) == Kind::Boolean && parse_boolean(u->Scalar()))
+        {
+            std::map<std::string, std::size_t> first;
+            for (std::size_t i = 0; i < size; ++i)
+                if (auto [at, fresh] = first.emplace(canonical_value(v[i]), i); !fresh)
+                    error(index_path(path, i),
+                          fmt::format("{} is listed twice (as item {} too): remove one", found_text(v[i]), at->second));
+        }
         if (auto items = get(schema, "items")) {
             for (std::size_t i = 0; i < size; ++i) {
                 if (items->IsSequence()) {  // one schema per position
@@ -481,6 +533,11 @@ struct Checker {
         if (is_plugin) return;
         // The outer keys of a part's map are allowed but not listed: the list names what the part takes.
         std::sort(known.begin(), known.end());
+        std::int64_t n = 0;
+        if (auto m = get(schema, "minProperties");
+            m && m->IsScalar() && parse_integer(m->Scalar(), n) && n > 0 && v.size() < static_cast<std::size_t>(n))
+            error(path, v.size() == 0 ? std::string("expected a map with at least one key, found an empty map")
+                                      : fmt::format("expected a map of at least {} keys, found {}", n, v.size()));
         auto extra = get(schema, "additionalProperties");
         if (!extra) return;
         const bool forbidden = extra->IsScalar() && kind_of(*extra) == Kind::Boolean && !parse_boolean(extra->Scalar());
@@ -492,7 +549,7 @@ struct Checker {
                 const std::string listing =
                     known.empty() ? "this map takes no keys" : "known keys: " + join(known, ", ");
                 out.push_back({key_origin(doc, p), p,
-                               fmt::format("unknown key '{}'{}; {}", key, did_you_mean(key, known), listing)});
+                               fmt::format("unknown key '{}'{}; {}", shown(key), did_you_mean(key, known), listing)});
             } else if (extra->IsMap()) {
                 check(it->second, *extra, root, p);
             }

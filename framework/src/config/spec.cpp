@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -30,14 +29,13 @@ using namespace detail;
 
 std::string Origin::to_string() const {
     if (!file.empty()) return line > 0 ? fmt::format("{}:{}:{}", file, line, column) : file;
-    if (argument >= 0)  // a long argument is cut: the message must stay readable
-        return fmt::format("command line argument {} ({})", argument, text.size() > 80 ? text.substr(0, 60) + "..." : text);
+    if (argument >= 0) return fmt::format("command line argument {} ({})", argument, shown(text));
     return "default";
 }
 
 std::string Diagnostic::to_string() const {
     if (path.empty()) return fmt::format("{}: {}", origin.to_string(), message);
-    return fmt::format("{}: {}: {}", origin.to_string(), path, message);
+    return fmt::format("{}: {}: {}", origin.to_string(), shown(path), message);
 }
 
 namespace {
@@ -74,16 +72,55 @@ Origin Document::origin_of(const std::string& path) const {
 
 namespace detail {
 
+namespace {
+
+// Hand-written, not std::regex: libstdc++'s matcher recurses once per
+// character, so a long scalar (30 000 digits) overflowed the stack.
+bool all_of_digits(std::string_view s, bool (*digit)(char)) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!digit(c)) return false;
+    return true;
+}
+bool decimal(char c) { return c >= '0' && c <= '9'; }
+bool octal(char c) { return c >= '0' && c <= '7'; }
+bool hexadecimal(char c) { return decimal(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+std::string_view without_sign(std::string_view s) {
+    return !s.empty() && (s[0] == '-' || s[0] == '+') ? s.substr(1) : s;
+}
+
+// [-+]? ( \.[0-9]+ | [0-9]+ (\.[0-9]*)? ) ([eE][-+]?[0-9]+)?
+bool yaml_float(std::string_view s) {
+    s = without_sign(s);
+    std::string_view mantissa = s, exponent;
+    if (auto e = s.find_first_of("eE"); e != std::string_view::npos) {
+        mantissa = s.substr(0, e);
+        exponent = without_sign(s.substr(e + 1));
+        if (!all_of_digits(exponent, decimal)) return false;
+    }
+    const auto dot = mantissa.find('.');
+    if (dot == std::string_view::npos) return all_of_digits(mantissa, decimal);
+    const std::string_view whole = mantissa.substr(0, dot), fraction = mantissa.substr(dot + 1);
+    if (whole.empty()) return all_of_digits(fraction, decimal);
+    return all_of_digits(whole, decimal) && (fraction.empty() || all_of_digits(fraction, decimal));
+}
+
+}  // namespace
+
 Kind plain_kind(const std::string& s) {
     // YAML 1.2 core schema, https://yaml.org/spec/1.2.2/#1023-core-schema
-    static const std::regex integer(R"([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)");
-    static const std::regex floating(
-        R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
     if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return Kind::Null;
     if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE")
         return Kind::Boolean;
-    if (std::regex_match(s, integer)) return Kind::Integer;
-    if (std::regex_match(s, floating)) return Kind::Float;
+    const std::string_view v = s;
+    if (all_of_digits(without_sign(v), decimal) || (v.starts_with("0o") && all_of_digits(v.substr(2), octal)) ||
+        (v.starts_with("0x") && all_of_digits(v.substr(2), hexadecimal)))
+        return Kind::Integer;
+    const std::string_view unsigned_part = without_sign(v);
+    if (yaml_float(v) || unsigned_part == ".inf" || unsigned_part == ".Inf" || unsigned_part == ".INF" ||
+        v == ".nan" || v == ".NaN" || v == ".NAN")
+        return Kind::Float;
     return Kind::String;
 }
 
@@ -114,29 +151,33 @@ std::string kind_name(Kind k) {
     return "a value";
 }
 
+std::string shown(std::string_view text) {
+    constexpr std::size_t kShown = 60;
+    if (text.size() <= kShown + 20) return std::string(text);
+    return fmt::format("{}... ({} characters)", text.substr(0, kShown), text.size());
+}
+
 std::string found_text(const YAML::Node& n) {
-    switch (kind_of(n)) {
-        case Kind::Null: return "null";
-        case Kind::Map: return "a map";
-        case Kind::List: return "a list";
-        case Kind::String: {
-            // A long value is cut: a message must stay readable.
-            constexpr std::size_t kShown = 60;
-            const std::string& text = n.Scalar();
-            const bool cut = text.size() > kShown + 20;
-            std::string s = "\"";
-            for (char c : cut ? text.substr(0, kShown) : text) {
-                if (c == '"' || c == '\\') s += '\\';
-                if (c == '\n') {
-                    s += "\\n";
-                    continue;
-                }
-                s += c;
-            }
-            return cut ? fmt::format("{}...\" ({} characters)", s, text.size()) : s + "\"";
+    // A long value is cut, whatever its kind: a message must stay readable.
+    constexpr std::size_t kShown = 60;
+    const auto kind = kind_of(n);
+    if (kind == Kind::Null) return "null";
+    if (kind == Kind::Map) return "a map";
+    if (kind == Kind::List) return "a list";
+    const std::string& text = n.Scalar();
+    if (kind != Kind::String) return shown(text);
+    const bool cut = text.size() > kShown + 20;
+    const std::string_view head = cut ? std::string_view(text).substr(0, kShown) : std::string_view(text);
+    std::string s = "\"";
+    for (char c : head) {
+        if (c == '"' || c == '\\') s += '\\';
+        if (c == '\n') {
+            s += "\\n";
+            continue;
         }
-        default: return n.Scalar();
+        s += c;
     }
+    return cut ? fmt::format("{}...\" ({} characters)", s, text.size()) : s + "\"";
 }
 
 std::string written(const YAML::Node& n) {
@@ -467,7 +508,7 @@ struct Recorder {
                 if (auto first = seen.find(key); first != seen.end()) {
                     diagnostics.push_back({ko, p,
                                            fmt::format("duplicate key '{}' (first written at line {}); remove one of them",
-                                                       key, first->second.line)});
+                                                       shown(key), first->second.line)});
                     continue;
                 }
                 seen[key] = ko;
@@ -770,9 +811,9 @@ void apply_override(Document& doc, const std::string& arg, int argument, std::ve
 
     auto missing = [&](const std::string& path) {
         if (op == Op::Delete)
-            out.push_back({origin, path, fmt::format("no key '{}' to delete", key)});
+            out.push_back({origin, path, fmt::format("no key '{}' to delete", shown(key))});
         else
-            out.push_back({origin, path, fmt::format("no key '{}' to override (use +{}=... to add it)", key, key)});
+            out.push_back({origin, path, fmt::format("no key '{}' to override (use +{}=... to add it)", shown(key), shown(key))});
     };
 
     // Walk to the parent of the last segment; + and ++ create missing maps.
@@ -789,7 +830,7 @@ void apply_override(Document& doc, const std::string& arg, int argument, std::ve
             if (!creates || !cur.IsMap()) {
                 if (creates)
                     out.push_back({origin, path,
-                                   fmt::format("cannot set '{}': '{}' is {}, not a map", key, path, kind_name(kind_of(cur)))});
+                                   fmt::format("cannot set '{}': '{}' is {}, not a map", shown(key), shown(path), kind_name(kind_of(cur)))});
                 else
                     missing(child_path(next, join({segments.begin() + static_cast<std::ptrdiff_t>(i) + 1, segments.end()}, ".")));
                 return;
@@ -802,7 +843,7 @@ void apply_override(Document& doc, const std::string& arg, int argument, std::ve
         } else if (!child->IsMap() && !child->IsSequence()) {
             if (creates)
                 out.push_back({origin, next,
-                               fmt::format("cannot set '{}': '{}' is {}, not a map", key, next, kind_name(kind_of(*child)))});
+                               fmt::format("cannot set '{}': '{}' is {}, not a map", shown(key), shown(next), kind_name(kind_of(*child)))});
             else
                 missing(child_path(next, join({segments.begin() + static_cast<std::ptrdiff_t>(i) + 1, segments.end()}, ".")));
             return;
@@ -822,7 +863,7 @@ void apply_override(Document& doc, const std::string& arg, int argument, std::ve
         case Op::Add:
             if (exists) {
                 out.push_back({origin, target,
-                               fmt::format("key '{}' already exists (use {}=... or ++{}=... to change it)", key, key, key)});
+                               fmt::format("key '{}' already exists (use {}=... or ++{}=... to change it)", shown(key), shown(key), shown(key))});
                 return;
             }
             break;

@@ -143,6 +143,9 @@ NpyArray read_npy(const std::string& path) {
         for (int i = 0; i < 4; ++i) hlen |= std::size_t(static_cast<unsigned char>(raw[8 + i])) << (8 * i);
         start = 12;
     }
+    // numpy refuses headers past 10 000 bytes too (max_header_size); the
+    // regexes below recurse per character and must not see more.
+    if (hlen > 10000) throw Error(fmt::format("{}: NPY header of {} bytes; at most 10000 are read (numpy's own limit)", path, hlen));
     if (raw.size() < start + hlen) throw Error(fmt::format("{}: truncated NPY header", path));
     const std::string header = raw.substr(start, hlen);
     std::smatch m;

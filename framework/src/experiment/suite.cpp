@@ -16,10 +16,15 @@
 #include <fstream>
 #include <deque>
 #include <map>
+#include <optional>
+#include <cstring>
+#include <algorithm>
+#include <set>
 #include <thread>
 #include <tuple>
 
 #include "config/document.hpp"
+#include "config/internal.hpp"
 #include "infomax/data/files.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
@@ -75,6 +80,11 @@ std::string flow_text(const YAML::Node& n) {
     e.SetSeqFormat(YAML::Flow);
     e << n;
     return e.c_str();
+}
+
+// Where a value of the suite file was written: its key, else its value.
+config::Origin written_at(const config::Document& doc, const std::string& source) {
+    return doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
 }
 
 std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file, std::vector<SweptKey>* swept) {
@@ -156,17 +166,29 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
     }
     if (!seeds.empty()) sweeps("seed", "seeds");
 
+    // A spec file that is not there is said at the line that names it, once.
+    std::vector<config::Diagnostic> missing;
+    std::set<std::string> checked;
+    auto check_spec = [&](const fs::path& spec, const std::string& source) {
+        if (!checked.insert(source).second || fs::is_regular_file(spec)) return;
+        missing.push_back({written_at(doc, source), source,
+                           fmt::format("no spec file {} (a path relative to the suite file's folder, {})",
+                                       config::detail::shown(spec.string()),
+                                       here.empty() ? std::string(".") : here.string())});
+    };
     std::vector<PlannedRun> out;
     for (const auto& c : combos)
         for (std::size_t k = 0; k < std::max<std::size_t>(1, seeds.size()); ++k) {
             PlannedRun r;
             r.spec = root["base"] ? (here / root["base"].Scalar()).string() : "";
+            if (root["base"]) check_spec(r.spec, "base");
             r.overrides = common;
             r.sources = common_sources;
             std::vector<std::string> parts;
             for (const auto& [key, value, source] : c) {
                 if (key == "spec") {
                     r.spec = (here / value).string();
+                    check_spec(r.spec, source);
                     parts.push_back("spec=" + fs::path(value).stem().string());
                 } else {
                     r.overrides.push_back(key + "=" + value);
@@ -191,6 +213,16 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
                 throw config::SpecError({{doc.origin_of(""), "", "no spec: give `base:` or a `spec:` in every list entry"}});
             out.push_back(r);
         }
+    if (!missing.empty()) throw config::SpecError(missing);
+    // Two settings that name one run would share its directory and count twice
+    // in the tables (a zip repeating a pair, two blocks giving the same
+    // setting, values that differ only in characters a name cannot hold).
+    std::map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (auto [at, fresh] = first.emplace(out[i].name, i); !fresh)
+            throw config::SpecError({{doc.origin_of("sweep"), "sweep",
+                                      fmt::format("runs {} and {} are one run ({}): make each setting differ",
+                                                  at->second + 1, i + 1, config::detail::shown(out[i].name))}});
     return out;
 }
 
@@ -228,7 +260,122 @@ std::string shell_word(const std::string& s) {
     for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
 }
+
+// A value as the user gave it, control characters written out (\n, \x1b):
+// the message shows where the stray line or escape is.
+std::string visible(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+        else out += static_cast<char>(c);
+    }
+    return config::detail::shown(out);
+}
+
+bool only_of(const std::string& s, const char* extra) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::strchr(extra, c) != nullptr;
+    });
+}
+
+// Slurm's time formats (sbatch --time): M, M:S, H:M:S, D-H, D-H:M, D-H:M:S,
+// or UNLIMITED / INFINITE; the seconds it means, -1 for no limit, nullopt if
+// it is none of them.
+std::optional<std::int64_t> slurm_seconds(const std::string& t) {
+    if (t == "UNLIMITED" || t == "INFINITE" || t == "unlimited" || t == "infinite") return -1;
+    auto number = [](const std::string& s, std::int64_t& out) {
+        if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return false;
+        out = std::stoll(s);
+        return true;
+    };
+    std::int64_t days = 0;
+    std::string rest = t;
+    const bool has_days = t.find('-') != std::string::npos;
+    if (has_days) {
+        const auto dash = t.find('-');
+        if (!number(t.substr(0, dash), days)) return std::nullopt;
+        rest = t.substr(dash + 1);
+    }
+    std::vector<std::int64_t> parts;
+    for (std::size_t start = 0;;) {
+        const auto colon = rest.find(':', start);
+        std::int64_t v = 0;
+        if (!number(rest.substr(start, colon == std::string::npos ? std::string::npos : colon - start), v))
+            return std::nullopt;
+        parts.push_back(v);
+        if (colon == std::string::npos) break;
+        start = colon + 1;
+    }
+    if (parts.size() > 3) return std::nullopt;
+    std::int64_t h = 0, m = 0, sec = 0;
+    if (has_days) {  // D-H, D-H:M, D-H:M:S
+        h = parts[0];
+        if (parts.size() > 1) m = parts[1];
+        if (parts.size() > 2) sec = parts[2];
+    } else if (parts.size() == 1) {  // M
+        m = parts[0];
+    } else if (parts.size() == 2) {  // M:S
+        m = parts[0];
+        sec = parts[1];
+    } else {  // H:M:S
+        h = parts[0];
+        m = parts[1];
+        sec = parts[2];
+    }
+    return ((days * 24 + h) * 60 + m) * 60 + sec;
+}
+
+std::string slurm_time(std::int64_t seconds) {
+    return fmt::format("{}-{:02}:{:02}:{:02}", seconds / 86400, seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
+}
+
 }  // namespace
+
+// Every value written into a job script is checked before anything is
+// written: #SBATCH lines are not shell-quoted, and a value with a newline
+// would put a line of its own into the script, which Slurm runs.
+void check_slurm_options(const SuiteOptions& opt, const fs::path& suite_dir) {
+    auto refuse = [](const std::string& flag, const std::string& value, const std::string& fix) {
+        throw Error(fmt::format("{} '{}': {}", flag, visible(value), fix));
+    };
+    auto no_control = [&](const std::string& flag, const std::string& value) {
+        if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+            refuse(flag, value, "a newline or control character cannot go into a job script; give one value on one line");
+    };
+    for (const auto& [flag, value] : {std::pair<std::string, const std::string*>{"--partition", &opt.partition},
+                                      {"--account", &opt.account}, {"--time", &opt.time}, {"--mem", &opt.mem}})
+        no_control(flag, *value);
+    if (!opt.partition.empty() && !only_of(opt.partition, "_-.,"))
+        refuse("--partition", opt.partition,
+               opt.partition.find('*') != std::string::npos
+                   ? "sinfo marks the default partition with '*'; give the name without it"
+                   : "expected a partition name (letters, digits, '_', '-', '.'), or several joined by ','");
+    if (!opt.account.empty() && !only_of(opt.account, "_-."))
+        refuse("--account", opt.account, "expected an account name (letters, digits, '_', '-', '.')");
+    if (!opt.time.empty() && !slurm_seconds(opt.time))
+        refuse("--time", opt.time,
+               "expected one of Slurm's time formats: minutes, minutes:seconds, hours:minutes:seconds, days-hours, "
+               "days-hours:minutes, days-hours:minutes:seconds (e.g. 240 or 4:00:00 for four hours), or UNLIMITED");
+    if (!opt.mem.empty()) {
+        const std::string digits = std::isalpha(static_cast<unsigned char>(opt.mem.back()))
+                                       ? opt.mem.substr(0, opt.mem.size() - 1) : opt.mem;
+        const char unit = std::isalpha(static_cast<unsigned char>(opt.mem.back())) ? opt.mem.back() : 'M';
+        if (!only_of(digits, "") || !std::all_of(digits.begin(), digits.end(), ::isdigit) ||
+            std::string("KMGTkmgt").find(unit) == std::string::npos)
+            refuse("--mem", opt.mem, "expected a size in megabytes, or with a unit K, M, G or T (e.g. 4G)");
+    }
+    // The logs' path goes into #SBATCH --output, which Slurm splits at blanks
+    // and reads '%' in as a pattern.
+    const std::string logs = fs::absolute(suite_dir).string();
+    if (std::any_of(logs.begin(), logs.end(),
+                    [](unsigned char c) { return c <= 0x20 || c == 0x7f || c == '%' || c == '"' || c == '\'' || c == '\\'; }))
+        refuse("the suite directory", logs,
+               "a blank, quote, '\\', '%' or control character cannot go into #SBATCH --output; put the suite "
+               "elsewhere with --out");
+}
 
 std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, const std::vector<PlannedRun>& plan,
                              const std::vector<std::string>& hashes, const fs::path& suite_dir) {
@@ -238,6 +385,9 @@ std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, co
         if (dir.empty() || !RunDir(dir).finished()) todo.push_back(std::to_string(i + 1));
     }
     const SuiteDir suite(suite_dir);
+    // Nothing to train: an empty --array would make sbatch run the script as
+    // one plain job (`--only ""`), which fails.
+    if (todo.empty() && fs::exists(suite.table_md())) return "";
     const fs::path out = suite.slurm();
     fs::create_directories(out);
     const std::string name = root["name"].Scalar();
@@ -248,30 +398,45 @@ std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, co
     cmd += " suite " + shell_word(fs::absolute(opt.file).string());
     for (const auto& o : opt.overrides) cmd += " " + shell_word(o);
     cmd += " --out " + shell_word(fs::absolute(suite_dir.parent_path()).string());
-    auto header = [&](const std::string& job, const std::string& log) {
+    // --open-mode=append: a task resubmitted after a cut keeps the log of the try that was cut.
+    auto header = [&](const std::string& job, const std::string& log, const std::string& time) {
         std::string h = "#!/bin/bash\n";
-        h += fmt::format("#SBATCH --job-name={}\n#SBATCH --output={}\n", job, (out / log).string());
+        h += fmt::format("#SBATCH --job-name={}\n#SBATCH --output={}\n#SBATCH --open-mode=append\n", job,
+                         (fs::absolute(out) / log).string());
         if (!opt.partition.empty()) h += fmt::format("#SBATCH --partition={}\n", opt.partition);
-        if (!opt.time.empty()) h += fmt::format("#SBATCH --time={}\n", opt.time);
+        if (!time.empty()) h += fmt::format("#SBATCH --time={}\n", time);
         if (!opt.account.empty()) h += fmt::format("#SBATCH --account={}\n", opt.account);
+        if (!opt.mem.empty()) h += fmt::format("#SBATCH --mem={}\n", opt.mem);
         return h;
     };
-    // One array task per unfinished run; a task whose run finished meanwhile skips it.
-    std::string array = header(name + "-runs", "run-%a.out");
+    // The aggregation resumes, one after another, the runs the array's tasks
+    // left cut off: its time limit is one run's times the runs of the array.
+    std::string tables_time = opt.time;
+    if (const auto per = slurm_seconds(opt.time); per && *per > 0)
+        tables_time = slurm_time(*per * static_cast<std::int64_t>(std::max<std::size_t>(1, todo.size())));
+    std::string array = header(name + "-runs", "run-%a.out", opt.time);
     array += fmt::format("#SBATCH --array={}\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={}\n", fmt::join(todo, ","), per_run);
     array += "# Written by infomax suite --emit-slurm: task N runs the suite's N-th run alone.\n";
     array += fmt::format("exec {} --threads {} --only \"$SLURM_ARRAY_TASK_ID\"\n", cmd, per_run);
-    std::string aggregate = header(name + "-tables", "tables.out");
+    std::string aggregate = header(name + "-tables", "tables.out", tables_time);
     aggregate += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
     aggregate += "# After every task: the suite again, which finds them finished and writes runs.json, the tables and the report\n"
-                 "# (a run that failed or was cut off is run here; check the tasks' logs first if that is not wanted).\n";
+                 "# (a run that failed or was cut off is run here, one after another: its time limit allows for every run\n"
+                 "# of the array; check the tasks' logs first if that is not wanted).\n";
     aggregate += fmt::format("exec {} --threads 1\n", cmd);
-    std::string submit = "#!/bin/bash\n# Submits the job array, then the aggregation job to run after it (whatever its tasks' outcome).\nset -euo pipefail\n";
-    submit += fmt::format("cd {}\n", shell_word(out.string()));
-    submit += "runs=$(sbatch --parsable runs.sbatch)\n"
-              "sbatch --dependency=afterany:\"${runs%%;*}\" tables.sbatch\n"
-              "echo \"submitted job array $runs and its aggregation\"\n";
-    data::write_file_atomic(suite.slurm_runs().string(), array);
+    std::string submit = "#!/bin/bash\n";
+    if (todo.empty()) {
+        submit += "# Every run is finished: only the aggregation job (the tables) is left to submit.\nset -euo pipefail\n";
+        submit += fmt::format("cd {}\n", shell_word(out.string()));
+        submit += "job=$(sbatch --parsable tables.sbatch)\necho \"submitted the aggregation job $job\"\n";
+    } else {
+        submit += "# Submits the job array, then the aggregation job to run after it (whatever its tasks' outcome).\nset -euo pipefail\n";
+        submit += fmt::format("cd {}\n", shell_word(out.string()));
+        submit += "runs=$(sbatch --parsable runs.sbatch)\n"
+                  "sbatch --dependency=afterany:\"${runs%%;*}\" tables.sbatch\n"
+                  "echo \"submitted job array $runs and its aggregation\"\n";
+        data::write_file_atomic(suite.slurm_runs().string(), array);
+    }
     data::write_file_atomic(suite.slurm_tables().string(), aggregate);
     data::write_file_atomic(suite.slurm_submit().string(), submit);
     fs::permissions(suite.slurm_submit(), fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
@@ -289,11 +454,6 @@ fs::path suite_directory(const SuiteOptions& opt, const YAML::Node& root) {
     return fs::path(out) / root["name"].Scalar();
 }
 
-// Where a value of the suite file was written: its key, else its value.
-config::Origin written_at(const config::Document& doc, const std::string& source) {
-    return doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
-}
-
 // A command-line value for a swept key would replace every run's value: runs
 // filed under seed=1 and seed=2 would be one run twice.
 void refuse_swept_overrides(const config::Document& doc, const SuiteOptions& opt, const std::vector<detail::SweptKey>& swept) {
@@ -309,11 +469,30 @@ void refuse_swept_overrides(const config::Document& doc, const SuiteOptions& opt
             clashes.push_back({config::Origin{"", 0, 0, static_cast<int>(i) + 1, o}, key,
                                fmt::format("the suite sweeps '{}' ({}): a command-line value would give every run the same "
                                            "one; remove this argument, or change the sweep in the suite file",
-                                           k.key, written_at(doc, k.source).to_string())});
+                                           k.key, detail::written_at(doc, k.source).to_string())});
             break;
         }
     }
     if (!clashes.empty()) throw config::SpecError(clashes);
+}
+
+// A heat map's axes are keys the suite sweeps: any other key has one value,
+// and the map would be one row or one column of nothing to compare.
+void check_heatmap(const config::Document& doc, const std::vector<detail::SweptKey>& swept) {
+    const YAML::Node& map = doc.root["heatmap"];
+    if (!map) return;
+    std::vector<std::string> keys;
+    for (const auto& k : swept) keys.push_back(config::dotted_key(k.key));
+    std::vector<config::Diagnostic> wrong;
+    for (const char* axis : {"x", "y"}) {
+        const std::string key = config::dotted_key(map[axis].Scalar());
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+        const std::string at = std::string("heatmap.") + axis;
+        wrong.push_back({doc.origin_of(at), at,
+                         fmt::format("'{}' is not swept by this suite, so it has one value; an axis is one of: {}",
+                                     config::detail::shown(key), keys.empty() ? "(the suite sweeps nothing)" : fmt::format("{}", fmt::join(keys, ", ")))});
+    }
+    if (!wrong.empty()) throw config::SpecError(wrong);
 }
 
 // A run's spec problems, each located where the suite file (or its command
@@ -324,7 +503,7 @@ std::string located_problems(const config::SpecError& e, const config::Document&
     for (auto& d : ds) {
         const int arg = d.origin.argument;
         if (arg >= 1 && static_cast<std::size_t>(arg) <= r.sources.size() && !r.sources[arg - 1].empty()) {
-            d.origin = written_at(doc, r.sources[arg - 1]);
+            d.origin = detail::written_at(doc, r.sources[arg - 1]);
         } else if (arg > static_cast<int>(r.sources.size()) &&
                    static_cast<std::size_t>(arg) <= r.sources.size() + opt.overrides.size()) {
             d.origin.argument = arg - static_cast<int>(r.sources.size());  // the suite's own command line
@@ -452,6 +631,8 @@ SuiteResult run_suite(const SuiteOptions& opt) {
     const fs::path suite_dir = suite_directory(opt, root);
     const detail::SuiteDir suite(suite_dir);
     refuse_swept_overrides(doc, opt, swept);
+    check_heatmap(doc, swept);
+    if (opt.emit_slurm) detail::check_slurm_options(opt, suite_dir);
     const LoadedRuns loaded = load_runs(plan, doc, opt, suite);
     if (opt.only < 0 || opt.only > static_cast<std::int64_t>(plan.size()))
         throw Error(fmt::format("--only {}: the suite has runs 1 to {}", opt.only, plan.size()));
@@ -465,6 +646,13 @@ SuiteResult run_suite(const SuiteOptions& opt) {
 
     const WorldInfo& w = world();
     result.lead = w.rank == 0;
+    // srun without --mpi=pmix starts independent processes: each would be a
+    // whole suite budgeting every core.
+    if (const char* tasks = std::getenv("SLURM_NTASKS"); tasks && w.size == 1 && std::atoi(tasks) > 1)
+        console::warn(fmt::format("SLURM_NTASKS={} but this suite is not part of an MPI job: each task runs as a suite "
+                                  "of its own; start it with `srun --mpi=pmix` for the tasks to share the runs "
+                                  "(docs/scale.md)",
+                                  tasks));
     if (result.lead) {
         fs::create_directories(suite_dir);
         data::write_file_atomic(suite.suite().string(), config::dump(doc));

@@ -34,8 +34,12 @@ struct SweptKey {
 
 // Loads and validates a suite file (defaults filled in).
 config::Document load_suite(const std::string& file);
+// --emit-slurm: an Error naming the flag and the fix for a value that cannot
+// go into a job script (a newline, a time Slurm does not read).
+void check_slurm_options(const SuiteOptions& opt, const std::filesystem::path& suite_dir);
 // --emit-slurm: writes <suite dir>/slurm/{runs.sbatch, tables.sbatch, submit.sh}
-// for the runs without results; returns submit.sh's path.
+// for the runs without results; returns submit.sh's path, or "" when every run
+// is finished and the tables are written (nothing to submit).
 std::string write_slurm_jobs(const SuiteOptions& opt, const YAML::Node& root, const std::vector<PlannedRun>& plan,
                              const std::vector<std::string>& hashes, const std::filesystem::path& suite_dir);
 // The run directory of a planned run whose resolved spec hashes to `hash`

@@ -25,8 +25,8 @@ int env_threads() {
     if (!env || !*env) return 0;
     char* end = nullptr;
     long n = std::strtol(env, &end, 10);
-    if (*end != '\0' || n < 1 || n > 1024)
-        throw Error(fmt::format("INFOMAX_THREADS='{}': expected a whole number from 1 to 1024", env));
+    if (*end != '\0' || n < 1 || n > kMaxThreads)
+        throw Error(fmt::format("INFOMAX_THREADS='{}': expected a whole number from 1 to {}", env, kMaxThreads));
     return static_cast<int>(n);
 }
 

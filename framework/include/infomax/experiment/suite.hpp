@@ -42,7 +42,7 @@ struct SuiteOptions {
     // --emit-slurm: write <suite dir>/slurm/ (a job array of the unfinished
     // runs, one task each, and an aggregation job that depends on it) and run nothing.
     bool emit_slurm = false;
-    std::string partition, time, account;  // --partition, --time, --account for the job scripts
+    std::string partition, time, account, mem;  // --partition, --time, --account, --mem for the job scripts
 };
 
 struct SuiteRunStatus {
@@ -57,7 +57,7 @@ struct SuiteResult {
     int failed = 0;
     bool interrupted = false;
     bool lead = true;  // rank 0 (or alone): it has every run's status and writes the tables
-    std::string slurm_submit;  // --emit-slurm: the script that submits both jobs
+    std::string slurm_submit;  // --emit-slurm: the script that submits the jobs ("" when nothing is left to do)
     std::string table;         // the aggregated table (table.md) that infomax report writes for the suite
 };
 

@@ -8,7 +8,11 @@
 
 namespace infomax {
 
-// $INFOMAX_THREADS (a whole number from 1 to 1024, else an Error), or 0 when unset.
+// The most threads any setting may ask for: --threads, $INFOMAX_THREADS and
+// the schemas' train.threads and threads_per_run (a test keeps them equal).
+inline constexpr int kMaxThreads = 1024;
+
+// $INFOMAX_THREADS (a whole number from 1 to kMaxThreads, else an Error), or 0 when unset.
 int env_threads();
 // The cores this process may run on (its affinity mask: taskset, cgroups).
 int available_cores();
