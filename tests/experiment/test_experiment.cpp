@@ -14,6 +14,7 @@
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
 #include "infomax/experiment/session.hpp"
+#include "infomax/experiment/suite.hpp"
 #include "infomax/plugin/registry.hpp"
 #include "infomax/runtime/threads.hpp"
 #include "sdk/support.hpp"
@@ -170,6 +171,13 @@ TEST_CASE("the dry run leaves an estimator's state as it was (DV's moving averag
     Model m = build_model(e, session.registry());
     // No batch has been seen: the first training step starts the average.
     CHECK(m.objectives.at(0).estimator->state() == std::vector<double>{-1.0});
+}
+
+TEST_CASE("one thread limit: the schemas' maximum is the command line's", "[experiment][threads]") {
+    const YAML::Node run = config::schema_node(experiment_schema())["$defs"]["train"]["properties"]["threads"];
+    CHECK(run["maximum"].as<int>() == kMaxThreads);
+    const YAML::Node suite = YAML::LoadFile(suite_schema_path())["properties"]["threads_per_run"];
+    CHECK(suite["maximum"].as<int>() == kMaxThreads);
 }
 
 TEST_CASE("every kind has a name, a runner and its place in the schema's kind enum, in one order", "[experiment][kinds]") {
