@@ -203,6 +203,35 @@ TEST_CASE("an edited resolved.yaml is refused, --extend trains longer and record
     CHECK_THROWS_WITH(run("", {}, r.dir), Catch::Matchers::StartsWith(r.dir + ": this run is complete (28 of 28 steps)"));
 }
 
+TEST_CASE("an --extend cut between its manifest and its resolved.yaml is finished by the same command", "[run][faults]") {
+    test::TempDir t("faults");
+    const auto direct = run(t.write("long.yaml", spec(t.path / "direct", 28)));
+    // B shows what a whole --extend writes; A is left as a kill after the
+    // manifest and before resolved.yaml would leave it.
+    const auto b = run(t.write("b.yaml", spec(t.path / "b")));
+    run("", {}, b.dir, {"train.steps=28"});
+    const auto a = run(t.write("a.yaml", spec(t.path / "a")));
+    const fs::path dir(a.dir);
+    fs::rename(dir / "results.json", dir / "results-step-20.json");
+    auto m = nlohmann::json::parse(read(dir / "manifest.json"));
+    const std::string before = m["resolved_hash"];
+    m["extended"] = nlohmann::json::array(
+        {{{"at_step", 20}, {"time", "2026-12-08T00:00:00+0000"}, {"overrides", {"train.steps=28"}}, {"resolved_hash_before", before}}});
+    m["resolved_hash"] = resolved_hash(read(fs::path(b.dir) / "resolved.yaml"));
+    std::ofstream(dir / "manifest.json") << m.dump(2);
+    // Not an edit: said as a cut --extend, with the command that finishes it.
+    CHECK_THROWS_WITH(run("", {}, a.dir), a.dir + ": an --extend was cut before it rewrote resolved.yaml: run the same "
+                                                   "infomax run --resume " + a.dir + " --extend ... again to finish it");
+    const auto longer = run("", {}, a.dir, {"train.steps=28"});
+    CHECK(longer.steps == 28);
+    const auto after = nlohmann::json::parse(read(dir / "manifest.json"));
+    REQUIRE(after["extended"].size() == 1);  // the cut one replaced, not doubled
+    CHECK(after["extended"][0]["resolved_hash_before"] == before);
+    CHECK(after["resolved_hash"] == resolved_hash(read(dir / "resolved.yaml")));
+    CHECK(tensors(a.dir, 28) == tensors(direct.dir, 28));
+    CHECK(metric_rows(a.dir) == metric_rows(direct.dir));
+}
+
 TEST_CASE("a NaN that appears in training stops the run before it is saved", "[run][faults]") {
     test::TempDir t("faults");
     std::string s = spec(t.path / "runs");

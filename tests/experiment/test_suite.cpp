@@ -227,3 +227,29 @@ TEST_CASE("reproduce proves a match, and names the first difference when there i
     CHECK_FALSE(bad.match);
     CHECK_THAT(bad.first_difference, Catch::StartsWith("metrics.csv step 4, global.jsd: 9"));
 }
+
+TEST_CASE("reproduce refuses an edited resolved.yaml as eval does, and matches a resumed run", "[reproduce]") {
+    test::TempDir t("suite-test");
+    RunOptions o = tiny_run(t);
+    o.after_step = [](std::int64_t s) {
+        if (s == 3) request_stop();
+    };
+    const auto cut = run_experiment(o);
+    REQUIRE(cut.interrupted);
+    RunOptions again;
+    again.resume = cut.dir;
+    again.progress = false;
+    run_experiment(again);
+    CHECK(read(fs::path(cut.dir) / "results.json").find("\"resumed_from_step\": 3") != std::string::npos);
+    const auto r = reproduce_run({cut.dir, {}});  // scheduling (resumed at step 3) is not a difference
+    CHECK(r.match);
+    CHECK(r.first_difference.empty());
+    fs::remove_all(fs::path(cut.dir) / "reproductions");
+    const fs::path resolved = fs::path(cut.dir) / "resolved.yaml";
+    std::string text = read(resolved);
+    text.replace(text.find("lr: 1.0e-3"), 10, "lr: 2.0e-3");
+    std::ofstream(resolved, std::ios::binary) << text;
+    CHECK_THROWS_WITH(reproduce_run({cut.dir, {}}),
+                      Catch::StartsWith(resolved.string() + ": resolved.yaml was changed after the run started"));
+    CHECK_FALSE(fs::exists(fs::path(cut.dir) / "reproductions"));
+}

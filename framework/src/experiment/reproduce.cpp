@@ -60,7 +60,9 @@ std::string compare_results(const fs::path& a, const fs::path& b) {
     detail::flatten_json(detail::read_json(b), "", y);
     std::map<std::string, json> ym(y.begin(), y.end());
     for (const auto& [k, v] : x) {
-        if (k.find("seconds") != std::string::npos) continue;  // timings
+        // What the run computed, not how it was scheduled: timings, and the
+        // step a cut run was resumed from.
+        if (k.find("seconds") != std::string::npos || k == "train.resumed_from_step") continue;
         auto it = ym.find(k);
         if (it == ym.end()) return fmt::format("{}: {} is missing in the reproduction", name, k);
         if (it->second != v) return fmt::format("{} {}: {} in the run, {} in the reproduction", name, k, v.dump(), it->second.dump());
@@ -114,6 +116,7 @@ ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
     if (!run.finished())
         throw Error(fmt::format("{}: the run has not finished (no {}): finish it with infomax run --resume {}", opt.run_dir,
                                 run.results().filename().string(), opt.run_dir));
+    run.check_resolved();  // as eval and --resume: an edited spec is not the run's
     const json manifest = detail::read_json(run.manifest());
     // A manifest is ours: fields of the wrong type mean a damaged or foreign file.
     auto field_error = [&](const char* what) {

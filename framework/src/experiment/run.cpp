@@ -75,31 +75,6 @@ json manifest(const Experiment& e, const Registry& registry, const Model& m) {
     return j;
 }
 
-// The hash resolved.yaml must have: the manifest's record (changed only by
-// --extend), else the one in the directory's name; "" when neither says.
-std::string recorded_hash(const fs::path& dir) {
-    if (fs::exists(detail::RunDir(dir).manifest())) {
-        const json m = detail::read_json(detail::RunDir(dir).manifest());
-        if (m.is_object() && m.contains("resolved_hash") && m["resolved_hash"].is_string()) return m["resolved_hash"].get<std::string>();
-    }
-    const std::string name = dir.filename().string();  // YYYYmmdd-HHMMSS-<hash>[-k]
-    return name.size() >= 24 && name[15] == '-' ? name.substr(16, 8) : "";
-}
-
-// The run's resolved.yaml as it was written: an edited one would make the
-// directory describe another run than the one it holds.
-void check_resolved(const fs::path& dir) {
-    std::ifstream in(detail::RunDir(dir).resolved(), std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    const std::string want = recorded_hash(dir), have = resolved_hash(text);
-    if (!want.empty() && want != have)
-        throw Error(fmt::format("{}: {} was changed after the run started (it hashes to {}, the run to {}): a "
-                                "run continues as it was; undo the edit, train longer with infomax run --resume {} "
-                                "--extend train.steps=N, or start a new run for anything else",
-                                detail::RunDir(dir).resolved().string(), detail::RunDir(dir).resolved().filename().string(), have,
-                                want, dir.string()));
-}
-
 // What --extend may change: how long the run trains.
 bool extendable(const std::string& key) { return key == "train.steps" || key == "train.epochs"; }
 
@@ -118,15 +93,24 @@ void extend_run(const fs::path& dir, const Experiment& e, const std::vector<std:
         fs::rename(detail::RunDir(dir).results(), aside, ec);
         if (ec) throw Error(fmt::format("{}: cannot move it aside: {}", detail::RunDir(dir).results().string(), ec.message()));
     }
+    // An extension cut before it rewrote resolved.yaml never took effect: this
+    // one replaces its record.
+    std::ifstream in(detail::RunDir(dir).resolved(), std::ios::binary);
+    const std::string now = detail::text_hash(std::string((std::istreambuf_iterator<char>(in)), {}));
+    if (m.contains("extended") && m["extended"].is_array() && !m["extended"].empty() &&
+        m["extended"].back().value("resolved_hash_before", std::string()) == now && m.value("resolved_hash", std::string()) != now) {
+        m["extended"].erase(m["extended"].size() - 1);
+        m["resolved_hash"] = now;
+    }
     json change{{"at_step", step}, {"time", local_time("{:%Y-%m-%dT%H:%M:%S%z}")}, {"overrides", changes},
                 {"resolved_hash_before", m.value("resolved_hash", std::string())}};
     if (!m.contains("extended") || !m["extended"].is_array()) m["extended"] = json::array();
     m["extended"].push_back(change);
     m["resolved_hash"] = resolved_hash(e.resolved_yaml);
-    // resolved.yaml first: a crash between the two leaves a hash mismatch that
-    // names the file, never a silently changed run.
-    data::write_file_atomic(detail::RunDir(dir).resolved().string(), e.resolved_yaml);
+    // The manifest first: cut between the two, resolved.yaml is the one before
+    // (check_resolved says so, and lets the same --extend finish the change).
     data::write_file_atomic(detail::RunDir(dir).manifest().string(), m.dump(2) + "\n");
+    data::write_file_atomic(detail::RunDir(dir).resolved().string(), e.resolved_yaml);
 }
 
 }  // namespace
@@ -134,7 +118,7 @@ void extend_run(const fs::path& dir, const Experiment& e, const std::vector<std:
 void request_stop() { g_stop.store(true); }
 bool stop_requested() { return g_stop.load(); }
 
-std::string resolved_hash(const std::string& resolved_yaml) { return fmt::format("{:016x}", detail::fnv64(resolved_yaml)).substr(0, 8); }
+std::string resolved_hash(const std::string& resolved_yaml) { return detail::text_hash(resolved_yaml); }
 
 namespace {
 
@@ -156,7 +140,7 @@ void check_resume(const RunOptions& opt, bool lead, std::optional<detail::DirCla
     }
     if (lead) {
         claim = detail::claim_run_dir(dir.path());
-        check_resolved(dir.path());
+        dir.check_resolved(!opt.extend.empty());
     }
 }
 
@@ -345,7 +329,7 @@ std::string evaluate_run(const EvalOptions& opt) {
                                 "with: infomax run --resume {}",
                                 opt.run_dir, detail::RunDir(dir).results().filename().string(), opt.run_dir));
     const detail::DirClaim claim = detail::claim_run_dir(dir);
-    check_resolved(dir);
+    detail::RunDir(dir).check_resolved();
     Session session({opt.threads, opt.plugin_paths});
     const Experiment e = session.load(detail::RunDir(dir).resolved().string(), opt.overrides);
     session.apply(e);

@@ -94,6 +94,44 @@ bool RunDir::finished() const {
     return fs::exists(results(), ec);
 }
 
+std::string text_hash(const std::string& text) { return fmt::format("{:016x}", fnv64(text)).substr(0, 8); }
+
+std::string RunDir::recorded_hash() const {
+    if (fs::exists(manifest())) {
+        const nlohmann::json m = read_json(manifest());
+        if (m.is_object() && m.contains("resolved_hash") && m["resolved_hash"].is_string())
+            return m["resolved_hash"].get<std::string>();
+    }
+    const std::string name = dir_.filename().string();  // YYYYmmdd-HHMMSS-<hash>[-k]
+    return name.size() >= 24 && name[15] == '-' ? name.substr(16, 8) : "";
+}
+
+void RunDir::check_resolved(bool extending) const {
+    std::ifstream in(resolved(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    const std::string want = recorded_hash(), have = text_hash(text);
+    if (want.empty() || want == have) return;
+    // --extend writes the manifest, then resolved.yaml: cut between the two,
+    // resolved.yaml is still the one before the extension.
+    std::string before;
+    if (fs::exists(manifest())) {
+        const nlohmann::json m = read_json(manifest());
+        if (m.is_object() && m.contains("extended") && m["extended"].is_array() && !m["extended"].empty() &&
+            m["extended"].back().is_object())
+            before = m["extended"].back().value("resolved_hash_before", std::string());
+    }
+    if (!before.empty() && before == have) {
+        if (extending) return;
+        throw Error(fmt::format("{}: an --extend was cut before it rewrote {}: run the same infomax run --resume {} "
+                                "--extend ... again to finish it",
+                                string(), resolved().filename().string(), string()));
+    }
+    throw Error(fmt::format("{}: {} was changed after the run started (it hashes to {}, the run to {}): a "
+                            "run continues as it was; undo the edit, train longer with infomax run --resume {} "
+                            "--extend train.steps=N, or start a new run for anything else",
+                            resolved().string(), resolved().filename().string(), have, want, string()));
+}
+
 bool SuiteDir::is_suite() const {
     std::error_code ec;
     return fs::exists(runs(), ec) && fs::exists(suite(), ec);

@@ -34,6 +34,8 @@ namespace detail {
 constexpr std::uint64_t kFnv64Basis = 0xcbf29ce484222325ull;
 std::uint64_t fnv64(const void* data, std::size_t n, std::uint64_t h = kFnv64Basis);
 std::uint64_t fnv64(const std::string& s);
+// The 8 hex digits that name a resolved spec (run directories, manifests).
+std::string text_hash(const std::string& text);
 // The local time formatted by fmt's chrono format ("{:%Y%m%d-%H%M%S}").
 std::string local_time(const char* format);
 
@@ -98,6 +100,14 @@ public:
     bool is_run() const;
     // Finished: trained and evaluated (results.json exists).
     bool finished() const;
+    // The hash resolved.yaml must have: the manifest's record (changed only by
+    // --extend), else the one in the directory's name; "" when neither says.
+    std::string recorded_hash() const;
+    // An Error unless resolved.yaml is as the run wrote it: an edited one would
+    // make the directory describe another run than the one it holds (run
+    // --resume, eval and reproduce all refuse it). `extending`: an --extend cut
+    // between its manifest and its resolved.yaml is let through, to be redone.
+    void check_resolved(bool extending = false) const;
 
 private:
     std::filesystem::path dir_;
