@@ -574,6 +574,16 @@ TEST_CASE("eval.measures: NDM and MINE's I(X, Y) of the frozen y, in results.jso
     }
     CHECK(j["measures"]["mine"]["quantity"] == "mi_dv");
     CHECK(j["measures"]["ndm"]["quantity"] == "ndm_dv");
+    // Each calibrated on a Gaussian proxy whose truth is the value read.
+    for (const char* m : {"ndm", "mine"}) {
+        INFO(m);
+        const auto& cal = j["measures"][m]["calibration"];
+        REQUIRE(cal.is_object());
+        CHECK(cal["true_mi"].get<double>() == std::max(0.0, j["measures"][m]["value"].get<double>()));
+        CHECK(cal["bias"].get<double>() == cal["estimate"].get<double>() - cal["true_mi"].get<double>());
+        CHECK(j["measures"][m].contains("warning") == (std::abs(cal["bias"].get<double>()) > 1.0));
+    }
+    CHECK_THAT(j["measures"]["mine"]["calibration"]["proxy"].get<std::string>(), Catch::StartsWith("Gaussian, 6 pairs"));
     std::ifstream in(write_report(r.dir));
     const std::string html((std::istreambuf_iterator<char>(in)), {});
     CHECK(html.find("<h2>Representation measures</h2>") != std::string::npos);

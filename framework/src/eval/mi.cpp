@@ -151,6 +151,37 @@ ModeCoverage mode_coverage(const Tensor& samples, const Tensor& centers, double 
     return c;
 }
 
+GaussianProxy gaussian_proxy(double truth, std::int64_t pairs) {
+    if (pairs < 1) throw Error("gaussian_proxy: needs at least one pair of coordinates");
+    GaussianProxy p;
+    p.pairs = pairs;
+    p.truth = std::max(0.0, truth);
+    p.rho = std::sqrt(1.0 - std::exp(-2.0 * p.truth / double(pairs)));
+    return p;
+}
+
+ProxySample sample_gaussian_proxy(const GaussianProxy& p, std::int64_t n, std::int64_t dx, std::int64_t dy, Rng& rng) {
+    if (dx > 0 ? p.pairs > std::min(dx, dy) : 2 * p.pairs > dy)
+        throw Error(fmt::format("sample_gaussian_proxy: {} pairs do not fit dimensions {} and {}", p.pairs, dx, dy));
+    const double rho = p.rho, rest = std::sqrt(1.0 - rho * rho);
+    std::vector<float> x(static_cast<std::size_t>(n * std::max<std::int64_t>(dx, 0))), y(static_cast<std::size_t>(n * dy));
+    for (std::int64_t i = 0; i < n; ++i) {
+        float* yi = y.data() + i * dy;
+        for (std::int64_t j = 0; j < dy; ++j) yi[j] = rng.normal();
+        if (dx > 0) {
+            float* xi = x.data() + i * dx;
+            for (std::int64_t j = 0; j < dx; ++j) xi[j] = rng.normal();
+            for (std::int64_t j = 0; j < p.pairs; ++j) yi[j] = float(rho * xi[j] + rest * yi[j]);
+        } else {
+            for (std::int64_t j = 0; j < p.pairs; ++j) yi[2 * j + 1] = float(rho * yi[2 * j] + rest * yi[2 * j + 1]);
+        }
+    }
+    ProxySample s;
+    if (dx > 0) s.x = Tensor::from({n, dx}, x);
+    s.y = Tensor::from({n, dy}, y);
+    return s;
+}
+
 double neural_dependency(const std::function<Tensor()>& train_batch, const std::vector<Tensor>& test,
                          const NdmOptions& o, const std::function<void(double)>& progress) {
     Tensor first = train_batch();

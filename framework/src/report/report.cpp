@@ -421,13 +421,18 @@ std::string run_report(const fs::path& dir) {
     if (res.contains("measures") && res["measures"].is_object()) {
         o += "<h2>Representation measures</h2>\n<p class=\"sub\">Of the frozen encoder's y, each a critic trained on "
              "the training split and read in DV form on held-out batches, in nats: NDM (y against y with each dimension "
-             "shuffled on its own; 0 for independent dimensions) and MINE's I(X; Y) between the input and y.</p>\n<table>"
-             "<tr><th>measure</th><th>value (nats)</th><th>critic steps</th><th>split, batches</th></tr>\n";
+             "shuffled on its own; 0 for independent dimensions) and MINE's I(X; Y) between the input and y. Bias: the same "
+             "measure on a Gaussian proxy of the same dimensions whose truth is the value (estimate - truth); past 1 nat "
+             "the value is a ranking at most.</p>\n<table>"
+             "<tr><th>measure</th><th>value (nats)</th><th>bias on a proxy (nats)</th><th>critic steps</th><th>split, batches</th></tr>\n";
         for (const auto& [name, h] : res["measures"].items()) {
             const std::string split = h.is_object() && h.contains("split") && h["split"].is_string() ? h["split"].get<std::string>() : "";
-            o += fmt::format("<tr><td>{}</td><td>{}</td><td>{:g}</td><td>{}, {:g}</td></tr>\n",
+            const bool calibrated = h.is_object() && h.contains("calibration") && h["calibration"].is_object();
+            const bool warned = h.is_object() && h.contains("warning");
+            o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{:g}</td><td>{}, {:g}</td></tr>\n",
                              name == "mine" ? "MINE I(X; Y)" : name == "ndm" ? "NDM" : html_escape(name),
-                             nats(number(h, "value")), number(h, "steps"), html_escape(split), number(h, "batches"));
+                             nats(number(h, "value")), calibrated ? nats(number(h["calibration"], "bias")) : "-",
+                             warned ? " (over 1 nat)" : "", number(h, "steps"), html_escape(split), number(h, "batches"));
         }
         o += "</table>\n";
     }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "infomax/tensor/random.hpp"
 #include "infomax/tensor/tensor.hpp"
 
 namespace infomax::eval {
@@ -52,6 +53,24 @@ struct NdmOptions {
 // mean over `test`. `progress` (optional) hears the fraction done.
 double neural_dependency(const std::function<Tensor()>& train_batch, const std::vector<Tensor>& test,
                          const NdmOptions& options, const std::function<void(double)>& progress = {});
+
+// A known-MI proxy for calibrating a measure: standard normals whose
+// coordinates pair up with correlation rho, `pairs` of them, the rest
+// independent. Paired (x, y): x's first `pairs` coordinates with y's first
+// (MI); y alone: y's 2i with 2i + 1 (total correlation, what NDM reads). The
+// truth is pairs * -log(1 - rho^2) / 2 nats; gaussian_proxy() chooses rho to
+// make it `truth` (at least 0).
+struct GaussianProxy {
+    std::int64_t pairs = 0;
+    double rho = 0, truth = 0;
+};
+GaussianProxy gaussian_proxy(double truth, std::int64_t pairs);
+// n rows: x (n, dx) and y (n, dy) when dx > 0 (needs pairs <= min(dx, dy)),
+// else y alone (x undefined; needs 2 pairs <= dy). Drawn from `rng`.
+struct ProxySample {
+    Tensor x, y;
+};
+ProxySample sample_gaussian_proxy(const GaussianProxy& p, std::int64_t n, std::int64_t dx, std::int64_t dy, Rng& rng);
 
 // Generated 2-D samples against the modes of a mixture: a sample is high
 // quality within 3 std of its nearest mode; a mode is covered when it holds at

@@ -468,11 +468,70 @@ json generated_samples(EvalContext& c) {
 
 namespace infomax::detail {
 
+namespace {
+
+// A batch for a measure: the input flattened (MINE only) and y.
+struct MeasureBatch {
+    Var x, y;
+};
+using MeasureSource = std::function<MeasureBatch(std::int64_t b, Rng* draw)>;  // test batch b, or a random one
+
+// One measure read the one way, whatever the batches: a fresh critic trained
+// `steps` batches drawn from `source`, its value the mean over `test_batches`.
+double measure_once(const std::string& name, const MeasureSource& source, std::int64_t x_dim, std::int64_t y_dim,
+                    std::int64_t steps, std::int64_t test_batches, std::uint64_t seed, const std::string& stream,
+                    const std::function<void(double)>& progress) {
+    Rng draw(seed, stream);
+    double value = 0;
+    if (name == "mine") {
+        MiTermOptions o;
+        o.estimator = "dv";
+        o.discriminator = "{type: joint, critic_layers: [256, 256]}";
+        o.lr = 1e-3f;
+        o.seed = seed;
+        MiTerm mine(o, Shape{x_dim}, Shape{y_dim});
+        for (std::int64_t s = 0; s < steps; ++s) {
+            const MeasureBatch b = source(0, &draw);
+            mine.train_critic(b.x, b.y);
+            progress(double(s + 1) / double(steps));
+        }
+        for (std::int64_t t = 0; t < test_batches; ++t) {
+            const MeasureBatch b = source(t, nullptr);
+            NoGradGuard ng;
+            value += mine(b.x, b.y).value.item() / double(test_batches);
+        }
+        return value;
+    }
+    eval::NdmOptions o;  // ndm
+    o.steps = steps;
+    o.seed = seed;
+    std::vector<Tensor> test;
+    for (std::int64_t t = 0; t < test_batches; ++t) test.push_back(source(t, nullptr).y.value());
+    return eval::neural_dependency([&] { return source(0, &draw).y.value(); }, test, o, progress);
+}
+
+// The known-MI proxy as a measure's batches (eval::gaussian_proxy): test
+// batch b is the same each time it is asked for.
+MeasureSource proxy_source(const std::string& name, const eval::GaussianProxy& p, std::int64_t batch, std::int64_t x_dim,
+                           std::int64_t y_dim, std::uint64_t seed) {
+    return [=](std::int64_t b, Rng* draw) {
+        Rng fixed(seed, fmt::format("measure proxy test/{}", b));
+        const eval::ProxySample s =
+            eval::sample_gaussian_proxy(p, batch, name == "mine" ? x_dim : 0, y_dim, draw ? *draw : fixed);
+        return MeasureBatch{s.x.defined() ? Var(s.x) : Var(), Var(s.y)};
+    };
+}
+
+}  // namespace
+
 // The DIM paper's measures of a frozen encoder's y, each a critic trained on
 // the training split and read (DV form, nats) on the test split:
 //  ndm:  y against y with every dimension shuffled across the batch on its
 //        own: 0 when y's dimensions are independent (the neural dependency measure);
 //  mine: I(X; Y) between the input and y, MINE's estimate (MiTerm, dv, a joint critic).
+// Each is then calibrated: the same measure (critic, steps, batches) on a
+// Gaussian proxy of the same dimensions whose truth is the value just read;
+// its bias is reported beside the value, and a warning said past 1 nat.
 json representation_measures(EvalContext& c) {
     Model& m = c.model;
     const Experiment& e = c.experiment;
@@ -485,55 +544,53 @@ json representation_measures(EvalContext& c) {
         return r;
     }
     m.encoder->train(false);
-    // A batch of inputs (flattened) and their y, the encoder frozen.
-    auto encode = [&](const std::string& s, std::int64_t first, Rng* rng) {
+    // A batch of inputs (flattened) and their y, the encoder frozen: test
+    // batch b of the split, or a random training batch.
+    const MeasureSource encoded = [&](std::int64_t b, Rng* rng) {
+        const std::string s = rng ? "train" : split;
         std::vector<std::int64_t> idx(batch);
         for (std::int64_t i = 0; i < batch; ++i)
-            idx[i] = rng ? static_cast<std::int64_t>(rng->next_u64() % std::uint64_t(m.data->size(s))) : first + i;
+            idx[i] = rng ? static_cast<std::int64_t>(rng->next_u64() % std::uint64_t(m.data->size(s))) : b * batch + i;
         NoGradGuard ng;
         Tensor x = m.data->batch(s, idx);
         Tensor y = m.encoder->encode(Var(x)).global.value();
-        return std::pair{ops::reshape(Var(x), {batch, x.numel() / batch}), Var(y)};
+        return MeasureBatch{ops::reshape(Var(x), {batch, x.numel() / batch}), Var(y)};
     };
     const std::int64_t test_batches = std::min<std::int64_t>(20, m.data->size(split) / batch);
     const std::int64_t dim = m.global_shape.empty() ? 0 : m.global_shape[0];
+    std::int64_t x_dim = 1;  // the input, flattened
+    for (auto d : m.input_shape) x_dim *= d;
     for (const auto& name : e.eval.measures) {
-        Rng draw(e.seed, "measure batches/" + name);
-        Progress progress(c.log, c.live, fmt::format("eval: {} critic, {} steps", name, steps));
-        double value = 0;
-        if (name == "mine") {
-            MiTermOptions o;
-            o.estimator = "dv";
-            o.discriminator = "{type: joint, critic_layers: [256, 256]}";
-            o.lr = 1e-3f;
-            o.seed = e.seed;
-            std::int64_t x_dim = 1;  // the input, flattened
-            for (auto d : m.input_shape) x_dim *= d;
-            MiTerm mine(o, Shape{x_dim}, Shape{dim});
-            for (std::int64_t s = 0; s < steps; ++s) {
-                const auto [x, y] = encode("train", 0, &draw);
-                mine.train_critic(x, y);
-                progress.update(double(s + 1) / double(steps), fmt::format("step {} of {}", s + 1, steps));
+        Progress progress(c.log, c.live, fmt::format("eval: {} critic, {} steps, then on a known-MI proxy", name, steps));
+        const double value =
+            measure_once(name, encoded, x_dim, dim, steps, test_batches, e.seed, "measure batches/" + name,
+                         [&](double f) { progress.update(f / 2, "critic steps"); });
+        const std::int64_t pairs = name == "mine" ? std::min(x_dim, dim) : dim / 2;
+        json measure = {{"value", value}, {"quantity", name == "mine" ? "mi_dv" : "ndm_dv"}, {"split", split},
+                        {"batches", test_batches}, {"steps", steps}};
+        std::string calibrated = "not calibrated: y has one dimension";
+        if (pairs > 0) {
+            const eval::GaussianProxy p = eval::gaussian_proxy(value, pairs);
+            const double proxy_value =
+                measure_once(name, proxy_source(name, p, batch, x_dim, dim, e.seed), x_dim, dim, steps, test_batches,
+                             e.seed, "measure proxy batches/" + name,
+                             [&](double f) { progress.update(0.5 + f / 2, "proxy critic steps"); });
+            const double bias = proxy_value - p.truth;
+            measure["calibration"] = {{"true_mi", p.truth}, {"estimate", proxy_value}, {"bias", bias},
+                                      {"proxy", fmt::format("Gaussian, {} pair{} of correlation {:.4f}", pairs,
+                                                            pairs == 1 ? "" : "s", p.rho)}};
+            calibrated = fmt::format("on a Gaussian proxy of {:.4f} nats it reads {:.4f}, a bias of {:+.4f}", p.truth,
+                                     proxy_value, bias);
+            if (std::abs(bias) > 1.0 || !std::isfinite(bias)) {
+                measure["warning"] = fmt::format("the measure is off by {:+.2f} nats on a Gaussian proxy of its own "
+                                                 "value and dimensions: read it as a ranking at most", bias);
+                console::warn(fmt::format("eval: {}: {}", name, measure["warning"].get<std::string>()));
             }
-            for (std::int64_t b = 0; b < test_batches; ++b) {
-                const auto [x, y] = encode(split, b * batch, nullptr);
-                NoGradGuard ng;
-                value += mine(x, y).value.item() / double(test_batches);
-            }
-        } else {  // ndm
-            eval::NdmOptions o;
-            o.steps = steps;
-            o.seed = e.seed;
-            std::vector<Tensor> test;
-            for (std::int64_t b = 0; b < test_batches; ++b) test.push_back(encode(split, b * batch, nullptr).second.value());
-            value = eval::neural_dependency([&] { return encode("train", 0, &draw).second.value(); }, test, o,
-                                            [&](double f) { progress.update(f, "critic steps"); });
         }
         progress.finish("done");
-        r["measures"][name] = {{"value", value}, {"quantity", name == "mine" ? "mi_dv" : "ndm_dv"}, {"split", split},
-                               {"batches", test_batches}, {"steps", steps}};
-        c.log.line(fmt::format("eval: {} of y on the {} split: {:.4f} nats ({} critic steps)",
-                               name == "mine" ? "MINE's I(X; Y)" : "NDM", split, value, steps));
+        r["measures"][name] = measure;
+        c.log.line(fmt::format("eval: {} of y on the {} split: {:.4f} nats ({} critic steps); {}",
+                               name == "mine" ? "MINE's I(X; Y)" : "NDM", split, value, steps, calibrated));
     }
     return r;
 }
