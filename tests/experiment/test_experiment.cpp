@@ -98,6 +98,11 @@ TEST_CASE("a plugin author's mistakes are named as the plugin's, with its librar
                               "schema:3:25: properties.value.defualt: unknown schema keyword 'defualt' (did you mean "
                               "'default'?)");
         CHECK(r.entries().empty());
+        CHECK_THROWS_WITH(r.load_library(TEST_BAD_NAME),
+                          "plugin '" + std::string(TEST_BAD_NAME) +
+                              "': estimator 'Test-Upper' is not a registry name: use lowercase letters, digits and '_', "
+                              "starting with a letter (at most 64), e.g. 'test_upper'");
+        CHECK(r.entries().empty());
     }
     auto spec = [&](const std::string& estimator) {
         std::string s = tiny(t.path / "runs");

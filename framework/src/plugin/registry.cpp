@@ -20,6 +20,21 @@ namespace fs = std::filesystem;
 
 namespace infomax {
 
+namespace {
+// A registry name close to what an author wrote: "My-Bound" -> "my_bound".
+std::string suggested_name(const std::string& name) {
+    std::string out;
+    for (char c : name) {
+        if (c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out += c;
+        else if (!out.empty() && out.back() != '_') out += '_';
+    }
+    while (!out.empty() && (out.back() == '_')) out.pop_back();
+    while (!out.empty() && !(out[0] >= 'a' && out[0] <= 'z')) out.erase(0, 1);
+    return out.empty() ? "my_part" : out.substr(0, 64);
+}
+}  // namespace
+
 struct LoadedPart {
     PartEntry entry;
     plugin::Factory create;
@@ -111,6 +126,17 @@ void Registry::load_library(const std::string& path_in) {
     std::vector<LoadedPart> add;
     for (const auto& p : *info->parts) {
         const auto key = std::make_pair(std::string(p.kind), std::string(p.name));
+        // Specs name parts in lowercase: a name with capitals, blanks or dots
+        // could not be written the same way everywhere (overrides, suites, files).
+        const std::string name = p.name ? p.name : "";
+        const bool named = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z' &&
+                           std::all_of(name.begin(), name.end(), [](char c) {
+                               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                           });
+        if (!named)
+            throw PluginError(fmt::format("plugin '{}': {} '{}' is not a registry name: use lowercase letters, digits "
+                                          "and '_', starting with a letter (at most 64), e.g. '{}'",
+                                          path_in, p.kind, name, suggested_name(name)));
         if (auto it = impl_->parts.find(key); it != impl_->parts.end())
             throw PluginError(fmt::format("{} '{}' is defined twice: in '{}' and in '{}'", p.kind, p.name,
                                           it->second.entry.file, path));
