@@ -41,10 +41,23 @@ public:
     }
 
 protected:
+    // classes 0: as many as the labels say (the largest + 1: EMNIST letters
+    // are 1 to 26); else a label at or past it is refused, naming the split.
     void set(data::LabeledImages train, data::LabeledImages test, std::int64_t validation, int classes,
-             const config::Params& p) {
+             const config::Params& p, const char* key = "") {
         if (validation >= train.count)
             p.fail("validation", fmt::format("holds out {} of only {} training images", validation, train.count));
+        if (classes == 0) {
+            for (const auto* d : {&train, &test})
+                for (auto l : d->labels) classes = std::max(classes, int(l) + 1);
+        } else {
+            for (const auto& [name, d] : {std::pair{"training", &train}, std::pair{"test", &test}})
+                for (std::size_t i = 0; i < d->labels.size(); ++i)
+                    if (d->labels[i] >= classes)
+                        p.fail(key, fmt::format("the {} labels hold {} at index {}, past the {} classes of this dataset: "
+                                                "the file is damaged",
+                                                name, int(d->labels[i]), i, classes));
+        }
         train_ = std::move(train);
         test_ = std::move(test);
         validation_ = validation;
@@ -82,7 +95,7 @@ public:
         path_ = p.has("path") ? p.string("path") : data::default_fashion_mnist_dir();
         try {
             set(data::load_mnist_format(path_, "train"), data::load_mnist_format(path_, "test"),
-                p.integer("validation"), 10, p);
+                p.integer("validation"), 0, p);
         } catch (const config::SpecError&) {
             throw;
         } catch (const Error& e) {
@@ -196,8 +209,15 @@ public:
         validation_ = p.integer("validation");
         if (validation_ >= train_x_.shape[0])
             p.fail("validation", fmt::format("holds out {} of only {} samples", validation_, train_x_.shape[0]));
-        classes_ = 0;
-        for (float v : train_y_.values) classes_ = std::max(classes_, static_cast<int>(v) + 1);
+        classes_ = 0;  // as many as the labels say, test labels included
+        for (const auto* y : {&train_y_, &test_y_})
+            for (float v : y->values) classes_ = std::max(classes_, static_cast<int>(v) + 1);
+        if (paired_ && p.has("test_z") && per_sample(test_z_) != per_sample(train_z_))
+            p.fail("test_z", fmt::format("test_z's rows are {}, z's are {}: both must have one shape",
+                                         to_string(per_sample(test_z_)), to_string(per_sample(train_z_))));
+        if (p.has("test_x") && per_sample(test_x_) != per_sample(train_x_))
+            p.fail("test_x", fmt::format("test_x's samples are {}, x's are {}: both must have one shape",
+                                         to_string(per_sample(test_x_)), to_string(per_sample(train_x_))));
     }
     std::string describe() const override { return paired_ ? "npy(paired x, z)" : "npy"; }
     Shape sample_shape() const override { return per_sample(train_x_); }
@@ -265,6 +285,15 @@ private:
         if (y.shape.size() != 1 || y.shape[0] != x.shape[0])
             p.fail(ykey, fmt::format("expected {} labels, one per image", x.shape[0]));
         if (y.is_uint8) y.values.assign(y.bytes.begin(), y.bytes.end());
+        // Labels are class numbers: 0, 1, 2, ... (a probe has one output each).
+        for (std::size_t i = 0; i < y.values.size(); ++i) {
+            const float v = y.values[i];
+            if (!(v >= 0) || v != std::floor(v) || v >= 1e6f)
+                p.fail(ykey, fmt::format("{}: label {} is {}; labels are class numbers 0, 1, 2, ... (whole, not "
+                                         "negative, below 1 000 000): {}",
+                                         p.string(ykey), i, v,
+                                         v < 0 ? "shift them to start at 0" : v != std::floor(v) ? "write whole numbers, not fractions" : "renumber the classes"));
+        }
     }
     static void load_z(const config::Params& p, const char* key, const data::NpyArray& x, data::NpyArray& z) {
         try {

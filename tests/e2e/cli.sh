@@ -81,7 +81,13 @@ case $case in
   did_you_mean)
     expect 1 "infomax: unknown command 'valdate' (did you mean 'validate'?); known: bench, completion, estimate, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" valdate tiny.yaml
     expect 1 "infomax run: unknown option '--thread' (did you mean '--threads'?); known: --extend, --help, --no-progress, --plugin-path, --quiet, --resume, --threads, --verbose, -h, -q, -v; see infomax run --help" -- "$cli" run tiny.yaml --thread 2
-    expect 1 "infomax help: unknown command 'sute' (did you mean 'suite'?); known: bench, completion, estimate, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" help sute ;;
+    expect 1 "infomax help: unknown command 'sute' (did you mean 'suite'?); known: bench, completion, estimate, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" help sute
+    # A command's longer spelling is recognised too.
+    expect 1 "infomax help: unknown command 'evaluate' (did you mean 'eval'?); known: bench, completion, estimate, eval, help, plugins, reference, report, reproduce, run, schema, show, suite, validate, version; see infomax --help" -- "$cli" help evaluate
+    # "--" ends the options: what follows is an operand, checked as one.
+    "$cli" validate -- tiny.yaml > /dev/null 2>&1 || fail "validate -- tiny.yaml was refused"
+    expect 1 "infomax validate: unexpected argument 'x.yaml' (validate takes one SPEC.yaml; settings after it are key.path=value); see infomax validate --help" -- "$cli" validate tiny.yaml -- x.yaml
+    expect 1 "infomax version: unexpected argument 'x' (version takes no arguments); see infomax version --help" -- "$cli" version -- x ;;
   streams)
     # Results on stdout, progress on stderr: a pipe gets the result alone.
     "$cli" show tiny.yaml train.steps=2 > resolved.yaml 2> show.err || fail "show failed: $(cat show.err)"

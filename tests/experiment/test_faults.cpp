@@ -158,11 +158,14 @@ TEST_CASE("a run that died before its first checkpoint is continued from the sta
     const std::string dir = other_dir(t.path / "runs" / "tiny", whole.dir);
     REQUIRE(metric_rows(dir).size() == 2);  // the header and step 4's row
     std::ofstream(fs::path(dir) / "leftover.json.tmp-999999") << "half a file";  // an interrupted write's remains
+    fs::create_directories(fs::path(dir) / "features");  // and an export killed midway
+    std::ofstream(fs::path(dir) / "features" / "train-global.npy.tmp-999999") << "half an export";
     const auto resumed = run("", {}, dir);
     CHECK(resumed.steps == 20);
     CHECK(metric_rows(dir) == metric_rows(whole.dir));
     CHECK(tensors(dir, 20) == tensors(whole.dir, 20));
     CHECK_FALSE(fs::exists(fs::path(dir) / "leftover.json.tmp-999999"));
+    CHECK_FALSE(fs::exists(fs::path(dir) / "features" / "train-global.npy.tmp-999999"));
     CHECK(read(fs::path(dir) / "log.txt").find("notice: the run stopped before its first checkpoint: training again from "
                                                "step 0 in this directory") != std::string::npos);
 }

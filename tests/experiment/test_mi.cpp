@@ -357,6 +357,49 @@ TEST_CASE("mi_estimation on paired NPY arrays: images as x and z", "[mi][run]") 
     CHECK(fs::exists(fs::path(r.dir) / "mi.svg"));
 }
 
+TEST_CASE("NPY labels and shapes are checked when the data loads, naming the file, before any run directory", "[mi][run][errors]") {
+    test::TempDir t("mi-test");
+    Rng rng(5);
+    std::vector<float> x(64 * 16);
+    for (auto& v : x) v = rng.uniform();
+    data::write_npy((t.path / "x.npy").string(), Tensor::from({64, 1, 4, 4}, x));
+    data::write_npy((t.path / "z.npy").string(), Tensor::from({64, 16}, x));
+    data::write_npy((t.path / "test_z.npy").string(), Tensor::from({64, 8}, std::vector<float>(x.begin(), x.begin() + 512)));
+    auto labels = [&](const std::string& name, float bad) {
+        std::vector<float> y(64, 1.0f);
+        y[7] = bad;
+        data::write_npy((t.path / name).string(), Tensor::from({64}, y));
+        return (t.path / name).string();
+    };
+    const std::string runs = (t.path / "runs").string();
+    auto refused = [&](const std::string& data_line, const std::string& kind) {
+        const std::string spec = t.write("s.yaml", "name: npy\nkind: " + kind + "\ndata: " + data_line + "\n" +
+            (kind == "mi_estimation" ? "objectives: {mi: {estimator: infonce, discriminator: {type: joint, critic_layers: [8]}}}\n"
+                                     : "encoder: {type: layer_stack, layers: [flatten, {linear: {out: 4}}, {tap: global}]}\n"
+                                       "objectives: {global: {estimator: jsd, discriminator: {type: global_concat, hidden: [8]}}}\n") +
+            "train: {steps: 2}\noutput: {dir: " + runs + "}\n");
+        try {
+            run(spec);
+        } catch (const std::exception& e) {
+            CHECK_FALSE(fs::exists(runs));
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    const std::string x_npy = (t.path / "x.npy").string();
+    const std::string neg = labels("neg.npy", -1), frac = labels("frac.npy", 2.5f);
+    CHECK_THAT(refused("{type: npy, x: " + x_npy + ", labels: " + neg + ", batch_size: 16}", "dim"),
+               Catch::Contains("data.labels: " + neg + ": label 7 is -1; labels are class numbers 0, 1, 2, ... (whole, not "
+                               "negative, below 1 000 000): shift them to start at 0"));
+    CHECK_THAT(refused("{type: npy, x: " + x_npy + ", labels: " + frac + ", batch_size: 16}", "dim"),
+               Catch::Contains("data.labels: " + frac + ": label 7 is 2.5; labels are class numbers 0, 1, 2, ... (whole, not "
+                               "negative, below 1 000 000): write whole numbers, not fractions"));
+    CHECK_THAT(refused("{type: npy, x: " + x_npy + ", z: " + (t.path / "z.npy").string() + ", test_x: " + x_npy +
+                           ", test_z: " + (t.path / "test_z.npy").string() + ", batch_size: 16}",
+                       "mi_estimation"),
+               Catch::Contains("data.test_z: test_z's rows are [8], z's are [16]: both must have one shape"));
+}
+
 TEST_CASE("the MI-regularised GAN: adaptive clipping and modes covered", "[mi][gan][run]") {
     test::TempDir t("mi-test");
     auto spec = [&](bool regularised) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "experiment/interrupts.hpp"
+#include "run_dir/run_dir.hpp"
 #include "config/document.hpp"
 #include "infomax/data/files.hpp"
 #include <cmath>
@@ -209,11 +210,11 @@ TEST_CASE("a damaged checkpoint is passed over for the previous intact one", "[r
         std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         return all.find(text) != std::string::npos;
     };
-    // Rewrites a checkpoint as an older infomax would have (no checksum), changed by `edit`.
+    // Rewrites a checkpoint changed by `edit`, with the checksum of what it now holds.
     const auto rewrite = [](const fs::path& ck, const std::function<void(data::TensorFile&)>& edit) {
         auto f = data::read_safetensors(ck.string());
-        f.metadata.erase("checksum");
         edit(f);
+        f.metadata["checksum"] = detail::tensor_checksum(f);
         data::write_safetensors(ck.string(), f);
     };
     struct Damage {
@@ -235,6 +236,12 @@ TEST_CASE("a damaged checkpoint is passed over for the previous intact one", "[r
          [&](const fs::path& ck) { rewrite(ck, [](data::TensorFile& f) { f.tensors.begin()->second.data()[0] = NAN; }); }},
         {"a step that is not a number", "step is '12x', not a whole number",
          [&](const fs::path& ck) { rewrite(ck, [](data::TensorFile& f) { f.metadata["step"] = "12x"; }); }},
+        {"no checksum", "it records no checksum",
+         [](const fs::path& ck) {
+             auto f = data::read_safetensors(ck.string());
+             f.metadata.erase("checksum");
+             data::write_safetensors(ck.string(), f);
+         }},
         {"a truncated file", "",
          [](const fs::path& ck) { fs::resize_file(ck, fs::file_size(ck) / 2); }},
     };
@@ -264,6 +271,35 @@ TEST_CASE("a damaged checkpoint is passed over for the previous intact one", "[r
                                                   ": step is '12x', not a whole number\n  " + (ck / "step-00000010.safetensors").string() +
                                                   ": tensor '"));
     CHECK_FALSE(fs::exists(fs::path(cut.dir) / "results.json"));
+}
+
+TEST_CASE("eval says which weights it evaluated, prefers the final ones when they verify, and warns of a damaged product",
+          "[run][eval][faults]") {
+    test::TempDir t("run-test");
+    auto r = run(t.write("tiny.yaml", spec(t.path / "runs")));  // checkpoints every 5 steps
+    const fs::path dir(r.dir), product = dir / "encoder.safetensors";
+    const auto read_json = [](const std::string& f) { return nlohmann::json::parse(std::ifstream(f)); };
+    CHECK(read_json((dir / "results.json").string())["weights"] ==
+          nlohmann::json{{"source", "training"}, {"step", 20}, {"critics", true}});
+    auto eval = [&] {
+        EvalOptions o;
+        o.run_dir = r.dir;
+        o.progress = false;
+        return read_json(evaluate_run(o));
+    };
+    CHECK(eval()["weights"] == nlohmann::json{{"source", "checkpoints/step-00000020.safetensors"}, {"step", 20}, {"critics", true}});
+    // The final checkpoint damaged: the product holds step 20, newer than step 15's.
+    const fs::path last = dir / "checkpoints/step-00000020.safetensors";
+    fs::resize_file(last, fs::file_size(last) / 2);
+    CHECK(eval()["weights"] == nlohmann::json{{"source", "encoder.safetensors"}, {"step", 20}, {"critics", false}});
+    // The product damaged too: the older checkpoint, and a warning in the log.
+    auto f = data::read_safetensors(product.string());
+    f.tensors.begin()->second.data()[0] += 1.0f;
+    data::write_safetensors(product.string(), f);
+    CHECK(eval()["weights"] == nlohmann::json{{"source", "checkpoints/step-00000015.safetensors"}, {"step", 15}, {"critics", true}});
+    std::ifstream in(dir / "log.txt");
+    const std::string log((std::istreambuf_iterator<char>(in)), {});
+    CHECK(log.find("notice: " + product.string() + " is damaged (its tensors do not match its checksum") != std::string::npos);
 }
 
 TEST_CASE("eval --export-features writes features as f32 and labels as int64 NPY", "[run][eval]") {

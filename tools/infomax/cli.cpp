@@ -93,6 +93,7 @@ private:
                  std::string examples, std::function<int(const Args&)> run);
     void check_operands(const std::string& name, const Command& c);
     [[noreturn]] void refuse_unknown(CLI::App* where, const std::string& what) const;
+    std::string unknown_command(const std::string& what) const;
     std::vector<std::string> option_names(const CLI::App* app) const;
     std::string help_of(const std::string& command) const;
 
@@ -343,6 +344,20 @@ std::vector<std::string> CommandLine::option_names(const CLI::App* app) const {
     return names;
 }
 
+// "unknown command ..." with a did-you-mean, a command's longer spelling
+// included ("evaluate": eval).
+std::string CommandLine::unknown_command(const std::string& what) const {
+    std::string text = config::unknown_name("command", what, order_);
+    if (text.find("(did you mean") != std::string::npos) return text;
+    for (const auto& k : order_)
+        if (std::min(k.size(), what.size()) >= 3 && (what.starts_with(k) || k.starts_with(what))) {
+            if (const auto at = text.rfind("; known: "); at != std::string::npos)
+                text.insert(at, fmt::format(" (did you mean '{}'?)", k));
+            break;
+        }
+    return text;
+}
+
 void CommandLine::refuse_unknown(CLI::App* where, const std::string& what) const {
     const bool top = where == &app_;
     const std::string cmd = top ? "infomax" : "infomax " + where->get_name();
@@ -359,7 +374,7 @@ void CommandLine::refuse_unknown(CLI::App* where, const std::string& what) const
         throw UsageError(fmt::format("{}: {}; see {} --help", cmd, config::unknown_name("option", name, names), cmd));
     }
     if (top)
-        throw UsageError(fmt::format("infomax: {}; see infomax --help", config::unknown_name("command", what, order_)));
+        throw UsageError(fmt::format("infomax: {}; see infomax --help", unknown_command(what)));
     throw UsageError(fmt::format("{}: unexpected argument '{}' ({} takes {}); see {} --help", cmd, what, where->get_name(),
                             commands_.at(where->get_name()).operands == Operands::none ? "no arguments"
                                                                                          : "no more arguments",
@@ -434,11 +449,21 @@ std::string CommandLine::help_of(const std::string& command) const {
     if (command.empty()) return app_.help();
     const auto it = commands_.find(command);
     if (it == commands_.end())
-        throw UsageError(fmt::format("infomax help: {}; see infomax --help", config::unknown_name("command", command, order_)));
+        throw UsageError(fmt::format("infomax help: {}; see infomax --help", unknown_command(command)));
     return it->second.app->help();
 }
 
-int CommandLine::run(const std::vector<std::string>& argv) {
+int CommandLine::run(const std::vector<std::string>& argv_in) {
+    // "--" after the command: everything after it is an operand, even a word
+    // that looks like an option or a command (POSIX's end of options).
+    std::vector<std::string> argv = argv_in, after_dashes;
+    if (const auto dashes = std::find(argv.begin(), argv.end(), "--"); dashes != argv.end()) {
+        const bool command_before = std::any_of(argv.begin(), dashes, [&](const std::string& a) { return commands_.count(a) > 0; });
+        if (command_before) {
+            after_dashes.assign(dashes + 1, argv.end());
+            argv.erase(dashes, argv.end());
+        }
+    }
     std::vector<std::string> reversed(argv.rbegin(), argv.rend());  // CLI11 takes them last first
     try {
         app_.parse(reversed);
@@ -464,6 +489,12 @@ int CommandLine::run(const std::vector<std::string>& argv) {
     const Command& c = commands_.at(name);
     for (const auto& r : app_.remaining()) refuse_unknown(&app_, r);
     for (const auto& r : subs[0]->remaining()) refuse_unknown(subs[0], r);
+    if (!after_dashes.empty()) {
+        if (c.operands == Operands::none)
+            throw UsageError(fmt::format("infomax {}: unexpected argument '{}' ({} takes no arguments); see infomax {} --help",
+                                         name, after_dashes[0], name, name));
+        operands_.insert(operands_.end(), after_dashes.begin(), after_dashes.end());
+    }
 
     // Shared options before the command: refused where the command does not take them.
     for (auto [flag, use] : {std::pair{"--threads", kThreads}, {"--plugin-path", kPlugins}, {"--no-progress", kProgress}})

@@ -424,7 +424,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 std::string unknown_name(const std::string& what, const std::string& name, std::vector<std::string> known) {
     std::sort(known.begin(), known.end());
     known.erase(std::unique(known.begin(), known.end()), known.end());
-    return fmt::format("unknown {} '{}'{}; known: {}", what, name, detail::did_you_mean(name, known),
+    return fmt::format("unknown {} '{}'{}; known: {}", what, detail::shown(name), detail::did_you_mean(name, known),
                        known.empty() ? "(none registered)" : detail::join(known, ", "));
 }
 

@@ -223,9 +223,11 @@ std::int64_t checkpoint_every(const Experiment& e, const Model& model, const det
 void finish_run(const fs::path& dir, Model& model, const Experiment& e, detail::Trainer& trainer, Log& log,
                 std::int64_t restored, double seconds, bool tty, const detail::HeldOutState* held_out) {
     if (model.encoder || model.generator)
-        data::write_safetensors(product_file(dir, model).string(), trainer.encoder_weights());
+        detail::save_product(product_file(dir, model), trainer.encoder_weights(), trainer.step());
     json results;
     results["train"] = {{"steps", trainer.step()}, {"seconds", seconds}, {"resumed_from_step", restored}};
+    // Which weights these numbers are of (infomax eval says the file it read).
+    results["weights"] = {{"source", "training"}, {"step", trainer.step()}, {"critics", true}};
     detail::EvalContext ec{model, e, log, detail::RunDir(dir), false, tty, true, held_out};
     release_cached_memory();  // the training step's buffers: evaluation needs other sizes
     results.update(model.runner->evaluate(ec));
@@ -337,27 +339,55 @@ std::string evaluate_run(const EvalOptions& opt) {
     detail::Trainer trainer(model, e);
     // The last checkpoint holds everything trained (the critics the held-out
     // bounds need, too); the product file alone is the fallback.
+    // When the final checkpoint is damaged, the product (stamped with its step
+    // and checksum) holds newer weights: they are evaluated, without critics.
     detail::VerifiedCheckpoint checkpoint = detail::load_checkpoint(dir);  // the newest that verifies
+    const fs::path product = product_file(dir, model);
+    detail::VerifiedProduct final_weights;
+    if (model.encoder || model.generator) final_weights = detail::load_product(product);
+    std::vector<std::string> notices = checkpoint.notices;
+    if (!final_weights.fault.empty()) {
+        const std::string warning = fmt::format("{} is damaged ({}): evaluated from {}; do not load that file elsewhere",
+                                                product.string(), final_weights.fault,
+                                                checkpoint.path.empty() ? "nothing" : checkpoint.path);
+        console::warn("warning: " + warning);
+        notices.push_back(warning);
+    }
     std::string source = checkpoint.path;
+    std::int64_t weights_step = -1;
     bool critics = true;
     if (!source.empty()) {
         trainer.restore(checkpoint.file);
-    } else {
-        source = product_file(dir, model).string();
-        if (!(model.encoder || model.generator) || !fs::exists(source))
-            throw Error(fmt::format("{}: no checkpoint and no {}", opt.run_dir, product_file(dir, model).filename().string()));
-        trainer.load_encoder_weights(data::read_safetensors(source));
+        weights_step = trainer.step();
+    }
+    if (final_weights.verified && final_weights.step > weights_step) {
+        if (!source.empty())
+            notices.push_back(fmt::format("{} holds step {}, newer than {} (step {}): its weights are evaluated, "
+                                          "without the critics", product.string(), final_weights.step, source, weights_step));
+        trainer.load_encoder_weights(final_weights.file);
+        source = product.string();
+        weights_step = final_weights.step;
+        critics = false;
+    } else if (source.empty()) {  // a product written before products were stamped
+        if (!(model.encoder || model.generator) || !fs::exists(product) || !final_weights.fault.empty())
+            throw Error(fmt::format("{}: no checkpoint and no {}{}", opt.run_dir, product.filename().string(),
+                                    final_weights.fault.empty() ? "" : " that can be trusted"));
+        trainer.load_encoder_weights(final_weights.file);
+        source = product.string();
         critics = false;
     }
     // A new file beside results.json, never over it (nor over an earlier evaluation).
     const fs::path out = detail::RunDir(dir).eval_results();
     Log log(detail::RunDir(dir).log());
-    for (const auto& n : checkpoint.notices) log.line("notice: " + n);
+    for (const auto& n : notices) log.line("notice: " + n);
     log.line(fmt::format("eval {} (weights from {}{})", dir.string(), source,
                          opt.overrides.empty() ? "" : fmt::format("; {}", fmt::join(opt.overrides, " "))));
     detail::EvalContext ec{model, e, log, detail::RunDir(dir), opt.export_features, opt.progress && console::live(), critics};
     json results = model.runner->evaluate(ec);
     results["eval_overrides"] = opt.overrides;
+    // Which weights these numbers are of.
+    results["weights"] = {{"source", fs::path(source).lexically_relative(dir).string()}, {"step", weights_step},
+                          {"critics", critics}};
     data::write_file_atomic(out.string(), results.dump(2) + "\n");
     log.line(fmt::format("results: {}", out.string()));
     return out.string();

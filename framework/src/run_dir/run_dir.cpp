@@ -203,8 +203,6 @@ std::string cpu_model() {
 namespace infomax::detail {
 
 
-namespace {
-
 // FNV-1a over every tensor's name, shape and bytes, in name order.
 std::string tensor_checksum(const data::TensorFile& f) {
     std::uint64_t h = kFnv64Basis;
@@ -216,6 +214,8 @@ std::string tensor_checksum(const data::TensorFile& f) {
     }
     return fmt::format("fnv64:{:016x}", h);
 }
+
+namespace {
 
 // Why a checkpoint cannot be trusted, or "".
 std::string checkpoint_fault(const fs::path& path, const data::TensorFile& f) {
@@ -229,8 +229,10 @@ std::string checkpoint_fault(const fs::path& path, const data::TensorFile& f) {
     } catch (const Error& e) {
         return e.what();
     }
-    if (auto c = f.metadata.find("checksum"); c != f.metadata.end() && c->second != tensor_checksum(f))
-        return fmt::format("its tensors do not match its checksum ({})", c->second);
+    // Every checkpoint is written with its checksum: one without it is damaged too.
+    auto c = f.metadata.find("checksum");
+    if (c == f.metadata.end()) return "it records no checksum";
+    if (c->second != tensor_checksum(f)) return fmt::format("its tensors do not match its checksum ({})", c->second);
     for (const auto& [tname, t] : f.tensors) {
         const Tensor p = t.plain();
         std::int64_t bad = 0;
@@ -280,6 +282,41 @@ VerifiedCheckpoint load_checkpoint(const fs::path& dir) {
         for (std::size_t i = 0; i < faults.size(); ++i) text += fmt::format("\n  {}: {}", all[i].string(), faults[i]);
         throw Error(fmt::format("{}: no checkpoint can be trusted:{}", dir.string(), text));
     }
+    return out;
+}
+
+void save_product(const fs::path& file, const data::TensorFile& weights, std::int64_t step) {
+    data::TensorFile f = weights;
+    f.metadata["step"] = std::to_string(step);
+    f.metadata["checksum"] = tensor_checksum(f);
+    data::write_safetensors(file.string(), f);
+}
+
+VerifiedProduct load_product(const fs::path& file) {
+    VerifiedProduct out;
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return out;
+    try {
+        out.file = data::read_safetensors(file.string());
+    } catch (const Error& e) {
+        out.fault = e.what();
+        return out;
+    }
+    const auto c = out.file.metadata.find("checksum");
+    if (c == out.file.metadata.end()) return out;  // written before products were stamped
+    if (c->second != tensor_checksum(out.file)) {
+        out.fault = fmt::format("its tensors do not match its checksum ({})", c->second);
+        return out;
+    }
+    const auto s = out.file.metadata.find("step");
+    try {
+        out.step = s == out.file.metadata.end() ? -1 : parse_count(s->second, "its step");
+    } catch (const Error& e) {
+        out.fault = e.what();
+        return out;
+    }
+    out.verified = out.step >= 0;
+    if (!out.verified) out.fault = "it records no step";
     return out;
 }
 
@@ -336,7 +373,9 @@ DirClaim claim_run_dir(const fs::path& dir) {
                                 "nothing: the lock goes with it)",
                                 dir.string(), holder));
     data::remove_stale_temporaries(dir.string());
-    if (fs::is_directory(RunDir(dir).checkpoints())) data::remove_stale_temporaries(RunDir(dir).checkpoints().string());
+    // Every folder a run writes into (an export killed midway leaves features of up to 1.5 GB).
+    for (const fs::path& sub : {RunDir(dir).checkpoints(), RunDir(dir).features()})
+        if (fs::is_directory(sub)) data::remove_stale_temporaries(sub.string());
     return std::move(*claim);
 }
 

@@ -271,6 +271,21 @@ struct VerifiedCheckpoint {
     std::vector<std::string> notices;
 };
 VerifiedCheckpoint load_checkpoint(const std::filesystem::path& dir);
+// FNV-1a over every tensor's name, shape and bytes, in name order ("fnv64:...").
+std::string tensor_checksum(const data::TensorFile& f);
+// The run's product (encoder.safetensors, generator.safetensors), stamped with
+// its step and a checksum so that eval can trust it over an older checkpoint.
+void save_product(const std::filesystem::path& file, const data::TensorFile& weights, std::int64_t step);
+// A product file as read: `verified` when its checksum matches (then `step`
+// is the step it holds); `fault` says why it cannot be trusted ("" when it is
+// absent, or written before products were stamped, which is no damage).
+struct VerifiedProduct {
+    bool verified = false;
+    std::int64_t step = -1;
+    data::TensorFile file;
+    std::string fault;
+};
+VerifiedProduct load_product(const std::filesystem::path& file);
 // A whole number written in a file (a checkpoint's metadata), or an Error naming `what`.
 std::int64_t parse_count(const std::string& text, const std::string& what);
 // The number at a dotted path of a results.json ("mi_levels.0.median",
