@@ -3,7 +3,10 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sys/prctl.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <atomic>
 #include <chrono>
@@ -240,6 +243,12 @@ void finish_run(const fs::path& dir, Model& model, const Experiment& e, detail::
 RunResult run_experiment(const RunOptions& opt) {
     // First, before any oneDNN or TBB thread exists: see interrupts.hpp.
     detail::InterruptGuard interrupts(g_stop);
+    // A suite's run dies with its suite (SIGTERM: a checkpoint, then exit),
+    // so a suite restarted after a kill -9 never meets it still training.
+    if (const char* suite = std::getenv("INFOMAX_SUITE_PID"); suite && *suite) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (std::to_string(::getppid()) != suite) ::kill(::getpid(), SIGTERM);  // it died before the line above
+    }
     Session session({opt.threads, opt.plugin_paths});
     const WorldInfo& w = world();
     // Data-parallel (mpirun): rank 0 alone writes the run directory; every

@@ -54,9 +54,11 @@ RunPool::RunPool(const SuiteOptions& opt, SuiteDir dir, const std::vector<Planne
     // process of its own, not a rank of this job.
     for (char** e = environ; *e; ++e) {
         const std::string v = *e;
-        if (v.starts_with("OMPI_") || v.starts_with("PMIX_") || v.starts_with("PMI_")) continue;
+        if (v.starts_with("OMPI_") || v.starts_with("PMIX_") || v.starts_with("PMI_") || v.starts_with("INFOMAX_SUITE_PID="))
+            continue;
         env_store_.push_back(v);
     }
+    env_store_.push_back(fmt::format("INFOMAX_SUITE_PID={}", ::getpid()));  // each run dies with this process
     for (auto& v : env_store_) env_.push_back(v.data());
     env_.push_back(nullptr);
     g_suite_stop.store(false);
@@ -105,6 +107,17 @@ bool RunPool::launch(std::size_t i, std::string* busy) {
     if (!existing.empty() && RunDir(existing).finished()) {  // finished since the plan
         *busy = "finished by another suite process";
         return false;
+    }
+    // A run process of a suite that was killed may still hold the run while it
+    // writes its checkpoint: it is skipped, never trained twice.
+    if (!existing.empty()) {
+        std::string user;
+        if (!DirClaim::try_claim(RunDir(existing).lock(), &user)) {
+            *busy = fmt::format("in use by {} (a run an earlier suite process started): run the suite again once it "
+                                "has stopped",
+                                user);
+            return false;
+        }
     }
     std::vector<std::string> args = run_arguments(i, existing);
     const std::string log = dir_.run_log(r.name).string();
