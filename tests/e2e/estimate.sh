@@ -60,12 +60,21 @@ bound)
   "$cli" --threads 1 estimate s.csv 1 1 --estimator infonce --max-steps 600 --seed 3 --verbose > out2.txt 2> err2.txt
   cmp out.txt out2.txt || fail "--verbose changed the number"
   grep -q "early_stopping_not_triggered" err2.txt || { cat err2.txt; fail "--verbose does not give the flags"; }
+  # The verdict (--verbose): 600 steps end before early stopping, which is flagged, with the interval.
+  grep -qx "verdict: FLAGGED: early stopping never triggered; 95% interval \[0\.[0-9]*, 0\.[0-9]*\] over the held-out batches (their noise, not the bound's bias)" err2.txt ||
+    { cat err2.txt; fail "no flagged verdict"; }
   python3 -c 'import numpy' 2>/dev/null && {
     python3 -c 'import numpy as np; a = np.loadtxt("s.csv", delimiter=",", skiprows=1, dtype=np.float32); np.save("s.npy", a)'
     "$cli" --threads 1 estimate s.npy 1 1 --estimator infonce --max-steps 600 --seed 3 > out3.txt || fail "npy"
     cmp out.txt out3.txt || fail "NPY and CSV of the same sample differ"
     echo "NPY gives the same number"
   }
+  # Saturation: 5.4 nats (rho 0.99999) through InfoNCE on batches of 8, whose ceiling is log 8 = 2.08.
+  awk -v n=2000 -v rho=0.99999 'BEGIN{srand(7); print "X0,Y0"; pi=atan2(0,-1)
+    for(i=0;i<n;i++){u=rand(); v=rand(); if(u<1e-12)u=1e-12; r=sqrt(-2*log(u)); a=r*cos(2*pi*v); b=r*sin(2*pi*v);
+      printf "%.7f,%.7f\n", a, rho*a+sqrt(1-rho*rho)*b}}' > high.csv
+  "$cli" --threads 1 estimate high.csv 1 1 --estimator infonce --batch 8 --max-steps 2000 --seed 3 --verbose > out4.txt 2> err4.txt || { cat err4.txt; fail "saturation run"; }
+  grep -q "^verdict: FLAGGED: .*saturated (.* of a 2\.079 ceiling: the batch, not the data, caps it)" err4.txt || { cat err4.txt; fail "saturation not flagged"; }
   ;;
 bad_input)
   expect() {  # RC MESSAGE -- command...

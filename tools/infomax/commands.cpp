@@ -257,6 +257,9 @@ int cmd_estimate(const Args& a) {
                                     r.flags.training_mi_still_increasing, r.seconds));
     else
         console::detail(fmt::format("estimate: {} ({}); {:.3f} s", r.quantity, o.estimator, r.seconds));
+    // The number alone on stdout and nothing on stderr unless asked (bmi's
+    // ExternalEstimator reads both streams merged); --verbose gives the verdict.
+    console::detail(fmt::format("verdict: {}", r.verdict()));
     fmt::print("{}\n", r.mi);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
+#include <tuple>
 
 #include "config/document.hpp"
 #include "experiment/held_out.hpp"
@@ -187,10 +188,31 @@ EstimateResult train_bound(const NamedPart& part, const Tensor& x, const Tensor&
     const bool stopped = held.stopped_early;
     r.flags = convergence(train_values, stopped);
     r.quantity = term.quantity();
+    std::tie(r.interval_lo, r.interval_hi) = detail::bootstrap_interval(held.best_batches, 0.95, 2000, o.seed);
+    r.ceiling = term.ceiling(o.batch);
+    r.saturated = detail::saturated(r.mi, r.ceiling);
     return r;
 }
 
 }  // namespace
+
+std::string EstimateResult::verdict() const {
+    if (kind != "estimator")
+        return "a sample estimator: no training to check (KSG reads low in many dimensions, CCA assumes a Gaussian, "
+               "the histogram suits 1 or 2 dimensions)";
+    std::vector<std::string> raised;
+    if (flags.early_stopping_not_triggered) raised.push_back("early stopping never triggered");
+    if (flags.max_training_mi_decreased) raised.push_back("the training estimate fell from its maximum");
+    if (flags.training_mi_still_increasing) raised.push_back("the training estimate was still rising");
+    if (saturated) raised.push_back(fmt::format("saturated ({:.3f} of a {:.3f} ceiling: the batch, not the data, caps it)", mi, ceiling));
+    const std::string interval = std::isfinite(interval_lo)
+                                     ? fmt::format("95% interval [{:.4f}, {:.4f}] over the held-out batches (their noise, "
+                                                   "not the bound's bias)",
+                                                   interval_lo, interval_hi)
+                                     : "no interval (one held-out batch)";
+    if (raised.empty()) return "no flag raised; " + interval;
+    return fmt::format("FLAGGED: {}; {}", fmt::join(raised, "; "), interval);
+}
 
 std::pair<Tensor, Tensor> read_samples(const std::string& path, std::int64_t dx, std::int64_t dy) {
     if (dx < 1 || dy < 1) throw Error(fmt::format("DIM_X and DIM_Y must be at least 1 (got {} and {})", dx, dy));

@@ -28,6 +28,12 @@ bool HeldOutState::record(std::int64_t step, const std::vector<double>& batches,
     return stopped_early;
 }
 
+double ceiling_of(const Objective& o, std::int64_t batch) {
+    return o.estimator->ceiling(o.negatives == "all" ? batch - 1 : o.negative_samples);
+}
+
+bool saturated(double estimate, double ceiling) { return std::isfinite(ceiling) && estimate >= 0.9 * ceiling; }
+
 std::pair<double, double> bootstrap_interval(const std::vector<double>& values, double level, int resamples,
                                              std::uint64_t seed) {
     if (values.size() < 2) return {NAN, NAN};

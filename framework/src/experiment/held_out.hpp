@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "infomax/data/files.hpp"
+#include "infomax/experiment/model.hpp"
 
 namespace infomax::detail {
 
@@ -39,6 +40,13 @@ struct ConvergenceCheck {
     bool max_training_mi_decreased = false, training_mi_still_increasing = false;
 };
 ConvergenceCheck convergence_of(const std::vector<double>& training_estimates);
+
+// The most objective `o`'s bound can read with its negatives on batches of
+// `batch` (InfoNCE: log(1 + K)), infinity when it has no cap.
+double ceiling_of(const Objective& o, std::int64_t batch);
+// The verdict's saturation: an estimate within a tenth of its bound's ceiling,
+// where the cap, not the data, sets it.
+bool saturated(double estimate, double ceiling);
 
 // A percentile bootstrap interval of the mean of `values` (resampled with
 // replacement `resamples` times from a seeded stream): {lo, hi} at `level`

@@ -4,6 +4,7 @@
 
 #include "config/document.hpp"
 #include "infomax/experiment/model.hpp"
+#include "experiment/held_out.hpp"
 #include "infomax/optim/optim.hpp"
 #include "infomax/plugin/registry.hpp"
 
@@ -87,6 +88,8 @@ Bound MiTerm::train_critic(const Var& x, const Var& z) {
 }
 
 std::string MiTerm::quantity() const { return impl_->objective.estimator->quantity(); }
+
+double MiTerm::ceiling(std::int64_t batch) const { return detail::ceiling_of(impl_->objective, batch); }
 
 std::vector<Var> MiTerm::critic_parameters() const { return impl_->adam->params(); }
 

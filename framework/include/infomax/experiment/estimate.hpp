@@ -55,6 +55,17 @@ struct EstimateResult {
     std::string quantity;         // mi_ksg, mi_infonce, ...
     std::int64_t n_train = 0, n_test = 0, steps = 0, best_step = 0;  // a bound's protocol
     ConvergenceFlags flags;
+    // The verdict on a bound's number: a 95% bootstrap interval of the best
+    // evaluation's mean over its held-out batches (noise, not bias), the
+    // bound's ceiling on these batches (infinite: none) and whether the
+    // estimate sits within a tenth of it (the cap, not the data, set it).
+    double interval_lo = 0, interval_hi = 0, ceiling = 0;
+    bool saturated = false;
+    bool flagged() const {
+        return flags.early_stopping_not_triggered || flags.max_training_mi_decreased ||
+               flags.training_mi_still_increasing || saturated;
+    }
+    std::string verdict() const;  // one line: what, if anything, says not to trust the number
     double seconds = 0;
 };
 

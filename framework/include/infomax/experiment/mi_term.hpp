@@ -58,6 +58,9 @@ public:
     Bound train_critic(const Var& x, const Var& z);
     // What value() estimates ("mi_infonce", or a divergence such as "jsd").
     std::string quantity() const;
+    // The most the bound can read on batches of `batch` pairs (InfoNCE:
+    // log batch), infinity when it has no cap.
+    double ceiling(std::int64_t batch) const;
     std::vector<Var> critic_parameters() const;
 
 private:

@@ -123,15 +123,6 @@ FeatureSet features(Model& m, const std::vector<std::string>& splits, const std:
     return out;
 }
 
-// The most objective `o`'s bound can read with its negatives on batches of
-// `batch` (InfoNCE: log(1 + K)), infinity when it has no cap.
-static double ceiling_of(const Objective& o, std::int64_t batch) {
-    return o.estimator->ceiling(o.negatives == "all" ? batch - 1 : o.negative_samples);
-}
-
-// The verdict's saturation: an estimate within a tenth of its bound's ceiling,
-// where the cap, not the data, sets it.
-static bool saturated(double estimate, double ceiling) { return std::isfinite(ceiling) && estimate >= 0.9 * ceiling; }
 
 // The share of sum_j e^{t_j} over a batch's negative scores that its largest term carries (shifted by the max).
 static double largest_term_share(const Var& negatives) {
