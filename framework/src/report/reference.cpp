@@ -281,7 +281,12 @@ json convert(const YAML::Node& n, const Registry& registry) {
         const YAML::Node v = kv.second;
         if (key == "properties" || key == "$defs" || key == "definitions" || key == "patternProperties") {
             json m = json::object();
-            for (const auto& c : v) m[c.first.as<std::string>()] = convert(c.second, registry);
+            for (const auto& c : v) {
+                json child = convert(c.second, registry);
+                // An editor's hover heads a key with its title (else the schema's own, on every key).
+                if (key == "properties" && child.is_object() && !child.contains("title")) child["title"] = c.first.as<std::string>();
+                m[c.first.as<std::string>()] = child;
+            }
             out[key] = m;
         } else if ((key == "items" || key == "additionalProperties" || key == "not" || key == "if" || key == "then" ||
                     key == "else") && v.IsMap()) {
