@@ -245,6 +245,15 @@ TEST_CASE("reproduce refuses an edited resolved.yaml as eval does, and matches a
     CHECK(r.match);
     CHECK(r.first_difference.empty());
     fs::remove_all(fs::path(cut.dir) / "reproductions");
+    // --out: elsewhere; a place that cannot take it is said before the run, with the fix.
+    ReproduceOptions elsewhere{cut.dir, {}, 0, (t.path / "elsewhere").string()};
+    CHECK(reproduce_run(elsewhere).new_dir.starts_with((t.path / "elsewhere").string()));
+    std::ofstream(t.path / "a-file") << "not a folder";
+    ReproduceOptions blocked{cut.dir, {}, 0, (t.path / "a-file" / "sub").string()};
+    CHECK_THROWS_WITH(reproduce_run(blocked), (t.path / "a-file" / "sub").string() +
+                                                  ": cannot write the reproduction there (Not a directory): give another "
+                                                  "place with --out DIR");
+    CHECK_FALSE(fs::exists(fs::path(cut.dir) / "reproductions"));
     const fs::path resolved = fs::path(cut.dir) / "resolved.yaml";
     std::string text = read(resolved);
     text.replace(text.find("lr: 1.0e-3"), 10, "lr: 2.0e-3");

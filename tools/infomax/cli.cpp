@@ -223,11 +223,12 @@ CommandLine::CommandLine() : app_(fmt::format("infomax {}: Deep InfoMax and mutu
     bench.app->add_option("--warmup", args_.warmup, "untimed steps first")->type_name("N")->capture_default_str()->check(CLI::Range(0, 1000000));
     bench.app->add_flag("--json", args_.json, "print one JSON object instead of the table");
 
-    add("reproduce", "infomax reproduce [OPTIONS] RUN_DIR", "run a finished run again and check that every metric, result and parameter matches bit for bit",
+    auto& reproduce = add("reproduce", "infomax reproduce [OPTIONS] RUN_DIR", "run a finished run again and check that every metric, result and parameter matches bit for bit",
         Operands::run_dir, kThreads | kPlugins,
         "infomax reproduce runs/dim-g-jsd/20261127-101500-1a2b3c4d\n"
-        "infomax reproduce runs/dim-g-jsd/20261127-101500-1a2b3c4d --plugin-path ~/my-plugins",
+        "infomax reproduce runs/dim-g-jsd/20261127-101500-1a2b3c4d --out /scratch/reproductions",
         cmd_reproduce);
+    reproduce.app->add_option("--out", args_.out, "put the reproduction under DIR (default: RUN_DIR/reproductions)")->type_name("DIR");
     add("validate", "infomax validate [OPTIONS] SPEC.yaml [OVERRIDES...]", "check everything known before training: the spec, every part, the model built, a dry run, the steps",
         Operands::spec, kThreads | kPlugins,
         "infomax validate experiments/dim_g_jsd.yaml\ninfomax validate my_spec.yaml objectives.global.estimator=infonce",

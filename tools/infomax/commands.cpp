@@ -175,6 +175,7 @@ int cmd_reproduce(const Args& a) {
     o.run_dir = a.positional.at(0);
     o.plugin_paths = a.plugin_paths;
     o.threads = a.threads;
+    o.out = a.out;
     auto r = reproduce_run(o);  // prints its warnings before it runs
     if (r.match) {
         fmt::print("reproduced: every metric, result and final parameter matches bit for bit ({})\n", r.new_dir);

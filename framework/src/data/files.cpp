@@ -91,6 +91,18 @@ void sync_dir(const std::string& dir) {
     ::close(fd);
 }
 
+std::string cannot_write(const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return ec.message();
+    const std::string probe = (fs::path(dir) / fmt::format(".write-test.tmp-{}", ::getpid())).string();
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return std::strerror(errno);
+    ::close(fd);
+    ::unlink(probe.c_str());
+    return "";
+}
+
 int remove_stale_temporaries(const std::string& dir) {
     static const std::regex tmp_name(".*\\.tmp-[0-9]+");
     int removed = 0;

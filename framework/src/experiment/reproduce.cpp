@@ -117,6 +117,11 @@ ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
         throw Error(fmt::format("{}: the run has not finished (no {}): finish it with infomax run --resume {}", opt.run_dir,
                                 run.results().filename().string(), opt.run_dir));
     run.check_resolved();  // as eval and --resume: an edited spec is not the run's
+    // Where the reproduction goes must take it: found now, not after the run.
+    const std::string destination = opt.out.empty() ? run.reproductions().string() : opt.out;
+    if (const std::string why = data::cannot_write(destination); !why.empty())
+        throw Error(fmt::format("{}: cannot write the reproduction there ({}): give another place with --out DIR",
+                                destination, why));
     const json manifest = detail::read_json(run.manifest());
     // A manifest is ours: fields of the wrong type mean a damaged or foreign file.
     auto field_error = [&](const char* what) {
@@ -177,7 +182,8 @@ ReproduceResult reproduce_checked(const ReproduceOptions& opt) {
     if (!schedule.empty() && schedule.front().first > 0) schedule.insert(schedule.begin(), {0, run_threads});
     o.thread_schedule = schedule;
     o.spec = run.resolved().string();
-    o.overrides = {"output.dir=" + run.reproductions().string()};
+    const std::string out = opt.out.empty() ? run.reproductions().string() : opt.out;
+    o.overrides = {"output.dir=" + out};
     o.plugin_paths = opt.plugin_paths;
     o.progress = false;
     const RunResult again = run_experiment(o);

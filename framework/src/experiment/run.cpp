@@ -341,6 +341,11 @@ std::string evaluate_run(const EvalOptions& opt) {
                                 opt.run_dir, detail::RunDir(dir).results().filename().string(), opt.run_dir));
     const detail::DirClaim claim = detail::claim_run_dir(dir);
     detail::RunDir(dir).check_resolved();
+    // Its results go into the run: found now, before minutes of evaluation.
+    if (const std::string why = data::cannot_write(dir.string()); !why.empty())
+        throw Error(fmt::format("{}: cannot write the new results there ({}): eval writes results-eval-<time>.json into "
+                                "the run; make it writable, or copy the run somewhere writable and evaluate the copy",
+                                dir.string(), why));
     Session session({opt.threads, opt.plugin_paths});
     const Experiment e = session.load(detail::RunDir(dir).resolved().string(), opt.overrides);
     session.apply(e);

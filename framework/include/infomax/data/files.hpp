@@ -50,5 +50,9 @@ std::vector<std::string> split_csv_line(const std::string& line);
 // only for a folder this process has claimed (no one else writes there).
 // Returns how many.
 int remove_stale_temporaries(const std::string& dir);
+// Why nothing can be written in `dir` (made first if missing), or "" when a
+// file can be: checked by creating one, which permissions alone cannot say
+// (a read-only mount, a full quota, root).
+std::string cannot_write(const std::string& dir);
 
 }  // namespace infomax::data

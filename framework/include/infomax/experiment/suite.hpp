@@ -71,6 +71,7 @@ struct ReproduceOptions {
     std::string run_dir;
     std::vector<std::string> plugin_paths;
     int threads = 0;  // --threads: the manifest's count is used; a different one is warned about
+    std::string out;  // --out: where the reproduction goes (default: <run>/reproductions)
 };
 
 struct ReproduceResult {
