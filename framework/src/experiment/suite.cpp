@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <deque>
 #include <map>
 #include <optional>
@@ -87,67 +88,70 @@ config::Origin written_at(const config::Document& doc, const std::string& source
     return doc.key_origins.count(source) ? doc.key_origins.at(source) : doc.origin_of(source);
 }
 
-std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file, std::vector<SweptKey>* swept) {
-    const fs::path here = fs::path(file).parent_path();
-    const YAML::Node& root = doc.root;
-    // key, value as flow text, and where the value was written in the suite file
-    struct Setting {
-        std::string key, value, source;
-    };
-    using Settings = std::vector<Setting>;
-    auto sweeps = [&](const std::string& key, const std::string& source) {
-        if (!swept) return;
-        for (const auto& k : *swept)
-            if (k.key == key) return;
-        swept->push_back({key, source});
-    };
-    std::vector<Settings> combos{{}};
-    for (std::size_t b = 0; b < root["sweep"].size(); ++b) {
-        const YAML::Node block = root["sweep"][b];
-        const std::string where = fmt::format("sweep[{}]", b);
-        std::vector<Settings> options;
-        if (block.size() != 1)
-            throw config::SpecError({{doc.origin_of(where), where, "a sweep block has one of grid, zip or list"}});
-        if (block["grid"]) {
-            options = {{}};
-            for (const auto& kv : block["grid"]) {
-                std::vector<Settings> next;
-                const std::string at = where + ".grid." + kv.first.Scalar();
-                sweeps(kv.first.Scalar(), at);
-                for (const auto& o : options)
-                    for (std::size_t i = 0; i < kv.second.size(); ++i) {
-                        Settings s = o;
-                        s.push_back({kv.first.Scalar(), flow_text(kv.second[i]), at});
-                        next.push_back(s);
-                    }
-                options = next;
-            }
-        } else if (block["zip"]) {
-            std::size_t n = 0;
-            for (const auto& kv : block["zip"]) {
-                if (n && kv.second.size() != n)
-                    throw config::SpecError({{doc.origin_of(where + ".zip." + kv.first.Scalar()), where + ".zip." + kv.first.Scalar(),
-                                              fmt::format("zip lists must have one length: {} has {} values, the first had {}",
-                                                          kv.first.Scalar(), kv.second.size(), n)}});
-                n = kv.second.size();
-            }
-            options.resize(n);
-            for (const auto& kv : block["zip"]) {
-                const std::string at = where + ".zip." + kv.first.Scalar();
-                sweeps(kv.first.Scalar(), at);
-                for (std::size_t i = 0; i < n; ++i) options[i].push_back({kv.first.Scalar(), flow_text(kv.second[i]), at});
-            }
-        } else {
-            for (std::size_t i = 0; i < block["list"].size(); ++i) {
-                Settings s;
-                for (const auto& kv : block["list"][i]) {
-                    const std::string at = fmt::format("{}.list[{}].{}", where, i, kv.first.Scalar());
-                    sweeps(kv.first.Scalar(), at);
-                    s.push_back({kv.first.Scalar(), flow_text(kv.second), at});
+namespace {
+
+// key, value as flow text, and where the value was written in the suite file
+struct Setting {
+    std::string key, value, source;
+};
+using Settings = std::vector<Setting>;
+using SweepNote = std::function<void(const std::string& key, const std::string& source)>;
+
+// The settings one sweep block gives: a grid's every combination, a zip's
+// lists in lockstep, a list's entries.
+std::vector<Settings> block_options(const config::Document& doc, std::size_t b, const SweepNote& sweeps) {
+    const YAML::Node block = doc.root["sweep"][b];
+    const std::string where = fmt::format("sweep[{}]", b);
+    if (block.size() != 1) throw config::SpecError({{doc.origin_of(where), where, "a sweep block has one of grid, zip or list"}});
+    std::vector<Settings> options;
+    if (block["grid"]) {
+        options = {{}};
+        for (const auto& kv : block["grid"]) {
+            std::vector<Settings> next;
+            const std::string at = where + ".grid." + kv.first.Scalar();
+            sweeps(kv.first.Scalar(), at);
+            for (const auto& o : options)
+                for (std::size_t i = 0; i < kv.second.size(); ++i) {
+                    Settings s = o;
+                    s.push_back({kv.first.Scalar(), flow_text(kv.second[i]), at});
+                    next.push_back(s);
                 }
-                options.push_back(s);
-            }
+            options = next;
         }
+    } else if (block["zip"]) {
+        std::size_t n = 0;
+        for (const auto& kv : block["zip"]) {
+            if (n && kv.second.size() != n)
+                throw config::SpecError({{doc.origin_of(where + ".zip." + kv.first.Scalar()), where + ".zip." + kv.first.Scalar(),
+                                          fmt::format("zip lists must have one length: {} has {} values, the first had {}",
+                                                      kv.first.Scalar(), kv.second.size(), n)}});
+            n = kv.second.size();
+        }
+        options.resize(n);
+        for (const auto& kv : block["zip"]) {
+            const std::string at = where + ".zip." + kv.first.Scalar();
+            sweeps(kv.first.Scalar(), at);
+            for (std::size_t i = 0; i < n; ++i) options[i].push_back({kv.first.Scalar(), flow_text(kv.second[i]), at});
+        }
+    } else {
+        for (std::size_t i = 0; i < block["list"].size(); ++i) {
+            Settings s;
+            for (const auto& kv : block["list"][i]) {
+                const std::string at = fmt::format("{}.list[{}].{}", where, i, kv.first.Scalar());
+                sweeps(kv.first.Scalar(), at);
+                s.push_back({kv.first.Scalar(), flow_text(kv.second), at});
+            }
+            options.push_back(s);
+        }
+    }
+    return options;
+}
+
+// The sweep blocks multiplied: every combination of one option of each.
+std::vector<Settings> combinations(const config::Document& doc, const SweepNote& sweeps) {
+    std::vector<Settings> combos{{}};
+    for (std::size_t b = 0; b < doc.root["sweep"].size(); ++b) {
+        const std::vector<Settings> options = block_options(doc, b, sweeps);
         std::vector<Settings> next;
         for (const auto& c : combos)
             for (const auto& o : options) {
@@ -157,6 +161,43 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
             }
         combos = next;
     }
+    return combos;
+}
+
+// A directory name of the settings: characters a name cannot hold become '_'.
+std::string run_name(const std::vector<std::string>& parts) {
+    std::string name = parts.empty() ? "default" : fmt::format("{}", fmt::join(parts, ","));
+    for (auto& ch : name)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '=' || ch == ',' ||
+              ch == '-' || ch == '+'))
+            ch = '_';
+    return name;
+}
+
+// Two settings that name one run would share its directory and count twice
+// in the tables (a zip repeating a pair, two blocks giving the same setting,
+// values that differ only in characters a name cannot hold).
+void refuse_shared_names(const config::Document& doc, const std::vector<PlannedRun>& runs) {
+    std::map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        if (auto [at, fresh] = first.emplace(runs[i].name, i); !fresh)
+            throw config::SpecError({{doc.origin_of("sweep"), "sweep",
+                                      fmt::format("runs {} and {} are one run ({}): make each setting differ",
+                                                  at->second + 1, i + 1, config::detail::shown(runs[i].name))}});
+}
+
+}  // namespace
+
+std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::string& file, std::vector<SweptKey>* swept) {
+    const fs::path here = fs::path(file).parent_path();
+    const YAML::Node& root = doc.root;
+    const SweepNote sweeps = [&](const std::string& key, const std::string& source) {
+        if (!swept) return;
+        for (const auto& k : *swept)
+            if (k.key == key) return;
+        swept->push_back({key, source});
+    };
+    const std::vector<Settings> combos = combinations(doc, sweeps);
     std::vector<std::int64_t> seeds;
     for (const auto& s : root["seeds"]) seeds.push_back(s.as<std::int64_t>());
     std::vector<std::string> common, common_sources;
@@ -203,26 +244,13 @@ std::vector<PlannedRun> plan_suite(const config::Document& doc, const std::strin
                 r.sources.push_back(fmt::format("seeds[{}]", k));
                 parts.push_back(fmt::format("seed={}", r.seed));
             }
-            std::string name = parts.empty() ? "default" : fmt::format("{}", fmt::join(parts, ","));
-            for (auto& ch : name)
-                if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '=' || ch == ',' ||
-                      ch == '-' || ch == '+'))
-                    ch = '_';
-            r.name = name;
+            r.name = run_name(parts);
             if (r.spec.empty())
                 throw config::SpecError({{doc.origin_of(""), "", "no spec: give `base:` or a `spec:` in every list entry"}});
             out.push_back(r);
         }
     if (!missing.empty()) throw config::SpecError(missing);
-    // Two settings that name one run would share its directory and count twice
-    // in the tables (a zip repeating a pair, two blocks giving the same
-    // setting, values that differ only in characters a name cannot hold).
-    std::map<std::string, std::size_t> first;
-    for (std::size_t i = 0; i < out.size(); ++i)
-        if (auto [at, fresh] = first.emplace(out[i].name, i); !fresh)
-            throw config::SpecError({{doc.origin_of("sweep"), "sweep",
-                                      fmt::format("runs {} and {} are one run ({}): make each setting differ",
-                                                  at->second + 1, i + 1, config::detail::shown(out[i].name))}});
+    refuse_shared_names(doc, out);
     return out;
 }
 
