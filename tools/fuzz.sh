@@ -3,7 +3,7 @@
 # 14, AddressSanitizer and UndefinedBehaviorSanitizer (into build-fuzz), runs
 # each for SECONDS, and prints per target: executions, coverage, crashes.
 #   tools/fuzz.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
-#   safetensors npy idx cifar run_dir spec)
+#   safetensors npy idx cifar bmi_samples run_dir spec suite slurm)
 # Each target starts from tests/fuzz/corpus/TARGET and keeps what it grows in
 # build-fuzz/corpus/TARGET. A crash is written to build-fuzz/crashes/TARGET/;
 # once fixed, copy it into tests/fuzz/corpus/TARGET/ so that ctest's
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(safetensors npy idx cifar run_dir spec)
+((${#targets[@]})) || targets=(safetensors npy idx cifar bmi_samples run_dir spec suite slurm)
 if ! command -v clang++-14 > /dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] &&
    ! ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a > /dev/null 2>&1; then
   echo "fuzz: needs clang 14 and its fuzzer runtime: sudo apt-get install clang-14 libclang-rt-14-dev"
