@@ -10,6 +10,7 @@
 #include "config/document.hpp"
 #include "experiment/runner.hpp"
 #include "infomax/data/files.hpp"
+#include "infomax/eval/probes.hpp"
 #include "infomax/experiment/experiment.hpp"
 #include "infomax/experiment/model.hpp"
 #include "infomax/experiment/run.hpp"
@@ -176,6 +177,13 @@ TEST_CASE("the dry run leaves an estimator's state as it was (DV's moving averag
     Model m = build_model(e, session.registry());
     // No batch has been seen: the first training step starts the average.
     CHECK(m.objectives.at(0).estimator->state() == std::vector<double>{-1.0});
+}
+
+TEST_CASE("every probe the schema offers is run by name, in one order, and no other", "[experiment][probes]") {
+    const YAML::Node names = config::schema_node(experiment_schema())["$defs"]["eval"]["properties"]["probes"]["items"]["enum"];
+    REQUIRE(names.size() == eval::probes().size());
+    for (std::size_t i = 0; i < names.size(); ++i) CHECK(names[i].as<std::string>() == eval::probes()[i].name);
+    CHECK_THROWS_WITH(eval::run_probe("svm", {}, {}, 2), "unknown probe 'svm'; known: linear, mlp, knn");
 }
 
 TEST_CASE("one thread limit: the schemas' maximum is the command line's", "[experiment][threads]") {

@@ -430,4 +430,18 @@ ProbeResult knn_probe(const Split& train, const Split& test, int classes, const 
     return r;
 }
 
+const std::vector<NamedProbe>& probes() {
+    static const std::vector<NamedProbe> all{{"linear", linear_probe}, {"mlp", mlp_probe}, {"knn", knn_probe}};
+    return all;
+}
+
+ProbeResult run_probe(const std::string& name, const Split& train, const Split& test, int classes, const ProbeOptions& opt) {
+    std::vector<std::string> known;
+    for (const auto& p : probes()) {
+        if (name == p.name) return p.run(train, test, classes, opt);
+        known.push_back(p.name);
+    }
+    throw Error(fmt::format("unknown probe '{}'; known: {}", name, fmt::join(known, ", ")));
+}
+
 }  // namespace infomax::eval

@@ -95,4 +95,15 @@ ProbeResult mlp_probe(const Split& train, const Split& test, int classes, const 
 // batch_size, lr, weight_decay and seed are ignored.
 ProbeResult knn_probe(const Split& train, const Split& test, int classes, const ProbeOptions& opt = {});
 
+// Every probe by the name a spec gives it (eval.probes), in the schema's
+// order (a test keeps the two equal): the one dispatch, no fall-through.
+struct NamedProbe {
+    const char* name;
+    ProbeResult (*run)(const Split& train, const Split& test, int classes, const ProbeOptions& opt);
+};
+const std::vector<NamedProbe>& probes();
+// The probe called `name`; an Error listing the known ones for another name.
+ProbeResult run_probe(const std::string& name, const Split& train, const Split& test, int classes,
+                      const ProbeOptions& opt = {});
+
 }  // namespace infomax::eval

@@ -264,9 +264,7 @@ json probe_features(EvalContext& c) {
             po.max_iter = static_cast<int>(e.eval.linear_max_iter);
             Progress progress(log, c.live, fmt::format("eval: {} probe on {} ({}-d)", probe, tap, tr.x.size(1)));
             po.progress = [&progress](double fraction, const std::string& where) { progress.update(fraction, where); };
-            eval::ProbeResult pr = probe == "linear" ? eval::linear_probe(tr, te, m.data->classes(), po)
-                                   : probe == "mlp"  ? eval::mlp_probe(tr, te, m.data->classes(), po)
-                                                     : eval::knn_probe(tr, te, m.data->classes(), po);
+            eval::ProbeResult pr = eval::run_probe(probe, tr, te, m.data->classes(), po);
             progress.finish(fmt::format("test accuracy {:.2f}%{}", 100 * pr.test_accuracy,
                                         probe != "linear" ? ""
                                         : pr.converged
