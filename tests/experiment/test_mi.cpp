@@ -400,6 +400,31 @@ TEST_CASE("NPY labels and shapes are checked when the data loads, naming the fil
                Catch::Contains("data.test_z: test_z's rows are [8], z's are [16]: both must have one shape"));
 }
 
+TEST_CASE("IDX data has as many classes as its labels say (EMNIST letters: 1 to 26)", "[data][idx]") {
+    test::TempDir t("mi-test");
+    // MNIST-format files: 52 images of 2 x 2, labels 1..26 twice.
+    auto idx = [&](const std::string& name, std::vector<std::uint8_t> dims_and_data, bool images) {
+        std::vector<char> b{0, 0, 8, static_cast<char>(images ? 3 : 1)};
+        const std::vector<std::uint32_t> dims = images ? std::vector<std::uint32_t>{52, 2, 2} : std::vector<std::uint32_t>{52};
+        for (auto d : dims)
+            for (int k = 3; k >= 0; --k) b.push_back(static_cast<char>((d >> (8 * k)) & 0xff));
+        b.insert(b.end(), dims_and_data.begin(), dims_and_data.end());
+        std::ofstream(t.path / name, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size()));
+    };
+    std::vector<std::uint8_t> pixels(52 * 4, 128), labels;
+    for (int i = 0; i < 52; ++i) labels.push_back(static_cast<std::uint8_t>(1 + i % 26));
+    for (const char* split : {"train", "t10k"}) {
+        idx(std::string(split) + "-images-idx3-ubyte", pixels, true);
+        idx(std::string(split) + "-labels-idx1-ubyte", labels, false);
+    }
+    Parts parts;
+    BuildContext ctx;
+    ctx.batch_size = 4;
+    auto d = parts.make<Dataset>("dataset", "{type: idx, path: '" + t.path.string() + "', validation: 4}", ctx);
+    CHECK(d->classes() == 27);  // was 10: a probe's labels then ran past its outputs after training
+    CHECK(d->labels("test", {25}) == std::vector<std::int64_t>{26});
+}
+
 TEST_CASE("the MI-regularised GAN: adaptive clipping and modes covered", "[mi][gan][run]") {
     test::TempDir t("mi-test");
     auto spec = [&](bool regularised) {
