@@ -60,6 +60,9 @@ void copy_subtree(Origins& dst, const Origins& src, const std::string& path);
 void rename_subtree(Origins& origins, const std::string& from, const std::string& to);
 // Gives `value` (at `path`) and everything below it, keys included, one origin.
 void set_subtree(Document& doc, const YAML::Node& value, const std::string& path, const Origin& origin);
+// One override (overrides.cpp), its problems appended to `out`; `argument`
+// numbers it on the command line (1-based) for the messages.
+void apply_override(Document& doc, const std::string& arg, int argument, std::vector<Diagnostic>& out);
 // Where the key of `path` was written, else where its value was.
 Origin key_origin(const Document& doc, const std::string& path);
 
