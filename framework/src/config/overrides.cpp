@@ -123,57 +123,40 @@ bool parse_override(const std::string& arg, ParsedOverride& p) {
 
 namespace detail {
 
-void apply_override(Document& doc, const std::string& arg, int argument, std::vector<Diagnostic>& out) {
-    Origin origin;
-    origin.argument = argument;
-    origin.text = arg;
+namespace {
 
-    ParsedOverride parsed;
-    if (!parse_override(arg, parsed)) {
-        out.push_back({origin, "", kOverrideForm});
-        return;
-    }
-    const Op op = parsed.op;
-    const std::string& key = parsed.key;
-    const std::string& text = parsed.text;
-    const std::vector<std::string>& segments = parsed.segments;
+// "no key 'a.b' to delete" / "... to override (use +a.b=... to add it)".
+void report_missing(std::vector<Diagnostic>& out, const Origin& origin, Op op, const std::string& key,
+                    const std::string& path) {
+    if (op == Op::Delete)
+        out.push_back({origin, path, fmt::format("no key '{}' to delete", shown(key))});
+    else
+        out.push_back({origin, path, fmt::format("no key '{}' to override (use +{}=... to add it)", shown(key), shown(key))});
+}
 
-    YAML::Node value;
-    if (op != Op::Delete) {
-        try {
-            YAML::Node parsed = YAML::Load(text);
-            value = parsed.IsDefined() ? copy_node(parsed) : YAML::Node(YAML::NodeType::Null);
-        } catch (const YAML::Exception& e) {
-            out.push_back({origin, key, fmt::format("cannot read the value as YAML: {}", e.msg)});
-            return;
-        }
-    }
-
-    auto missing = [&](const std::string& path) {
-        if (op == Op::Delete)
-            out.push_back({origin, path, fmt::format("no key '{}' to delete", shown(key))});
-        else
-            out.push_back({origin, path, fmt::format("no key '{}' to override (use +{}=... to add it)", shown(key), shown(key))});
-    };
-
-    // Walk to the parent of the last segment; + and ++ create missing maps.
+// Walks to the parent of the last segment (+ and ++ create missing maps);
+// `path` is the parent's. Nothing, with the problem in `out`, when the way is
+// not there.
+std::optional<YAML::Node> walk_to_parent(Document& doc, const ParsedOverride& o, const Origin& origin,
+                                         std::vector<Diagnostic>& out, std::string& path) {
     std::vector<YAML::Node> chain{doc.root};  // handles pushed, never assigned (assignment would overwrite nodes)
-    std::string path;
+    const auto& segments = o.segments;
+    // Setting a key the file does not write is normal (the schema's defaults
+    // are filled later); a misspelt key is caught by validation instead.
+    const bool creates = o.op != Op::Delete;
     for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
         const YAML::Node& cur = chain.back();
         std::string next;
         auto child = get_child(cur, segments[i], path, next);
-        // Setting a key the file does not write is normal (the schema's defaults
-        // are filled later); a misspelt key is caught by validation instead.
-        const bool creates = op != Op::Delete;
+        const std::string rest = join({segments.begin() + static_cast<std::ptrdiff_t>(i) + 1, segments.end()}, ".");
         if (!child) {
             if (!creates || !cur.IsMap()) {
                 if (creates)
-                    out.push_back({origin, path,
-                                   fmt::format("cannot set '{}': '{}' is {}, not a map", shown(key), shown(path), kind_name(kind_of(cur)))});
+                    out.push_back({origin, path, fmt::format("cannot set '{}': '{}' is {}, not a map", shown(o.key),
+                                                             shown(path), kind_name(kind_of(cur)))});
                 else
-                    missing(child_path(next, join({segments.begin() + static_cast<std::ptrdiff_t>(i) + 1, segments.end()}, ".")));
-                return;
+                    report_missing(out, origin, o.op, o.key, child_path(next, rest));
+                return std::nullopt;
             }
             YAML::Node map(YAML::NodeType::Map);
             YAML::Node parent = cur;
@@ -182,68 +165,106 @@ void apply_override(Document& doc, const std::string& arg, int argument, std::ve
             child = map;
         } else if (!child->IsMap() && !child->IsSequence()) {
             if (creates)
-                out.push_back({origin, next,
-                               fmt::format("cannot set '{}': '{}' is {}, not a map", shown(key), shown(next), kind_name(kind_of(*child)))});
+                out.push_back({origin, next, fmt::format("cannot set '{}': '{}' is {}, not a map", shown(o.key), shown(next),
+                                                         kind_name(kind_of(*child)))});
             else
-                missing(child_path(next, join({segments.begin() + static_cast<std::ptrdiff_t>(i) + 1, segments.end()}, ".")));
-            return;
+                report_missing(out, origin, o.op, o.key, child_path(next, rest));
+            return std::nullopt;
         }
         chain.push_back(*child);
         path = next;
     }
+    return chain.back();
+}
 
-    YAML::Node parent = chain.back();
-    const std::string& last = segments.back();
-    std::string target;
-    const bool exists = get_child(parent, last, path, target).has_value();
-    switch (op) {
+// Whether the operation fits what is there: = changes (a list grows only
+// with +), + adds, ~ deletes, ++ either.
+bool operation_fits(const ParsedOverride& o, bool exists, bool in_list, const Origin& origin, const std::string& target,
+                    std::vector<Diagnostic>& out) {
+    switch (o.op) {
         case Op::Set:
-            if (!exists && parent.IsSequence()) return missing(target);  // lists grow only with +
-            break;
+            if (!exists && in_list) return report_missing(out, origin, o.op, o.key, target), false;
+            return true;
         case Op::Add:
             if (exists) {
-                out.push_back({origin, target,
-                               fmt::format("key '{}' already exists (use {}=... or ++{}=... to change it)", shown(key), shown(key), shown(key))});
-                return;
+                out.push_back({origin, target, fmt::format("key '{}' already exists (use {}=... or ++{}=... to change it)",
+                                                           shown(o.key), shown(o.key), shown(o.key))});
+                return false;
             }
-            break;
+            return true;
         case Op::Delete:
-            if (!exists) return missing(target);
-            break;
-        case Op::Upsert: break;
+            if (!exists) return report_missing(out, origin, o.op, o.key, target), false;
+            return true;
+        case Op::Upsert: return true;
     }
+    return true;
+}
 
+// The list item `last` of `parent` (at `path`) set, appended or deleted, the
+// origins of the items after a deleted one moved down.
+void apply_in_list(Document& doc, YAML::Node parent, const ParsedOverride& o, const YAML::Node& value, const Origin& origin,
+                   const std::string& path, const std::string& target, std::vector<Diagnostic>& out) {
+    const std::string& last = o.segments.back();
+    const std::size_t size = parent.size();
+    if (!is_index(last) || std::stoul(last) > size) {
+        out.push_back({origin, target, fmt::format("cannot set '{}': '{}' is a list of {} items; use an index from 0 to {}",
+                                                   shown(o.key), shown(path), size, size)});
+        return;
+    }
+    const auto i = static_cast<std::size_t>(std::stoul(last));
+    if (o.op == Op::Delete) {
+        parent.remove(i);
+        erase_subtree(doc.origins, target);
+        erase_subtree(doc.key_origins, target);
+        for (std::size_t j = i + 1; j < size; ++j) {
+            rename_subtree(doc.origins, index_path(path, j), index_path(path, j - 1));
+            rename_subtree(doc.key_origins, index_path(path, j), index_path(path, j - 1));
+        }
+        return;
+    }
+    if (i == size)
+        parent.push_back(value);
+    else
+        parent[i] = value;
+    set_subtree(doc, value, target, origin);
+}
+
+}  // namespace
+
+void apply_override(Document& doc, const std::string& arg, int argument, std::vector<Diagnostic>& out) {
+    Origin origin;
+    origin.argument = argument;
+    origin.text = arg;
+    ParsedOverride o;
+    if (!parse_override(arg, o)) {
+        out.push_back({origin, "", kOverrideForm});
+        return;
+    }
+    YAML::Node value;
+    if (o.op != Op::Delete) {
+        try {
+            YAML::Node read = YAML::Load(o.text);
+            value = read.IsDefined() ? copy_node(read) : YAML::Node(YAML::NodeType::Null);
+        } catch (const YAML::Exception& e) {
+            out.push_back({origin, o.key, fmt::format("cannot read the value as YAML: {}", e.msg)});
+            return;
+        }
+    }
+    std::string path;
+    const auto found = walk_to_parent(doc, o, origin, out, path);
+    if (!found) return;
+    YAML::Node parent = *found;
+    const std::string& last = o.segments.back();
+    std::string target;
+    const bool exists = get_child(parent, last, path, target).has_value();
+    if (!operation_fits(o, exists, parent.IsSequence(), origin, target, out)) return;
     if (!parent.IsMap() && !parent.IsSequence()) {
-        out.push_back({origin, path, fmt::format("cannot set '{}': '{}' is {}, not a map", key, path, kind_name(kind_of(parent)))});
+        out.push_back({origin, path, fmt::format("cannot set '{}': '{}' is {}, not a map", shown(o.key), shown(path),
+                                                 kind_name(kind_of(parent)))});
         return;
     }
-    if (parent.IsSequence()) {
-        const std::size_t size = parent.size();
-        if (!is_index(last) || std::stoul(last) > size) {
-            out.push_back({origin, target,
-                           fmt::format("cannot set '{}': '{}' is a list of {} items; use an index from 0 to {}", key, path,
-                                       size, size)});
-            return;
-        }
-        const auto i = static_cast<std::size_t>(std::stoul(last));
-        if (op == Op::Delete) {
-            parent.remove(i);
-            erase_subtree(doc.origins, target);
-            erase_subtree(doc.key_origins, target);
-            for (std::size_t j = i + 1; j < size; ++j) {
-                rename_subtree(doc.origins, index_path(path, j), index_path(path, j - 1));
-                rename_subtree(doc.key_origins, index_path(path, j), index_path(path, j - 1));
-            }
-            return;
-        }
-        if (i == size)
-            parent.push_back(value);
-        else
-            parent[i] = value;
-        set_subtree(doc, value, target, origin);
-        return;
-    }
-    if (op == Op::Delete) {
+    if (parent.IsSequence()) return apply_in_list(doc, parent, o, value, origin, path, target, out);
+    if (o.op == Op::Delete) {
         parent.remove(last);
         erase_subtree(doc.origins, target);
         erase_subtree(doc.key_origins, target);
