@@ -11,19 +11,10 @@ work=$(mktemp -d)
 trap 'pkill -9 -f "$work/spec.yaml" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 source "$(dirname "$0")/long_spec.sh"
-long_spec long > "$work/spec.yaml"
-cat > "$work/suite.yaml" <<YAML
-name: long
-base: spec.yaml
-seeds: [1, 2]
-threads_per_run: 1
-YAML
+long_suite "$work"
 "$cli" --threads 2 suite "$work/suite.yaml" --out "$work/out" > "$work/suite.txt" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
-  [ "$(grep -l "^epoch" "$work"/out/long/*/run.log 2>/dev/null | wc -l)" -ge 2 ] && break
-  sleep 0.1
-done
+wait_for_training 2 "$work/out/long"
 kill -9 $pid
 wait $pid 2>/dev/null
 # The runs end by themselves, each at a checkpoint.

@@ -7,25 +7,11 @@ set -uo pipefail
 cli=$1
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-# Waits until every run log under $work/out shows training (at most 60 s).
-wait_for_runs() {
-  for _ in $(seq 1 600); do
-    n=$(grep -l "^epoch" "$work"/out/long/*/run.log 2>/dev/null | wc -l)
-    [ "$n" -ge 2 ] && return
-    sleep 0.1
-  done
-}
 source "$(dirname "$0")/long_spec.sh"
-long_spec long > "$work/spec.yaml"
-cat > "$work/suite.yaml" <<YAML
-name: long
-base: spec.yaml
-seeds: [1, 2]
-threads_per_run: 1
-YAML
+long_suite "$work"
 "$cli" --threads 2 suite "$work/suite.yaml" --out "$work/out" > "$work/suite.txt" 2>&1 &
 pid=$!
-wait_for_runs
+wait_for_training 2 "$work/out/long"
 kill -INT $pid
 wait $pid
 rc=$?

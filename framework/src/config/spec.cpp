@@ -151,22 +151,25 @@ std::string kind_name(Kind k) {
     return "a value";
 }
 
+namespace {
+// A value past kCutAbove characters is shown as its first kShown and its length.
+constexpr std::size_t kShown = 60, kCutAbove = 80;
+}  // namespace
+
 std::string shown(std::string_view text) {
-    constexpr std::size_t kShown = 60;
-    if (text.size() <= kShown + 20) return std::string(text);
+    if (text.size() <= kCutAbove) return std::string(text);
     return fmt::format("{}... ({} characters)", text.substr(0, kShown), text.size());
 }
 
 std::string found_text(const YAML::Node& n) {
     // A long value is cut, whatever its kind: a message must stay readable.
-    constexpr std::size_t kShown = 60;
     const auto kind = kind_of(n);
     if (kind == Kind::Null) return "null";
     if (kind == Kind::Map) return "a map";
     if (kind == Kind::List) return "a list";
     const std::string& text = n.Scalar();
     if (kind != Kind::String) return shown(text);
-    const bool cut = text.size() > kShown + 20;
+    const bool cut = text.size() > kCutAbove;
     const std::string_view head = cut ? std::string_view(text).substr(0, kShown) : std::string_view(text);
     std::string s = "\"";
     for (char c : head) {

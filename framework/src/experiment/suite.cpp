@@ -302,6 +302,10 @@ std::string visible(const std::string& s) {
     return config::detail::shown(out);
 }
 
+bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 bool only_of(const std::string& s, const char* extra) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || std::strchr(extra, c) != nullptr;
@@ -314,8 +318,7 @@ bool only_of(const std::string& s, const char* extra) {
 std::optional<std::int64_t> slurm_seconds(const std::string& t) {
     if (t == "UNLIMITED" || t == "INFINITE" || t == "unlimited" || t == "infinite") return -1;
     auto number = [](const std::string& s, std::int64_t& out) {
-        if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            return false;
+        if (s.size() > 9 || !all_digits(s)) return false;
         out = std::stoll(s);
         return true;
     };
@@ -388,11 +391,9 @@ void check_slurm_options(const SuiteOptions& opt, const fs::path& suite_dir) {
                "expected one of Slurm's time formats: minutes, minutes:seconds, hours:minutes:seconds, days-hours, "
                "days-hours:minutes, days-hours:minutes:seconds (e.g. 240 or 4:00:00 for four hours), or UNLIMITED");
     if (!opt.mem.empty()) {
-        const std::string digits = std::isalpha(static_cast<unsigned char>(opt.mem.back()))
-                                       ? opt.mem.substr(0, opt.mem.size() - 1) : opt.mem;
-        const char unit = std::isalpha(static_cast<unsigned char>(opt.mem.back())) ? opt.mem.back() : 'M';
-        if (!only_of(digits, "") || !std::all_of(digits.begin(), digits.end(), ::isdigit) ||
-            std::string("KMGTkmgt").find(unit) == std::string::npos)
+        const bool has_unit = std::isalpha(static_cast<unsigned char>(opt.mem.back()));
+        const std::string digits = has_unit ? opt.mem.substr(0, opt.mem.size() - 1) : opt.mem;
+        if (!all_digits(digits) || (has_unit && std::string("KMGTkmgt").find(opt.mem.back()) == std::string::npos))
             refuse("--mem", opt.mem, "expected a size in megabytes, or with a unit K, M, G or T (e.g. 4G)");
     }
     // The logs' path goes into #SBATCH --output, which Slurm splits at blanks
