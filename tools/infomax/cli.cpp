@@ -93,7 +93,6 @@ private:
                  std::string examples, std::function<int(const Args&)> run);
     void check_operands(const std::string& name, const Command& c);
     [[noreturn]] void refuse_unknown(CLI::App* where, const std::string& what) const;
-    std::string unknown_command(const std::string& what) const;
     std::vector<std::string> option_names(const CLI::App* app) const;
     std::string help_of(const std::string& command) const;
 
@@ -345,20 +344,6 @@ std::vector<std::string> CommandLine::option_names(const CLI::App* app) const {
     return names;
 }
 
-// "unknown command ..." with a did-you-mean, a command's longer spelling
-// included ("evaluate": eval).
-std::string CommandLine::unknown_command(const std::string& what) const {
-    std::string text = config::unknown_name("command", what, order_);
-    if (text.find("(did you mean") != std::string::npos) return text;
-    for (const auto& k : order_)
-        if (std::min(k.size(), what.size()) >= 3 && (what.starts_with(k) || k.starts_with(what))) {
-            if (const auto at = text.rfind("; known: "); at != std::string::npos)
-                text.insert(at, fmt::format(" (did you mean '{}'?)", k));
-            break;
-        }
-    return text;
-}
-
 void CommandLine::refuse_unknown(CLI::App* where, const std::string& what) const {
     const bool top = where == &app_;
     const std::string cmd = top ? "infomax" : "infomax " + where->get_name();
@@ -375,7 +360,7 @@ void CommandLine::refuse_unknown(CLI::App* where, const std::string& what) const
         throw UsageError(fmt::format("{}: {}; see {} --help", cmd, config::unknown_name("option", name, names), cmd));
     }
     if (top)
-        throw UsageError(fmt::format("infomax: {}; see infomax --help", unknown_command(what)));
+        throw UsageError(fmt::format("infomax: {}; see infomax --help", config::unknown_name("command", what, order_)));
     throw UsageError(fmt::format("{}: unexpected argument '{}' ({} takes {}); see {} --help", cmd, what, where->get_name(),
                             commands_.at(where->get_name()).operands == Operands::none ? "no arguments"
                                                                                          : "no more arguments",
@@ -450,7 +435,7 @@ std::string CommandLine::help_of(const std::string& command) const {
     if (command.empty()) return app_.help();
     const auto it = commands_.find(command);
     if (it == commands_.end())
-        throw UsageError(fmt::format("infomax help: {}; see infomax --help", unknown_command(command)));
+        throw UsageError(fmt::format("infomax help: {}; see infomax --help", config::unknown_name("command", command, order_)));
     return it->second.app->help();
 }
 

@@ -403,6 +403,11 @@ bool extends_name(const std::string& longer, const std::string& shorter) {
     return !shorter.empty() && longer.size() > shorter.size() + 1 && longer.compare(0, shorter.size(), shorter) == 0 &&
            (longer[shorter.size()] == '_' || longer[shorter.size()] == '-');
 }
+// One name the start of the other, both of 3 characters or more: a longer
+// spelling of a name ("evaluate" for "eval").
+bool spells_out(const std::string& a, const std::string& b) {
+    return std::min(a.size(), b.size()) >= 3 && (a.starts_with(b) || b.starts_with(a));
+}
 }  // namespace
 
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
@@ -414,7 +419,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
     for (const auto& c : sorted) {
         if (c == word) continue;
         const std::size_t d = edit_distance(word, c);
-        if (d < best_distance && (d <= limit || extends_name(word, c) || extends_name(c, word))) {
+        if (d < best_distance && (d <= limit || extends_name(word, c) || extends_name(c, word) || spells_out(word, c))) {
             best = c;
             best_distance = d;
         }
